@@ -1,0 +1,25 @@
+"""Helpers shared by CLI commands."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+
+from core.config import Settings
+
+
+def add_command(sub: argparse._SubParsersAction, name: str, help: str, example: str,
+                **kwargs: object) -> argparse.ArgumentParser:
+    """A subcommand parser whose --help ends with an example."""
+    return sub.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
+                          formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
+
+
+def acting_user(settings: Settings) -> str:
+    """Who the CLI records as the actor: --user / TRIAGE_USER, else the login name."""
+    if settings.user:
+        return settings.user
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "cli"

@@ -1,0 +1,70 @@
+"""Settings built once from the environment and CLI flags: the only place os.environ is read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+# Every environment variable Triage reads, with its meaning (the README lists these; a test checks).
+ENV_VARS: dict[str, str] = {
+    "TRIAGE_DB": "path of the DuckDB file (default ./triage.duckdb)",
+    "TRIAGE_USER": "reviewer name; presets identity in the app and names the CLI user",
+    "OPENAI_API_KEY": "API key for the LLM pre-labeler (never stored or logged)",
+    "TRIAGE_LLM_BASE_URL": "OpenAI-compatible base URL (Azure, vLLM, Ollama, LM Studio)",
+    "TRIAGE_LLM_MODEL": "model name for the LLM pre-labeler (default gpt-4o-mini)",
+    "TRIAGE_LLM_TIMEOUT": "seconds before one LLM request times out (default 60)",
+    "TRIAGE_LLM_MAX_RETRIES": "retries the openai client makes on 408/409/429/5xx (default 2)",
+    "TRIAGE_LOG": "log file path (default <db folder>/triage.log)",
+    "TRIAGE_LOG_LEVEL": "logging level (default INFO)",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide configuration. Core functions take these values as arguments."""
+
+    db_path: Path = Path("triage.duckdb")
+    user: str | None = None
+    openai_api_key: str | None = field(default=None, repr=False)
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout: float = 60.0
+    llm_max_retries: int = 2
+    log_path: Path | None = None
+    log_level: str = "INFO"
+
+    @property
+    def snapshot_path(self) -> Path:
+        """The analysts' snapshot beside the database: `<name>.snapshot.duckdb`."""
+        return snapshot_path_for(self.db_path)
+
+    @property
+    def resolved_log_path(self) -> Path:
+        return self.log_path or self.db_path.resolve().parent / "triage.log"
+
+
+def snapshot_path_for(db_path: Path) -> Path:
+    """`x.duckdb` → `x.snapshot.duckdb` in the same folder."""
+    return db_path.with_name(db_path.stem + ".snapshot.duckdb")
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build Settings from the environment, then apply non-None overrides (CLI flags)."""
+    env = os.environ if env is None else env
+    base = Settings(
+        db_path=Path(env.get("TRIAGE_DB") or "triage.duckdb"),
+        user=env.get("TRIAGE_USER") or None,
+        openai_api_key=env.get("OPENAI_API_KEY") or None,
+        llm_base_url=env.get("TRIAGE_LLM_BASE_URL") or None,
+        llm_model=env.get("TRIAGE_LLM_MODEL") or "gpt-4o-mini",
+        llm_timeout=float(env.get("TRIAGE_LLM_TIMEOUT") or 60.0),
+        llm_max_retries=int(env.get("TRIAGE_LLM_MAX_RETRIES") or 2),
+        log_path=Path(env["TRIAGE_LOG"]) if env.get("TRIAGE_LOG") else None,
+        log_level=env.get("TRIAGE_LOG_LEVEL") or "INFO",
+    )
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if "db_path" in given:
+        given["db_path"] = Path(given["db_path"])  # type: ignore[arg-type]
+    return replace(base, **given)  # type: ignore[arg-type]

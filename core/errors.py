@@ -1,0 +1,58 @@
+"""Errors a user can act on. Every message names the thing and what to do about it."""
+
+from __future__ import annotations
+
+
+class TriageError(Exception):
+    """Base of every error Triage reports to a user (CLI message + exit code, page st.error)."""
+
+    exit_code = 2
+
+
+class UsageError(TriageError):
+    """The command or its arguments cannot be carried out as given."""
+
+
+class DatabaseLocked(TriageError):
+    """Another process holds the DuckDB file; DuckDB lets no second process open it."""
+
+    def __init__(self, path: str, holder: str | None) -> None:
+        who = holder or "another process"
+        super().__init__(
+            f"{path} is held by {who}. DuckDB allows one process at a time: "
+            "stop that process (for example the running `triage app`), or do this from the app."
+        )
+        self.path = path
+        self.holder = holder
+
+
+class DatabaseError(TriageError):
+    """The database could not be read or written (a failing disk, a corrupt file)."""
+
+
+class TaxonomyError(TriageError):
+    """A taxonomy file is missing, malformed or inconsistent."""
+
+
+class ImportFailed(TriageError):
+    """Nothing could be imported: unreadable or empty file, every row rejected."""
+
+
+class UnknownLabel(TriageError):
+    """A label that is not a key of the active taxonomy."""
+
+    def __init__(self, label: str, valid: list[str]) -> None:
+        super().__init__(f"unknown label {label!r}; valid keys: {', '.join(valid)}")
+        self.label = label
+
+
+class NotFound(TriageError):
+    """A named thing (transcript, sample, batch) does not exist."""
+
+
+class PermissionDenied(TriageError):
+    """The current user may not do this (admin actions)."""
+
+
+class BrowserMissing(TriageError):
+    """A headless browser is needed (PDF export) and none is installed."""

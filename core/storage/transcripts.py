@@ -1,0 +1,118 @@
+"""Reading transcripts. (Writing them is import's job: core/ingest.py via insert_* below.)"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.db import Database
+from core.errors import NotFound
+
+COLUMNS = (
+    "transcript_id, source, messages, context, tools, metadata, content_hash, batch_id, "
+    "imported_at, n_messages, has_tool_calls, n_chars, archived"
+)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """One imported conversation, as the data contract's transcript record."""
+
+    transcript_id: str
+    source: str
+    messages: list[dict[str, Any]]
+    context: list[dict[str, Any]] | None
+    tools: list[dict[str, Any]] | None
+    metadata: dict[str, Any]
+    content_hash: str
+    batch_id: str | None
+    imported_at: datetime | None
+    n_messages: int
+    has_tool_calls: bool
+    n_chars: int
+    archived: bool
+
+
+def _load(v: str | None) -> Any:
+    return None if v is None else json.loads(v)
+
+
+def _row_to_transcript(r: tuple) -> Transcript:
+    return Transcript(
+        transcript_id=r[0], source=r[1], messages=_load(r[2]) or [], context=_load(r[3]),
+        tools=_load(r[4]), metadata=_load(r[5]) or {}, content_hash=r[6], batch_id=r[7],
+        imported_at=r[8], n_messages=r[9] or 0, has_tool_calls=bool(r[10]), n_chars=r[11] or 0,
+        archived=bool(r[12]),
+    )
+
+
+def get_transcript(db: Database, transcript_id: str) -> Transcript:
+    """One transcript by id; NotFound if there is none."""
+    row = db.con.execute(
+        f"SELECT {COLUMNS} FROM transcripts WHERE transcript_id = ?", [transcript_id]
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no transcript with id {transcript_id!r}")
+    return _row_to_transcript(row)
+
+
+def get_transcripts(db: Database, ids: list[str]) -> list[Transcript]:
+    """Several transcripts, in the order of `ids` (missing ids are left out)."""
+    if not ids:
+        return []
+    rows = db.con.execute(
+        f"SELECT {COLUMNS} FROM transcripts WHERE transcript_id IN (SELECT unnest(?))", [ids]
+    ).fetchall()
+    by_id = {r[0]: _row_to_transcript(r) for r in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def count_transcripts(db: Database, include_archived: bool = False) -> int:
+    """How many transcripts are in the database (active ones unless asked otherwise)."""
+    sql = "SELECT count(*) FROM transcripts"
+    if not include_archived:
+        sql += " WHERE NOT archived"
+    return db.con.execute(sql).fetchone()[0]
+
+
+def canonical_json(value: Any) -> str:
+    """Stable JSON text (sorted keys, no spaces): what hashes and storage use."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(messages: list, context: list | None, tools: list | None) -> str:
+    """The content identity of a transcript: same conversation, context and tools → same hash."""
+    import hashlib
+
+    payload = canonical_json({"messages": messages, "context": context or None, "tools": tools or None})
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def has_tool_calls(messages: list[dict[str, Any]]) -> bool:
+    return any(m.get("tool_calls") or m.get("function_call") for m in messages)
+
+
+def transcript_row(record: dict[str, Any], source: str, batch_id: str | None,
+                   imported_at: datetime) -> tuple:
+    """A validated record → the `transcripts` row (13 columns, COLUMNS order)."""
+    messages = record["messages"]
+    context = record.get("context") or None
+    tools = record.get("tools") or None
+    messages_json = canonical_json(messages)
+    n_chars = sum(len(str(m.get("content") or "")) for m in messages)
+    return (
+        str(record["id"]), source, messages_json,
+        None if context is None else canonical_json(context),
+        None if tools is None else canonical_json(tools),
+        canonical_json(record.get("metadata") or {}),
+        content_hash(messages, context, tools), batch_id, imported_at, len(messages),
+        has_tool_calls(messages), n_chars, False,
+    )
+
+
+def insert_transcript_rows(con: Any, rows: list[tuple]) -> None:
+    """Insert prepared rows (see transcript_row) on a connection inside the caller's transaction."""
+    if rows:
+        con.executemany(f"INSERT INTO transcripts ({COLUMNS}) VALUES ({', '.join('?' * 13)})", rows)

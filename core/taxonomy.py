@@ -1,0 +1,183 @@
+"""Taxonomy files (taxonomies/*.toml): categories, fix classes, decision thresholds."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from core.errors import TaxonomyError
+
+TAXONOMY_DIR = Path(__file__).resolve().parent.parent / "taxonomies"
+FIX_CLASSES = ("pipeline", "behavior", "model", "none")
+DECISION_DEFAULTS: dict[str, float] = {
+    "tuned_category_min_share": 0.2,
+    "min_examples_per_tuned_category": 100,
+    "min_alpha": 0.6,
+    "min_double_labeled": 30,
+    "min_context_present_share": 0.5,
+    "min_top_behavior_share": 0.5,
+}
+
+
+class _CategoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=1)
+    fix_class: str
+    definition: str = Field(min_length=1)
+    not_this_when: str = Field(min_length=1)
+    examples: list[str] = Field(min_length=1, max_length=3)
+    typical_fix: str = Field(min_length=1)
+    shortcut: str | None = Field(default=None, min_length=1, max_length=1)
+
+    @field_validator("fix_class")
+    @classmethod
+    def _known_fix_class(cls, v: str) -> str:
+        if v not in FIX_CLASSES:
+            raise ValueError(f"unknown fix class {v!r}; use one of {', '.join(FIX_CLASSES)}")
+        return v
+
+
+class _TaxonomyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    title: str = ""
+    description: str = ""
+    decision: dict[str, float] = {}
+    categories: list[_CategoryIn] = Field(min_length=2)
+
+
+@dataclass(frozen=True)
+class Category:
+    """One failure mode: what it is, what it is not, and how it is usually fixed."""
+
+    key: str
+    name: str
+    fix_class: str
+    definition: str
+    not_this_when: str
+    examples: tuple[str, ...]
+    typical_fix: str
+    shortcut: str
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """A validated taxonomy. `version` is the content hash of its file."""
+
+    name: str
+    title: str
+    description: str
+    version: str
+    categories: tuple[Category, ...]
+    decision: dict[str, float]
+    path: Path
+
+    @property
+    def keys(self) -> list[str]:
+        return [c.key for c in self.categories]
+
+    def category(self, key: str) -> Category:
+        for c in self.categories:
+            if c.key == key:
+                return c
+        raise KeyError(key)
+
+    def fix_class(self, key: str) -> str:
+        return self.category(key).fix_class
+
+    @property
+    def none_key(self) -> str:
+        """The one category whose fix class is none (no failure)."""
+        return next(c.key for c in self.categories if c.fix_class == "none")
+
+
+def _format_validation(path: Path, err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        where = ".".join(str(x) for x in e["loc"])
+        parts.append(f"{where}: {e['msg']}")
+    return f"{path.name}: " + "; ".join(parts)
+
+
+# Reserved by Streamlit for its own shortcuts (C clears the cache, R reruns).
+RESERVED_SHORTCUTS = {"c", "r"}
+
+
+def _check_consistency(path: Path, t: _TaxonomyIn) -> None:
+    keys = [c.key for c in t.categories]
+    dupes = sorted({k for k in keys if keys.count(k) > 1})
+    if dupes:
+        raise TaxonomyError(f"{path.name}: duplicate category keys: {', '.join(dupes)}")
+    nones = [c.key for c in t.categories if c.fix_class == "none"]
+    if len(nones) != 1:
+        raise TaxonomyError(
+            f"{path.name}: exactly one category must have fix_class = \"none\" (found {len(nones)})"
+        )
+    unknown = sorted(set(t.decision) - set(DECISION_DEFAULTS))
+    if unknown:
+        raise TaxonomyError(
+            f"{path.name}: unknown [decision] keys {', '.join(unknown)}; "
+            f"known: {', '.join(DECISION_DEFAULTS)}"
+        )
+    shortcuts = [(c.shortcut or "").lower() for c in t.categories if c.shortcut]
+    clash = sorted({s for s in shortcuts if shortcuts.count(s) > 1} | (set(shortcuts) & RESERVED_SHORTCUTS))
+    if clash:
+        raise TaxonomyError(f"{path.name}: shortcut keys reused or reserved: {', '.join(clash)}")
+
+
+def _default_shortcuts(cats: list[_CategoryIn]) -> list[str]:
+    """Digits 1–9 then 0 for categories without an explicit shortcut, skipping used keys."""
+    used = {c.shortcut for c in cats if c.shortcut}
+    free = [d for d in "1234567890" if d not in used]
+    out = []
+    for c in cats:
+        out.append(c.shortcut or (free.pop(0) if free else ""))
+    return out
+
+
+def parse_taxonomy(path: Path) -> Taxonomy:
+    """Load and validate one taxonomy file; TaxonomyError says what is wrong and where."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise TaxonomyError(f"cannot read taxonomy {path}: {e.strerror}") from e
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise TaxonomyError(f"{path.name}: not valid TOML: {e}") from e
+    try:
+        t = _TaxonomyIn.model_validate(data)
+    except ValidationError as e:
+        raise TaxonomyError(_format_validation(path, e)) from e
+    _check_consistency(path, t)
+    cats = tuple(
+        Category(c.key, c.name, c.fix_class, c.definition.strip(), c.not_this_when.strip(),
+                 tuple(c.examples), c.typical_fix.strip(), s)
+        for c, s in zip(t.categories, _default_shortcuts(t.categories), strict=True)
+    )
+    version = hashlib.sha256(raw).hexdigest()[:12]
+    decision = {**DECISION_DEFAULTS, **t.decision}
+    return Taxonomy(t.name, t.title or t.name, t.description, version, cats, decision, path)
+
+
+def available_taxonomies(directory: Path = TAXONOMY_DIR) -> dict[str, Path]:
+    """Taxonomy name (the file stem) → file, for every taxonomies/*.toml."""
+    return {p.stem: p for p in sorted(directory.glob("*.toml"))}
+
+
+def load_taxonomy(name: str = "default", directory: Path = TAXONOMY_DIR) -> Taxonomy:
+    """The taxonomy called `name` (taxonomies/<name>.toml)."""
+    files = available_taxonomies(directory)
+    if name not in files:
+        raise TaxonomyError(
+            f"no taxonomy named {name!r}; available: {', '.join(files) or 'none'} (in {directory})"
+        )
+    t = parse_taxonomy(files[name])
+    if t.name != name:
+        raise TaxonomyError(f"{files[name].name}: name = {t.name!r} must match the file name {name!r}")
+    return t

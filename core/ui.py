@@ -1,0 +1,86 @@
+"""The one UI-glue module: every page starts with `ctx = bootstrap("Title")`.
+Nothing else in core imports this module (a test checks)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.config import Settings, load_settings
+from core.db import Database, connect
+from core.errors import TriageError
+from core.logs import setup_logging
+from core.storage.categories import register_taxonomy
+from core.storage.settings import get_setting
+from core.taxonomy import Taxonomy, load_taxonomy
+
+log = logging.getLogger("triage.ui")
+
+
+@dataclass(frozen=True)
+class AppContext:
+    """What every page needs: configuration, the shared database, the taxonomy, the reviewer."""
+
+    settings: Settings
+    db: Database
+    taxonomy: Taxonomy
+    user: str
+
+
+@st.cache_resource(show_spinner=False)
+def _database(db_path: str) -> Database:
+    # One connection for the whole server process; each session thread uses its own cursor.
+    return connect(db_path)
+
+
+def _taxonomy(db: Database) -> Taxonomy:
+    taxonomy = load_taxonomy(get_setting(db, "active_taxonomy"))
+    register_taxonomy(db, taxonomy)
+    return taxonomy
+
+
+def _identity(settings: Settings) -> str:
+    """The reviewer's name: asked once per browser session; TRIAGE_USER presets it."""
+    if st.session_state.get("triage_user"):
+        return st.session_state["triage_user"]
+    if settings.user:
+        st.session_state["triage_user"] = settings.user
+        return settings.user
+    st.title("Who is reviewing?")
+    st.caption("Your name is stored with every label you make, so agreement can be measured.")
+    with st.form("identity"):
+        name = st.text_input("Your name", max_chars=60)
+        if st.form_submit_button("Start", type="primary") and name.strip():
+            st.session_state["triage_user"] = name.strip()
+            st.rerun()
+    st.stop()
+    raise AssertionError("unreachable")
+
+
+def show_error(e: Exception) -> None:
+    """A message for the user, the traceback for the log; then stop the page."""
+    if isinstance(e, TriageError):
+        st.error(str(e))
+    else:
+        log.exception("page error")
+        st.error(f"Something went wrong ({type(e).__name__}). Details are in the log.")
+    st.stop()
+
+
+def bootstrap(title: str, layout: str = "wide") -> AppContext:
+    """Page config, settings, database, taxonomy and identity: the first line of every page."""
+    try:
+        st.set_page_config(page_title=f"{title} · Triage", page_icon="🩺", layout=layout)
+    except st.errors.StreamlitAPIException:
+        pass  # already set by the entry script in this run
+    settings = load_settings()
+    setup_logging(settings.resolved_log_path, settings.log_level)
+    try:
+        db = _database(str(settings.db_path))
+        taxonomy = _taxonomy(db)
+    except Exception as e:  # noqa: BLE001 - shown to the user, logged in full
+        show_error(e)
+    user = _identity(settings)
+    return AppContext(settings, db, taxonomy, user)

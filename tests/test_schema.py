@@ -1,0 +1,43 @@
+from core.db import connect
+from core.schema import MIGRATIONS, applied_migrations
+
+EXPECTED_TABLES = {
+    "transcripts": ["transcript_id", "source", "messages", "context", "tools", "metadata",
+                    "content_hash", "batch_id", "imported_at", "n_messages", "has_tool_calls",
+                    "n_chars", "archived"],
+    "import_batches": ["batch_id", "file_name", "format", "source", "rows_read", "rows_imported",
+                       "rows_duplicate", "rows_rejected", "rejects_path", "imported_by", "imported_at"],
+    "categories": ["taxonomy_name", "taxonomy_version", "key", "name", "fix_class", "definition"],
+    "samples": ["sample_id", "method", "seed", "n", "filter", "stratify_by", "created_by", "created_at"],
+    "sample_items": ["sample_id", "transcript_id", "position"],
+    "annotations": ["annotation_id", "transcript_id", "annotator", "kind", "primary_label",
+                    "secondary_labels", "context_present", "severity", "failure_turn",
+                    "ideal_response", "note", "queue", "sample_id", "prelabel_visible",
+                    "duration_ms", "taxonomy_name", "taxonomy_version", "created_at"],
+    "final_labels": ["transcript_id", "primary_label", "fix_class", "status", "n_annotators"],
+    "prelabels": ["prelabel_id", "transcript_id", "content_hash", "labeler", "model",
+                  "prompt_version", "taxonomy_version", "status", "primary_label",
+                  "secondary_labels", "confidence", "rationale", "evidence", "error", "truncated",
+                  "latency_ms", "tokens_in", "tokens_out", "cost_usd", "created_at"],
+    "settings": ["key", "value", "set_by", "set_at"],
+}
+
+
+def columns(con, table):
+    return [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position", [table]).fetchall()]
+
+
+def test_migrate_blank_file_has_contract_columns_in_order(db_path):
+    db = connect(db_path)
+    for table, expected in EXPECTED_TABLES.items():
+        assert columns(db.con, table)[: len(expected)] == expected, table
+    assert "current_labels" in {r[0] for r in db.con.execute(
+        "SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def test_migrate_is_idempotent_and_recorded(db_path):
+    connect(db_path).close()
+    db = connect(db_path)
+    assert applied_migrations(db.con) == [name for name, _ in MIGRATIONS]
