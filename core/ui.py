@@ -71,10 +71,7 @@ def show_error(e: Exception) -> None:
 
 def bootstrap(title: str, layout: str = "wide") -> AppContext:
     """Page config, settings, database, taxonomy and identity: the first line of every page."""
-    try:
-        st.set_page_config(page_title=f"{title} · Triage", page_icon="🩺", layout=layout)
-    except st.errors.StreamlitAPIException:
-        pass  # already set by the entry script in this run
+    st.set_page_config(page_title=f"{title} · Triage", page_icon="🩺", layout=layout)
     settings = load_settings()
     setup_logging(settings.resolved_log_path, settings.log_level)
     try:
