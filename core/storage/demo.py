@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
+
 from core.db import Database
 from core.storage.annotations import INSERT_COLUMNS
 
@@ -28,8 +30,20 @@ def insert_demo_batch(con: Any, batch_id: str, file_name: str, n_rows: int,
 
 
 def insert_annotation_rows(con: Any, params: list[list]) -> None:
-    """Insert many annotations (annotation_params rows) inside the caller's transaction."""
-    if params:
-        placeholders = ", ".join("?" * len(INSERT_COLUMNS.split(",")))
-        con.executemany(f"INSERT INTO annotations ({INSERT_COLUMNS}) VALUES ({placeholders})",
-                        params)
+    """Insert many annotations (annotation_params rows) inside the caller's transaction, as
+    one Arrow table: a row-by-row executemany takes ~1.5 ms per row."""
+    if not params:
+        return
+    names = [c.strip() for c in INSERT_COLUMNS.split(",")]
+    types = {"secondary_labels": pa.list_(pa.string()), "failure_turn": pa.int32(),
+             "prelabel_visible": pa.bool_(), "duration_ms": pa.int64(),
+             "created_at": pa.timestamp("us")}
+    columns = list(zip(*params, strict=True))
+    table = pa.table({n: pa.array(col, type=types.get(n, pa.string()))
+                      for n, col in zip(names, columns, strict=True)})
+    con.register("_demo_annotations", table)
+    try:
+        con.execute(f"INSERT INTO annotations ({INSERT_COLUMNS}) "
+                    f"SELECT {INSERT_COLUMNS} FROM _demo_annotations")
+    finally:
+        con.unregister("_demo_annotations")
