@@ -107,3 +107,12 @@ def test_app_passes_port_and_extra_arguments_to_streamlit():
     assert cmd[5:] == ["--server.headless", "true", "--browser.gatherUsageStats", "false",
                        "--browser.serverAddress", "localhost", "--server.port", "8599",
                        "--theme.base", "dark"]
+
+
+def test_the_app_gets_the_absolute_database_path_and_the_cli_user(tmp_path, monkeypatch):
+    from core.config import child_environment, load_settings
+
+    monkeypatch.chdir(tmp_path)
+    env = child_environment(load_settings(env={}, db_path="team.duckdb", user="maria"))
+    assert env["TRIAGE_DB"] == str(tmp_path / "team.duckdb")
+    assert env["TRIAGE_USER"] == "maria"

@@ -99,16 +99,27 @@ def words(record) -> set[str]:
     return set(re.findall(r"[a-z]+", text.lower()))
 
 
-def test_no_single_word_gives_a_category_away():
-    """A word present in every transcript of one category and in none of the others would let
-    a classifier separate that category by one phrase."""
-    items = generate_transcripts()
-    by_label: dict[str, list[set[str]]] = {}
+def best_single_word_f1(items) -> dict[str, float]:
+    """Per category, the F1 of the best rule "the transcript contains word w"."""
+    labels = Counter(g.story.label for g in items)
+    hits: dict[str, Counter] = {}
     for g in items:
-        by_label.setdefault(g.story.label, []).append(words(g.record))
-    for label, sets in by_label.items():
-        others = set().union(*(w for k, v in by_label.items() if k != label for w in v))
-        assert set.intersection(*sets) - others == set(), label
+        for w in words(g.record):
+            hits.setdefault(w, Counter())[g.story.label] += 1
+    best = dict.fromkeys(labels, 0.0)
+    for per_label in hits.values():
+        total = sum(per_label.values())
+        for label, tp in per_label.items():
+            f1 = 2 * tp / (tp + total + labels[label])
+            best[label] = max(best[label], f1)
+    return best
+
+
+def test_no_single_word_gives_a_category_away():
+    """A model needs several signals: no word alone picks out a category (best F1 well below 1;
+    about 0.4-0.6 today)."""
+    best = best_single_word_f1(generate_transcripts())
+    assert {k: v < 0.7 for k, v in best.items()} == {k: True for k in MIX}, best
 
 
 def test_category_mix_is_mostly_pipeline_with_some_no_failure():
