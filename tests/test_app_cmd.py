@@ -4,46 +4,16 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import duckdb
-import pytest
 
 from core.cli import build_parser, run
 from core.commands.app_cmd import app_script, streamlit_command
 from core.db import connect
 from tests.conftest import ROOT, add_transcripts, make_record
-
-TRIAGE = [sys.executable, "-c", "from core.cli import main; main()"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(("TRIAGE_", "OPENAI_"))}
-
-
-def wait_until_healthy(proc: subprocess.Popen, port: int, seconds: float = 60) -> None:
-    """Poll Streamlit's health endpoint with short requests until it answers 'ok'."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"triage app exited early with {proc.returncode}: {proc.stderr.read()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
-                if r.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"no healthy server on port {port} after {seconds} s")
+from tests.demo_helpers import TRIAGE, clean_env, free_port, wait_until_healthy
 
 
 def test_triage_app_loads_the_demo_then_serves_until_sigterm(tmp_path):
