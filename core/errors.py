@@ -56,3 +56,7 @@ class PermissionDenied(TriageError):
 
 class BrowserMissing(TriageError):
     """A headless browser is needed (PDF export) and none is installed."""
+
+
+class ExportFailed(TriageError):
+    """An export could not be produced (the browser printing the PDF failed or timed out)."""

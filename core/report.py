@@ -150,7 +150,7 @@ def _alpha_check(agreement: Agreement, decision: dict[str, float]) -> Check:
     need = int(decision["min_double_labeled"])
     label = "annotators agree (Krippendorff's alpha, nominal)"
     if n_items < need:
-        return Check("min_alpha", label, alpha, decision["min_alpha"], False,
+        return Check("min_alpha", label, None, decision["min_alpha"], False,
                      f"not measured: {n_items} double-labeled transcripts, at least {need} needed")
     ci = ("" if agreement.ci_low is None
           else f" (95% CI {agreement.ci_low:.2f}–{agreement.ci_high:.2f})")
