@@ -277,3 +277,10 @@ def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
     when = generated_at or datetime.now(UTC).replace(tzinfo=None)
     return compose_report(data, taxonomy, agreement, _prelabeler_section(db, taxonomy), when,
                           slices, examples, random_only)
+
+
+def report_slices(db: Database, taxonomy: Taxonomy, field: str,
+                  random_only: bool = False) -> tuple[SliceRow, ...]:
+    """One metadata field's slices over the report's transcripts (for the interactive page)."""
+    data = report_data.read_report_data(db, random_only)
+    return compute_slices(data.rows, report_data.slice_values(db, field, random_only), taxonomy)
