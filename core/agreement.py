@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,23 +97,32 @@ def _alpha(d_sum, n_c, n):
         return np.where(expected > 0, 1 - (n - 1) * d_sum / expected, np.nan)
 
 
-def bootstrap_alpha(counts: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES,
-                    seed: int = 0) -> tuple[float | None, float | None]:
-    """Percentile 95% interval of alpha over `resamples` bootstrap resamples of units.
-    Each resample is a vector of unit weights (multinomial), so alpha for all resamples
-    comes from three matrix products instead of a loop over a per-resample alpha."""
-    if counts.shape[0] < 2:
-        return None, None
-    d, m = _alpha_parts(counts)
-    pair_counts = counts * (m > 0)[:, None]
+def bootstrap_weights(n_units: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """Seeded bootstrap resamples of units as weight rows (how often each unit is drawn),
+    in chunks of at most _CHUNK rows to bound memory at chunk × units."""
     rng = np.random.default_rng(seed)
-    units = counts.shape[0]
-    alphas = []
     for start in range(0, resamples, _CHUNK):
         size = min(_CHUNK, resamples - start)
-        w = rng.multinomial(units, np.full(units, 1.0 / units), size=size).astype(np.float64)
-        alphas.append(_alpha(w @ d, w @ pair_counts, w @ m))
-    values = np.concatenate(alphas)
+        yield rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=size).astype(np.float64)
+
+
+def bootstrap_alphas(counts: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES,
+                     seed: int = 0) -> np.ndarray:
+    """Alpha for each bootstrap resample of units (NaN where undefined). A resample is a weight
+    vector, so all resamples come from three matrix products, not a loop over alpha."""
+    d, m = _alpha_parts(counts)
+    pair_counts = counts * (m > 0)[:, None]
+    chunks = [_alpha(w @ d, w @ pair_counts, w @ m)
+              for w in bootstrap_weights(counts.shape[0], resamples, seed)]
+    return np.concatenate(chunks) if chunks else np.empty(0)
+
+
+def bootstrap_alpha(counts: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES,
+                    seed: int = 0) -> tuple[float | None, float | None]:
+    """Percentile 95% interval of alpha over `resamples` seeded bootstrap resamples of units."""
+    if counts.shape[0] < 2:
+        return None, None
+    values = bootstrap_alphas(counts, resamples, seed)
     values = values[~np.isnan(values)]
     if values.size == 0:
         return None, None
