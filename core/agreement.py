@@ -103,7 +103,11 @@ def bootstrap_weights(n_units: int, resamples: int, seed: int) -> Iterator[np.nd
     rng = np.random.default_rng(seed)
     for start in range(0, resamples, _CHUNK):
         size = min(_CHUNK, resamples - start)
-        yield rng.multinomial(n_units, np.full(n_units, 1.0 / n_units), size=size).astype(np.float64)
+        # Draw n_units unit indices per resample, then count draws per unit in one bincount.
+        drawn = rng.integers(0, n_units, size=(size, n_units))
+        drawn += np.arange(size)[:, None] * n_units
+        yield np.bincount(drawn.ravel(), minlength=size * n_units).reshape(size, n_units).astype(
+            np.float64)
 
 
 def bootstrap_alphas(counts: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES,

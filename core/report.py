@@ -269,11 +269,11 @@ def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
     data = report_data.read_report_data(db, random_only)
     final = {r.transcript_id: (r.primary_label, r.status) for r in data.rows}
     agreement = measure_agreement(data.label_triples, final, seed=seed)
-    slices = {f: report_data.slice_values(db, f, random_only) for f in slice_fields}
+    slices = {f: report_data.slice_values(db, f) for f in slice_fields}
     top = [k for k, _ in Counter(
         r.primary_label for r, _ in failure_rows(data.rows, taxonomy)).most_common(3)]
     examples = [ExampleItem(e.transcript_id, e.category, e.snippet, e.metadata) for e in
-                report_data.example_transcripts(db, top, examples_per_category, random_only)]
+                report_data.example_transcripts(db, top, examples_per_category)]
     when = generated_at or datetime.now(UTC).replace(tzinfo=None)
     return compose_report(data, taxonomy, agreement, _prelabeler_section(db, taxonomy), when,
                           slices, examples, random_only)
@@ -283,4 +283,4 @@ def report_slices(db: Database, taxonomy: Taxonomy, field: str,
                   random_only: bool = False) -> tuple[SliceRow, ...]:
     """One metadata field's slices over the report's transcripts (for the interactive page)."""
     data = report_data.read_report_data(db, random_only)
-    return compute_slices(data.rows, report_data.slice_values(db, field, random_only), taxonomy)
+    return compute_slices(data.rows, report_data.slice_values(db, field), taxonomy)

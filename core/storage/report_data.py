@@ -13,17 +13,24 @@ from typing import Any
 from core.db import Database
 from core.storage.transcripts import get_transcripts
 
-# The transcripts the report covers. `random_only` keeps those whose every current label was
-# served by the random queue (the unbiased sample); a NULL queue (e.g. an imported label) does
-# not count as random.
-_INCLUDED = """
-CREATE OR REPLACE TEMP VIEW report_included AS
-SELECT f.* FROM final_labels f JOIN transcripts t USING (transcript_id)
-WHERE NOT t.archived
-  AND (NOT {random_only} OR f.transcript_id NOT IN (
-        SELECT transcript_id FROM current_labels
-        WHERE kind = 'label' AND queue IS DISTINCT FROM 'random'))
-"""
+# The report's inputs are materialised once per build in connection-local temp tables (the
+# final_labels view is costly to evaluate repeatedly). report_current: current labels of active
+# transcripts. report_included: the final labels the report covers; `random_only` keeps those
+# whose every current label was served by the random queue (the unbiased sample); a NULL queue
+# (e.g. an imported label) does not count as random.
+_PREPARE = (
+    """CREATE OR REPLACE TEMP TABLE report_current AS
+    SELECT c.transcript_id, c.annotation_id, c.annotator, c.kind, c.primary_label,
+           c.context_present, c.ideal_response, c.queue, c.sample_id, c.created_at
+    FROM current_labels c JOIN transcripts t USING (transcript_id) WHERE NOT t.archived""",
+    """CREATE OR REPLACE TEMP TABLE report_final AS
+    SELECT f.* FROM final_labels f JOIN transcripts t USING (transcript_id) WHERE NOT t.archived""",
+    """CREATE OR REPLACE TEMP TABLE report_included AS
+    SELECT * FROM report_final
+    WHERE NOT {random_only} OR transcript_id NOT IN (
+        SELECT transcript_id FROM report_current
+        WHERE kind = 'label' AND queue IS DISTINCT FROM 'random')""",
+)
 
 # context_present and ideal responses "of the final label": among the transcript's current
 # labels that chose the final primary label, the adjudication if there is one, else the latest.
@@ -32,12 +39,12 @@ WITH chosen AS (
     SELECT c.transcript_id, c.context_present, row_number() OVER (
         PARTITION BY c.transcript_id
         ORDER BY (c.kind = 'adjudication') DESC, c.created_at DESC, c.annotation_id DESC) AS rn
-    FROM current_labels c JOIN report_included i
+    FROM report_current c JOIN report_included i
       ON i.transcript_id = c.transcript_id AND c.primary_label = i.primary_label
 ),
 ideal AS (
     SELECT c.transcript_id, bool_or(coalesce(trim(c.ideal_response), '') <> '') AS has_ideal
-    FROM current_labels c JOIN report_included i
+    FROM report_current c JOIN report_included i
       ON i.transcript_id = c.transcript_id AND c.primary_label = i.primary_label
     GROUP BY 1
 )
@@ -88,28 +95,31 @@ class ReportData:
     last_label_at: datetime | None
 
 
-def _include(db: Database, random_only: bool) -> None:
-    db.con.execute(_INCLUDED.format(random_only="true" if random_only else "false"))
+def prepare_report_tables(db: Database, random_only: bool = False) -> None:
+    """Materialise this connection's report tables; slice_values and example_transcripts read
+    them (read_report_data calls this first)."""
+    for statement in _PREPARE:
+        db.con.execute(statement.format(random_only="true" if random_only else "false"))
 
 
 def read_report_data(db: Database, random_only: bool = False) -> ReportData:
     """Read the report's inputs; `random_only` restricts to random-queue transcripts."""
-    _include(db, random_only)
+    prepare_report_tables(db, random_only)
     con = db.con
     rows = tuple(LabelRow(*r) for r in con.execute(_LABEL_ROWS).fetchall())
     triples = tuple(con.execute(
-        "SELECT c.transcript_id, c.annotator, c.primary_label FROM current_labels c "
+        "SELECT c.transcript_id, c.annotator, c.primary_label FROM report_current c "
         "JOIN report_included i USING (transcript_id) WHERE c.kind = 'label' AND i.n_annotators >= 2"
     ).fetchall())
     first, last = con.execute(
-        "SELECT min(created_at), max(created_at) FROM current_labels "
+        "SELECT min(created_at), max(created_at) FROM report_current "
         "WHERE transcript_id IN (SELECT transcript_id FROM report_included)").fetchone()
     return ReportData(
         n_transcripts=con.execute("SELECT count(*) FROM transcripts WHERE NOT archived").fetchone()[0],
         rows=rows, label_triples=triples, queues=_queue_counts(db),
         n_excluded_random_only=_excluded_count(db) if random_only else 0,
         samples=_samples(db), reviewers=dict(con.execute(
-            "SELECT annotator, count(*) FROM current_labels WHERE transcript_id IN "
+            "SELECT annotator, count(*) FROM report_current WHERE transcript_id IN "
             "(SELECT transcript_id FROM report_included) GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()),
         taxonomy_versions=tuple(con.execute(
             "SELECT taxonomy_name, taxonomy_version, count(*) FROM report_included "
@@ -119,15 +129,13 @@ def read_report_data(db: Database, random_only: bool = False) -> ReportData:
 
 def _queue_counts(db: Database) -> dict[str, int]:
     return dict(db.con.execute(
-        "SELECT coalesce(c.queue, ''), count(*) FROM current_labels c "
-        "JOIN transcripts t USING (transcript_id) WHERE NOT t.archived AND c.kind = 'label' "
+        "SELECT coalesce(queue, ''), count(*) FROM report_current WHERE kind = 'label' "
         "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
 
 
 def _excluded_count(db: Database) -> int:
     return db.con.execute(
-        "SELECT count(*) FROM final_labels f JOIN transcripts t USING (transcript_id) "
-        "WHERE NOT t.archived AND f.transcript_id NOT IN "
+        "SELECT count(*) FROM report_final WHERE transcript_id NOT IN "
         "(SELECT transcript_id FROM report_included)").fetchone()[0]
 
 
@@ -135,7 +143,7 @@ def _samples(db: Database) -> tuple[dict[str, Any], ...]:
     """The samples the included labels were drawn from, with how many labels each gave."""
     rows = db.con.execute(
         "SELECT s.sample_id, s.method, s.seed, s.n, s.filter, s.stratify_by, s.created_at, "
-        "count(c.annotation_id) FROM samples s JOIN current_labels c ON c.sample_id = s.sample_id "
+        "count(c.annotation_id) FROM samples s JOIN report_current c ON c.sample_id = s.sample_id "
         "WHERE c.transcript_id IN (SELECT transcript_id FROM report_included) "
         "GROUP BY ALL ORDER BY s.created_at, s.sample_id").fetchall()
     keys = ("sample_id", "method", "seed", "n", "filter", "stratify_by", "created_at", "n_labels")
@@ -155,21 +163,20 @@ def metadata_fields(db: Database) -> list[str]:
         "WHERE NOT archived AND json_type(metadata) = 'OBJECT' ORDER BY k").fetchall()]
 
 
-def slice_values(db: Database, field: str, random_only: bool = False) -> dict[str, str | None]:
-    """transcript → the text of metadata[field] (None when absent), over included transcripts."""
-    _include(db, random_only)
+def slice_values(db: Database, field: str) -> dict[str, str | None]:
+    """transcript → the text of metadata[field] (None when absent), over the included
+    transcripts (after prepare_report_tables / read_report_data on this thread)."""
     path = "$." + json.dumps(field)
     return dict(db.con.execute(
         "SELECT i.transcript_id, json_extract_string(t.metadata, ?) FROM report_included i "
         "JOIN transcripts t USING (transcript_id)", [path]).fetchall())
 
 
-def example_transcripts(db: Database, categories: list[str], per_category: int = 3,
-                        random_only: bool = False) -> list[Example]:
-    """A few transcripts per category (first by id), with a snippet of the first user turn."""
+def example_transcripts(db: Database, categories: list[str], per_category: int = 3) -> list[Example]:
+    """A few included transcripts per category (first by id), with a snippet of the first user
+    turn (after prepare_report_tables / read_report_data on this thread)."""
     if not categories:
         return []
-    _include(db, random_only)
     picked = db.con.execute(
         "SELECT transcript_id, primary_label FROM report_included "
         "WHERE primary_label IN (SELECT unnest(?)) QUALIFY row_number() OVER "
