@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +14,6 @@ import numpy as np
 from core.stats import cohen_kappa
 
 BOOTSTRAP_RESAMPLES = 1000
-_CHUNK = 100  # resamples per matrix product: bounds memory at (chunk × units)
 
 
 @dataclass(frozen=True)
@@ -97,28 +96,31 @@ def _alpha(d_sum, n_c, n):
         return np.where(expected > 0, 1 - (n - 1) * d_sum / expected, np.nan)
 
 
-def bootstrap_weights(n_units: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
-    """Seeded bootstrap resamples of units as weight rows (how often each unit is drawn),
-    in chunks of at most _CHUNK rows to bound memory at chunk × units."""
+def unit_patterns(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a units × categories count matrix and how many units have each.
+    Units with the same counts are interchangeable in alpha, so resampling units is resampling
+    patterns in proportion to their frequency (exactly the same distribution, far fewer draws)."""
+    patterns, freq = np.unique(counts, axis=0, return_counts=True)
+    return patterns, freq
+
+
+def bootstrap_weights(freq: np.ndarray, resamples: int, seed: int) -> np.ndarray:
+    """Seeded bootstrap resamples as rows of pattern weights: draw sum(freq) units with
+    replacement; row b says how many drawn units have each pattern."""
     rng = np.random.default_rng(seed)
-    for start in range(0, resamples, _CHUNK):
-        size = min(_CHUNK, resamples - start)
-        # Draw n_units unit indices per resample, then count draws per unit in one bincount.
-        drawn = rng.integers(0, n_units, size=(size, n_units))
-        drawn += np.arange(size)[:, None] * n_units
-        yield np.bincount(drawn.ravel(), minlength=size * n_units).reshape(size, n_units).astype(
-            np.float64)
+    n_units = int(freq.sum())
+    return rng.multinomial(n_units, freq / n_units, size=resamples).astype(np.float64)
 
 
 def bootstrap_alphas(counts: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES,
                      seed: int = 0) -> np.ndarray:
     """Alpha for each bootstrap resample of units (NaN where undefined). A resample is a weight
-    vector, so all resamples come from three matrix products, not a loop over alpha."""
-    d, m = _alpha_parts(counts)
-    pair_counts = counts * (m > 0)[:, None]
-    chunks = [_alpha(w @ d, w @ pair_counts, w @ m)
-              for w in bootstrap_weights(counts.shape[0], resamples, seed)]
-    return np.concatenate(chunks) if chunks else np.empty(0)
+    vector, so all resamples come from matrix products, not a loop over alpha."""
+    patterns, freq = unit_patterns(counts)
+    d, m = _alpha_parts(patterns)
+    pair_counts = patterns * (m > 0)[:, None]
+    w = bootstrap_weights(freq, resamples, seed)
+    return _alpha(w @ d, w @ pair_counts, w @ m)
 
 
 def bootstrap_alpha(counts: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES,

@@ -4,7 +4,8 @@ more failures would decide, next actions and slices (PRODUCT.md "The decision (r
 
 from __future__ import annotations
 
-from collections import Counter
+import dataclasses
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -47,8 +48,10 @@ def failure_rows(rows: Sequence[LabelRow], taxonomy: Taxonomy) -> list[tuple[Lab
     """(row, fix class) for every resolved label whose fix class is not none."""
     out = []
     for r in rows:
-        cls = fix_class_of(r, taxonomy)
-        if r.primary_label is not None and cls not in (None, "none"):
+        if r.primary_label is None:
+            continue
+        cls = r.fix_class or fix_class_of(r, taxonomy)
+        if cls not in (None, "none"):
             out.append((r, cls))
     return out
 
@@ -179,18 +182,27 @@ def next_actions(verdict: str, failures: list[tuple[LabelRow, str]],
 def compute_slices(rows: Sequence[LabelRow], values: dict[str, str | None],
                    taxonomy: Taxonomy) -> tuple[SliceRow, ...]:
     """Per value of one metadata field: n labeled, n failures, fix-class shares, top category.
-    Slices with fewer than SMALL_SLICE failures are flagged `small`."""
-    groups: dict[str, list[LabelRow]] = {}
+    Slices with fewer than SMALL_SLICE failures are flagged `small`. One pass over the rows."""
+    labeled: Counter = Counter()
+    classes: dict[str, Counter] = defaultdict(Counter)
+    categories: dict[str, Counter] = defaultdict(Counter)
     for r in rows:
-        if r.primary_label is not None:
-            v = values.get(r.transcript_id)
-            groups.setdefault("(missing)" if v is None else v, []).append(r)
+        if r.primary_label is None:
+            continue
+        value = values.get(r.transcript_id)
+        value = "(missing)" if value is None else value
+        labeled[value] += 1
+        cls = r.fix_class or fix_class_of(r, taxonomy)
+        if cls not in (None, "none"):
+            classes[value][cls] += 1
+            categories[value][r.primary_label] += 1
     out = []
-    for value, members in groups.items():
-        fails = failure_rows(members, taxonomy)
-        top = Counter(r.primary_label for r, _ in fails).most_common(1)
-        out.append(SliceRow(value, len(members), len(fails), len(fails) < SMALL_SLICE,
-                            class_shares(fails), top[0][0] if top else None))
+    for value, n in labeled.items():
+        n_fail = sum(classes[value].values())
+        top = categories[value].most_common(1)
+        out.append(SliceRow(value, n, n_fail, n_fail < SMALL_SLICE,
+                            {c: share_of(classes[value][c], n_fail) for c in FAILURE_CLASSES},
+                            top[0][0] if top else None))
     return tuple(sorted(out, key=lambda s: (-s.n_labeled, s.value)))
 
 
@@ -270,13 +282,14 @@ def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
     final = {r.transcript_id: (r.primary_label, r.status) for r in data.rows}
     agreement = measure_agreement(data.label_triples, final, seed=seed)
     slices = {f: report_data.slice_values(db, f) for f in slice_fields}
-    top = [k for k, _ in Counter(
-        r.primary_label for r, _ in failure_rows(data.rows, taxonomy)).most_common(3)]
-    examples = [ExampleItem(e.transcript_id, e.category, e.snippet, e.metadata) for e in
-                report_data.example_transcripts(db, top, examples_per_category)]
     when = generated_at or datetime.now(UTC).replace(tzinfo=None)
-    return compose_report(data, taxonomy, agreement, _prelabeler_section(db, taxonomy), when,
-                          slices, examples, random_only)
+    report = compose_report(data, taxonomy, agreement, _prelabeler_section(db, taxonomy), when,
+                            slices, random_only=random_only)
+    ranked = sorted((k for k, s in report.categories.items() if s.count),
+                    key=lambda k: -report.categories[k].count)[:3]
+    examples = tuple(ExampleItem(e.transcript_id, e.category, e.snippet, e.metadata) for e in
+                     report_data.example_transcripts(db, ranked, examples_per_category))
+    return dataclasses.replace(report, examples=examples)
 
 
 def report_slices(db: Database, taxonomy: Taxonomy, field: str,

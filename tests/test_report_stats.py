@@ -14,6 +14,7 @@ from core.agreement import (
     bootstrap_weights,
     group_units,
     measure_agreement,
+    unit_patterns,
     value_counts,
 )
 from core.stats import cohen_kappa, more_needed_to_clear, wilson_interval, wilson_lower
@@ -105,12 +106,14 @@ def test_alpha_matches_krippendorff_package_on_random_data_with_missing_values()
 def test_vectorised_bootstrap_equals_the_reference_alpha_per_resample():
     counts, _ = value_counts(group_units(triples_from(KRIPPENDORFF_2011)))
     fast = bootstrap_alphas(counts, resamples=25, seed=5)
-    weights = next(bootstrap_weights(counts.shape[0], 25, 5))
+    patterns, freq = unit_patterns(counts)
+    assert freq.sum() == counts.shape[0] and len(patterns) < counts.shape[0]
+    weights = bootstrap_weights(freq, 25, 5)
     for b in range(25):
-        # Rebuild the resample as coder × unit data: each drawn unit repeated w times.
+        # Rebuild the resample as coder × unit data: each drawn unit pattern repeated w times.
         columns = []
         for u, w in enumerate(weights[b]):
-            values = [c for c in range(counts.shape[1]) for _ in range(int(counts[u, c]))]
+            values = [c for c in range(counts.shape[1]) for _ in range(int(patterns[u, c]))]
             columns += [values] * int(w)
         data = np.full((4, len(columns)), NAN)
         for j, vals in enumerate(columns):
