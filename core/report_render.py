@@ -74,8 +74,9 @@ def _cell(text: str) -> str:
     return f"<td>{e(text)}</td>"
 
 
-def _figure_html(fig) -> str:
-    body = fig.to_html(full_html=False, include_plotlyjs=False,
+def _figure_html(fig, div_id: str) -> str:
+    # A fixed div id (Plotly's default is random) keeps exports of the same data identical.
+    body = fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
                        config={"displayModeBar": False, "responsive": False})
     return f"<div class='chart'>{body}</div>"
 
@@ -159,8 +160,8 @@ def render_html(report: Report, taxonomy: Taxonomy) -> str:
               for f, rows in r.slices.items()]
     body = [
         f"<h1>Triage report</h1><p class='meta'>{e(meta)}</p>", _head(r),
-        _section("Fix classes", [_figure_html(fix_class_figure(r)), _table_html(fix_class_table(r), titled=False)]),
-        _section("Categories", [_figure_html(category_figure(r, t)), _table_html(category_table(r, t), titled=False)]),
+        _section("Fix classes", [_figure_html(fix_class_figure(r), 'chart-fix-classes'), _table_html(fix_class_table(r), titled=False)]),
+        _section("Categories", [_figure_html(category_figure(r, t), 'chart-categories'), _table_html(category_table(r, t), titled=False)]),
         _section("Readiness for fine-tuning", [
             "<p>Decides between tuning justified and not ready yet when behavior failures "
             "dominate. Thresholds come from the taxonomy's [decision] table.</p>",

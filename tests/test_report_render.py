@@ -67,6 +67,7 @@ def test_html_is_self_contained_and_escapes_transcripts_and_metadata(db, taxonom
     assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", outside_plotly)
     assert page.count("<script type='text/javascript'>") == 1  # plotly.js inlined once
     assert "Plotly.newPlot" in page and "@page" in page and "@media print" in page
+    assert render_html(r, taxonomy) == page  # reproducible: no random ids
 
 
 def html_escaped(text):
