@@ -115,10 +115,11 @@ else:
     st.caption("No pre-labels to compare with human labels.")
 
 st.header("Examples from the top categories")
+names = {c.key: c.name for c in ctx.taxonomy.categories}
 for ex in report.examples:
-    with st.expander(f"{ex.category} · {ex.transcript_id}"):
-        st.text(ex.snippet)
-        st.json(ex.metadata, expanded=False)
+    with st.expander(f"{names.get(ex.category, ex.category)} · {ex.transcript_id}"):
+        st.text(ex.snippet)  # st.text never interprets markup
+        st.json(ex.metadata)
 
 st.header("How the sample was drawn")
 s = report.sampling

@@ -214,3 +214,15 @@ def test_slices_tiny_missing_and_empty(db, taxonomy):
     assert empty.slices["tier"] != ()  # random queue labels are included
     db.con.execute("DELETE FROM annotations")
     assert report(db, taxonomy, slice_fields=["tier"]).slices == {"tier": ()}
+
+
+def test_sampling_names_the_samples_the_labels_came_from(db, taxonomy):
+    db.con.execute("INSERT INTO samples VALUES ('s1', 'random', 7, 300, NULL, NULL, 'lead', ?)",
+                   [datetime(2026, 3, 1, 8)])
+    labeled_set(db, taxonomy, {"wrong_retrieval": 3}, sample_id="s1")
+    labeled_set(db, taxonomy, {"tone_policy": 1}, start=10)
+    s = report(db, taxonomy).sampling
+    assert s.samples == ({"sample_id": "s1", "method": "random", "seed": 7, "n": 300,
+                          "filter": None, "stratify_by": None,
+                          "created_at": "2026-03-01T08:00:00", "n_labels": 3},)
+    assert (s.queues, s.non_random_share, s.warning) == ({"random": 4}, 0.0, None)
