@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.db import connect  # noqa: E402
 from core.report import build_report  # noqa: E402
+from core.report_pdf import find_browser, html_to_pdf  # noqa: E402
 from core.report_render import render_html  # noqa: E402
 from core.storage.categories import register_taxonomy  # noqa: E402
 from core.taxonomy import load_taxonomy  # noqa: E402
@@ -83,6 +84,10 @@ def main() -> None:
                 html_s, page = timed(lambda r=report, t=taxonomy: render_html(r, t))
                 print(f"render_html n={n:>7,}: {html_s:6.3f} s  ({len(page) / 1e6:.1f} MB)  "
                       f"goal ≤ 5 s: {'met' if html_s <= 5 else 'MISSED'}")
+                if find_browser():
+                    pdf_s, pdf = timed(lambda p=page: html_to_pdf(p), repeat=1)
+                    print(f"html_to_pdf n={n:>7,}: {pdf_s:6.3f} s  ({len(pdf) / 1e3:.0f} kB, "
+                          "headless Chromium)")
             db.close()
         ratio = figures[100_000] / figures[500]
         print(f"ratio 100k / 500 = {ratio:.1f}× for 200× the data; goal ≤ 2 s at 100k: "

@@ -1,6 +1,6 @@
 """Report page: the verdict first, then the evidence; exports for leadership."""
 
-from core.ui import bootstrap
+from core.ui import bootstrap, show_error
 
 ctx = bootstrap("Report")
 
@@ -42,9 +42,7 @@ random_only = st.sidebar.toggle(
     help="Only transcripts whose labels all came from the random queue: the unbiased sample.")
 try:
     report = build_report(ctx.db, ctx.taxonomy, random_only=random_only)
-except Exception as e:  # noqa: BLE001
-    from core.ui import show_error
-
+except Exception as e:  # noqa: BLE001 - shown to the user, logged in full
     show_error(e)
 
 box = {"pipeline_first": st.info, "tuning_justified": st.success,
