@@ -35,25 +35,19 @@ _PREPARE = (
 # context_present and ideal responses "of the final label": among the transcript's current
 # labels that chose the final primary label, the adjudication if there is one, else the latest.
 _LABEL_ROWS = """
-WITH chosen AS (
-    SELECT c.transcript_id, c.context_present, row_number() OVER (
-        PARTITION BY c.transcript_id
-        ORDER BY (c.kind = 'adjudication') DESC, c.created_at DESC, c.annotation_id DESC) AS rn
-    FROM report_current c JOIN report_included i
-      ON i.transcript_id = c.transcript_id AND c.primary_label = i.primary_label
-),
-ideal AS (
-    SELECT c.transcript_id, bool_or(coalesce(trim(c.ideal_response), '') <> '') AS has_ideal
+WITH per AS (
+    SELECT c.transcript_id,
+           arg_max_null(c.context_present, struct_pack(
+               adj := c.kind = 'adjudication', at := c.created_at, id := c.annotation_id))
+               AS context_present,
+           bool_or(coalesce(trim(c.ideal_response), '') <> '') AS has_ideal
     FROM report_current c JOIN report_included i
       ON i.transcript_id = c.transcript_id AND c.primary_label = i.primary_label
     GROUP BY 1
 )
-SELECT i.transcript_id, i.primary_label, i.fix_class, i.status, ch.context_present,
-       coalesce(ideal.has_ideal, false)
-FROM report_included i
-LEFT JOIN chosen ch ON ch.transcript_id = i.transcript_id AND ch.rn = 1
-LEFT JOIN ideal ON ideal.transcript_id = i.transcript_id
-ORDER BY i.transcript_id
+SELECT i.transcript_id, i.primary_label, i.fix_class, i.status, per.context_present,
+       coalesce(per.has_ideal, false)
+FROM report_included i LEFT JOIN per USING (transcript_id)
 """
 
 
