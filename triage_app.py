@@ -63,7 +63,10 @@ def home() -> None:
     _categories(s)
 
 
-PAGES = [st.Page(home, title="Home", icon="🏠", default=True)]
+PAGES = [
+    st.Page(home, title="Home", icon="🏠", default=True),
+    st.Page("pages/report.py", title="Report", icon="📊", url_path="report"),
+]
 
 if __name__ == "__main__":
     st.navigation(PAGES).run()

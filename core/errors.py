@@ -68,3 +68,6 @@ class AppAlreadyRunning(DatabaseLocked):
             "running on this database. Open that one in your browser (its address is printed in "
             "its terminal), or stop it and run `triage app` again.",
         )
+
+class ExportFailed(TriageError):
+    """An export could not be produced (the browser printing the PDF failed or timed out)."""

@@ -127,3 +127,9 @@ def test_readme_cli_reference_matches_help():
     from core.cli_docs import render_reference
 
     assert render_reference() in README, "README CLI reference is stale: run python -m core.cli_docs"
+
+
+def test_help_renders_for_every_command_and_subcommand():
+    from core.cli_docs import _walk
+
+    assert len(_walk(build_parser(), "triage")) > 3

@@ -11,7 +11,9 @@ from core.config import Settings
 def add_command(sub: argparse._SubParsersAction, name: str, help: str, example: str,
                 **kwargs: object) -> argparse.ArgumentParser:
     """A subcommand parser whose --help ends with an example."""
-    return sub.add_parser(name, help=help, description=help, epilog=f"example:\n  {example}",
+    # argparse %-formats a subcommand's help in the parent's listing (not its description).
+    return sub.add_parser(name, help=help.replace("%", "%%"), description=help,
+                          epilog=f"example:\n  {example}",
                           formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
 
 
