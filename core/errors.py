@@ -56,3 +56,19 @@ class PermissionDenied(TriageError):
 
 class BrowserMissing(TriageError):
     """A headless browser is needed (PDF export) and none is installed."""
+
+
+class SnapshotHeld(DatabaseLocked):
+    """`triage snapshot` while another process (the app) holds the database."""
+
+    def __init__(self, path: str, holder: str | None) -> None:
+        super().__init__(path, holder)
+        self.args = (
+            f"{path} is held by {holder or 'another process'}, so this command cannot read it. "
+            "That app refreshes the snapshot itself after writes; to refresh it now, use the "
+            "\"Refresh snapshot\" button on the app's SQL page.",
+        )
+
+
+class QueryRefused(TriageError):
+    """The SQL page will not run this text (not one read-only query, a file access, too slow)."""
