@@ -84,6 +84,7 @@ class SnapshotScheduler:
         self.last_error: str | None = None
         self._dirty = False
         self._timer: threading.Timer | None = None
+        self._threads: set[threading.Timer] = set()
         self._lock = threading.Lock()
 
     @property
@@ -101,6 +102,7 @@ class SnapshotScheduler:
             delay = max(0.0, self._interval() - since)
             self._timer = threading.Timer(delay, self._fire)
             self._timer.daemon = True
+            self._threads.add(self._timer)
             self._timer.start()
 
     def _interval(self) -> float:
@@ -118,6 +120,9 @@ class SnapshotScheduler:
         except Exception as e:  # logged and shown on the SQL page; writes go on
             self.last_error = str(e)
             log.exception("snapshot refresh failed")
+        finally:
+            with self._lock:
+                self._threads.discard(threading.current_thread())  # type: ignore[arg-type]
 
     def refresh_now(self) -> SnapshotInfo:
         """Write the snapshot now; the writes so far are then in it."""
@@ -136,11 +141,16 @@ class SnapshotScheduler:
         return self.refresh_now() if self.dirty else None
 
     def cancel(self) -> None:
-        """Stop a pending refresh (tests, shutdown)."""
+        """Drop a pending refresh and wait for a running one (before closing the database)."""
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+            threads = list(self._threads)
+        for t in threads:
+            t.cancel()
+            if t is not threading.current_thread():
+                t.join()
 
 
 _schedulers: weakref.WeakKeyDictionary[Database, SnapshotScheduler] = weakref.WeakKeyDictionary()
