@@ -17,7 +17,8 @@ def home() -> None:
     st.metric("Transcripts", count_transcripts(ctx.db))
 
 
-PAGES = [st.Page(home, title="Home", icon="🏠", default=True)]
+PAGES = [st.Page(home, title="Home", icon="🏠", default=True),
+         st.Page("pages/sql.py", title="SQL", icon="🧮", url_path="sql")]
 
 if __name__ == "__main__":
     st.navigation(PAGES).run()

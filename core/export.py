@@ -3,6 +3,7 @@ CSV / JSONL / Parquet, transcripts in the import record format so they re-import
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -79,12 +80,19 @@ def write_jsonl(rows: Iterator[dict[str, Any]] | list[dict[str, Any]], path: Pat
 
 
 def _for_csv(table: pa.Table) -> pa.Table:
-    """CSV has no lists: list columns (secondary labels) become JSON text."""
+    """CSV has no lists: list and struct columns (secondary labels) become JSON text."""
     for i, field in enumerate(table.schema):
-        if pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
-            texts = [None if v is None else json.dumps(v) for v in table.column(i).to_pylist()]
+        if pa.types.is_nested(field.type):
+            texts = [None if v is None else dumps(v) for v in table.column(i).to_pylist()]
             table = table.set_column(i, field.name, pa.array(texts, pa.string()))
     return table
+
+
+def table_csv_bytes(table: pa.Table) -> bytes:
+    """An Arrow table as CSV bytes (nested values as JSON text)."""
+    buf = io.BytesIO()
+    pa_csv.write_csv(_for_csv(table), buf)
+    return buf.getvalue()
 
 
 def _table_rows(table: pa.Table) -> Iterator[dict[str, Any]]:
@@ -129,3 +137,38 @@ def export(db: Database, what: str, fmt: str, output: Path, test_size: float = 0
         return export_tuning_seed(db, output)
     return export_table(db, what, fmt, output)
 
+
+
+@dataclass(frozen=True)
+class Download:
+    """An export ready for a download button."""
+
+    file_name: str
+    data: bytes
+    mime: str
+    rows: int
+    warnings: tuple[str, ...] = ()
+
+
+_MIME = {"csv": "text/csv", "jsonl": "application/jsonl", "parquet": "application/vnd.apache.parquet"}
+
+
+def export_download(db: Database, what: str, fmt: str, test_size: float = 0.5,
+                    seed: int = 0) -> Download:
+    """Run an export into a temporary folder and return its bytes (eval-set: a zip of
+    dev.jsonl and test.jsonl)."""
+    import tempfile
+    import zipfile
+
+    name = what.replace("-", "_")
+    with tempfile.TemporaryDirectory(prefix="triage-export-") as tmp:
+        target = Path(tmp) / (name if what == "eval-set" else f"{name}.{fmt}")
+        result = export(db, what, fmt, target, test_size, seed)
+        rows = sum(result.files.values())
+        if what != "eval-set":
+            return Download(target.name, target.read_bytes(), _MIME[fmt], rows, result.warnings)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in result.files:
+                z.write(path, Path(path).name)
+        return Download(f"{name}.zip", buf.getvalue(), "application/zip", rows, result.warnings)
