@@ -11,7 +11,7 @@ from core.export import FORMATS, WHATS, export_download
 from core.schema_docs import EXAMPLE_QUERIES, RELATIONS
 from core.snapshot import install_scheduler, snapshot_age
 from core.sqlsafe import MAX_ROW_LIMIT, ROW_LIMIT, TIME_LIMIT, result_csv, result_parquet, run_query
-from core.ui import bootstrap, show_error
+from core.ui import bootstrap
 
 ctx = bootstrap("SQL")
 scheduler = install_scheduler(ctx.db)
@@ -31,12 +31,15 @@ def _snapshot_line() -> None:
     left.caption(f"Queries run on the snapshot {where}, "
                  + ("not written yet." if age is None else f"written {format_age(age)} ago.")
                  + (f" Last refresh failed: {scheduler.last_error}" if scheduler.last_error else ""))
-    if right.button("Refresh snapshot", key="sql_refresh"):
-        try:
-            info = scheduler.refresh_now()
-            st.toast(f"Snapshot written in {info.seconds:.1f} s")
-        except TriageError as e:
-            show_error(e)
+    right.button("Refresh snapshot", key="sql_refresh", on_click=_refresh)
+
+
+def _refresh() -> None:
+    try:
+        info = scheduler.refresh_now()
+        st.toast(f"Snapshot written in {info.seconds:.1f} s")
+    except TriageError as e:
+        st.session_state["sql_refused"] = str(e)
 
 
 def _schema_panel() -> None:
@@ -47,18 +50,22 @@ def _schema_panel() -> None:
             st.table({"column": list(r.columns), "meaning": list(r.columns.values())})
 
 
-def _run(sql: str, row_limit: int) -> None:
+def _run() -> None:
+    """Run callback: before the page renders, so the snapshot line shows the fresh snapshot."""
+    st.session_state.pop("sql_result", None)
+    st.session_state.pop("sql_refused", None)
     try:
         scheduler.ensure_fresh()
-        result = run_query(ctx.settings.snapshot_path, sql, row_limit, TIME_LIMIT)
+        st.session_state["sql_result"] = run_query(
+            ctx.settings.snapshot_path, st.session_state.get("sql_text", ""),
+            int(st.session_state.get("sql_row_limit", ROW_LIMIT)), TIME_LIMIT)
     except TriageError as e:
-        st.session_state.pop("sql_result", None)
-        st.error(str(e))
-        return
-    st.session_state["sql_result"] = result
+        st.session_state["sql_refused"] = str(e)
 
 
 def _show_result() -> None:
+    if st.session_state.get("sql_refused"):
+        st.error(st.session_state["sql_refused"])
     result = st.session_state.get("sql_result")
     if result is None:
         return
@@ -100,11 +107,9 @@ editor, schema = st.columns([3, 2])
 with editor:
     st.selectbox("Saved queries", list(EXAMPLES), index=None, key="sql_example",
                  placeholder="Pick an example query", on_change=_use_example)
-    sql = st.text_area("Query (one SELECT; read-only; no file access)", key="sql_text",
-                       height=220)
-    row_limit = st.number_input("Row limit", 1, MAX_ROW_LIMIT, ROW_LIMIT, step=100)
-    if st.button("Run", type="primary", key="sql_run"):
-        _run(sql, int(row_limit))
+    st.text_area("Query (one SELECT; read-only; no file access)", key="sql_text", height=220)
+    st.number_input("Row limit", 1, MAX_ROW_LIMIT, ROW_LIMIT, step=100, key="sql_row_limit")
+    st.button("Run", type="primary", key="sql_run", on_click=_run)
     _show_result()
 with schema:
     _schema_panel()
