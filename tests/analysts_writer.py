@@ -33,6 +33,7 @@ def main(db_path: str, interval: float) -> None:
             primary_label=taxonomy.keys[saved % len(taxonomy.keys)],
             taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version), taxonomy.keys)
         saved += 1
+        stop.wait(0.01)  # reviewers label at human speed; leave the shared CPU to the readers
     scheduler.cancel()
     scheduler.refresh_now()
     print(f"done {saved}", flush=True)

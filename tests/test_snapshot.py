@@ -94,7 +94,7 @@ def test_app_like_writer_and_analysts_read_with_no_lock_error_and_no_lost_label(
         tmp_path, cli_binary):
     live = tmp_path / "team.duckdb"
     snap = snapshot_path_for(live)
-    writer = subprocess.Popen([sys.executable, "-m", "tests.analysts_writer", str(live), "0.05"],
+    writer = subprocess.Popen([sys.executable, "-m", "tests.analysts_writer", str(live), "0.2"],
                               cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
@@ -134,6 +134,7 @@ def test_app_like_writer_and_analysts_read_with_no_lock_error_and_no_lost_label(
         assert "Traceback" not in writer.stderr.read()
     finally:
         writer.kill() if writer.poll() is None else None
+    print(f"labels saved {saved}; annotation counts seen by the CLI while writing: {counts}")
     assert counts == sorted(counts), "the snapshot never goes back in time"
     final = cli_query(cli_binary, snap, "SELECT count(*) FROM annotations")
     assert int(final.stdout) == saved > counts[0]
