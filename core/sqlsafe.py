@@ -64,7 +64,7 @@ def check_query(sql: str) -> str:
     statement = statements[0]
     if statement.type != duckdb.StatementType.SELECT:
         raise QueryRefused(f"Only queries that read (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, "
-                           f"SUMMARIZE) run here; this is a {_kind(statement)} statement.")
+                           f"SUMMARIZE) run here, not {_kind(statement)} statements.")
     return statement.query.strip().rstrip(";").strip()
 
 

@@ -121,3 +121,19 @@ def test_tuning_example_cuts_at_the_failure_turn_and_drops_the_wrong_message():
 def test_eval_set_refuses_other_formats(labeled, tmp_path, capsys):
     assert cli(labeled, "--what", "eval-set", "--format", "csv", "--output", str(tmp_path)) == 2
     assert "eval-set is written as JSONL only" in capsys.readouterr().err
+
+
+def test_eval_set_download_is_a_zip_of_dev_and_test(db, taxonomy):
+    import io
+    import zipfile
+
+    from core.export import export_download
+
+    fill(db, taxonomy)
+    ready = export_download(db, "eval-set", "jsonl")
+    assert ready.file_name == "eval_set.zip" and ready.rows == 7
+    with zipfile.ZipFile(io.BytesIO(ready.data)) as z:
+        assert sorted(z.namelist()) == ["dev.jsonl", "test.jsonl"]
+        assert len(z.read("dev.jsonl").decode().splitlines()) == 2
+    assert ready.warnings == (
+        "labels with fewer than 2 items go to test only: escalation, no_failure, wrong_retrieval",)

@@ -16,7 +16,7 @@ from core.taxonomy import load_taxonomy
 from tests.analysts_helpers import fill
 
 ONLY_READ = ("Only queries that read (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE) "
-             "run here; this is a {} statement.")
+             "run here, not {} statements.")
 STOPPED = "The query ran longer than 1 s and was stopped. Narrow it with WHERE or LIMIT."
 
 HOSTILE = [
