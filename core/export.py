@@ -96,11 +96,8 @@ def table_csv_bytes(table: pa.Table) -> bytes:
 
 
 def _table_rows(table: pa.Table) -> Iterator[dict[str, Any]]:
-    json_cols = {"messages", "metadata", "context", "tools", "filter", "value"}
     for batch in table.to_batches(_BATCH):
-        for row in batch.to_pylist():
-            yield {k: (_load(v) if k in json_cols and isinstance(v, str) else v)
-                   for k, v in row.items()}
+        yield from batch.to_pylist()
 
 
 def export_table(db: Database, what: str, fmt: str, path: Path) -> ExportResult:

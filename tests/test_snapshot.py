@@ -140,3 +140,9 @@ def test_app_like_writer_and_analysts_read_with_no_lock_error_and_no_lost_label(
     assert int(final.stdout) == saved > counts[0]
     assert duckdb.connect(str(live), read_only=True).execute(
         "SELECT count(*) FROM annotations").fetchone()[0] == saved
+
+
+def test_triage_snapshot_without_a_database_exits_2(tmp_path, capsys):
+    assert run(["--db", str(tmp_path / "none.duckdb"), "snapshot"]) == 2
+    assert "no database at" in capsys.readouterr().err
+    assert not (tmp_path / "none.duckdb").exists()
