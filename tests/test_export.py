@@ -137,3 +137,23 @@ def test_eval_set_download_is_a_zip_of_dev_and_test(db, taxonomy):
         assert len(z.read("dev.jsonl").decode().splitlines()) == 2
     assert ready.warnings == (
         "labels with fewer than 2 items go to test only: escalation, no_failure, wrong_retrieval",)
+
+
+def test_real_transcripts_round_trip_through_jsonl_export(db, shared_data, tmp_path):
+    from core.export import export
+    from tests.conftest import add_transcripts
+
+    originals = []
+    for path in sorted(shared_data.glob("*.jsonl")):
+        originals += [json.loads(line) for line in path.read_text().splitlines()]
+    add_transcripts(db, originals, source="real")
+    out = tmp_path / "real.jsonl"
+    assert export(db, "transcripts", "jsonl", out).files == {str(out): len(originals)}
+    fresh = connect(tmp_path / "fresh.duckdb")
+    with fresh.transaction() as con:
+        insert_transcript_rows(con, [transcript_row(r, "real", None, utcnow())
+                                     for r in read_jsonl(out)])
+    sql = "SELECT transcript_id, content_hash, metadata FROM transcripts ORDER BY 1"
+    assert fresh.con.execute(sql).fetchall() == db.con.execute(sql).fetchall()
+    assert {r["id"]: r for r in read_jsonl(out)} == {
+        r["id"]: {k: v for k, v in r.items() if v is not None} for r in originals}
