@@ -90,3 +90,12 @@ def test_readme_example_queries_run_on_the_database_and_its_snapshot(labeled_and
     assert ("tone_policy", "tone_policy", 2) in confusion
     assert sum(r[1] for r in slices) == 7 and {r[0] for r in slices} == {"web", "email"}
     assert [r[0] for r in missed] == ["t0", "t1"]
+
+
+def test_docs_check_notices_an_undocumented_column_and_view(db_path):
+    con = connect(db_path).con
+    con.execute("ALTER TABLE annotations ADD COLUMN undocumented VARCHAR")
+    con.execute("CREATE VIEW undocumented_view AS SELECT 1 AS x")
+    documented, actual = readme_relations(), database_relations(con)
+    assert set(actual) - set(documented) == {"undocumented_view"}
+    assert set(actual["annotations"][1]) - set(documented["annotations"][1]) == {"undocumented"}
