@@ -82,6 +82,8 @@ class SnapshotScheduler:
         self.interval = interval
         self.last: SnapshotInfo | None = None
         self.last_error: str | None = None
+        self.refreshes = 0
+        self.failures = 0
         self._dirty = False
         self._timer: threading.Timer | None = None
         self._threads: set[threading.Timer] = set()
@@ -119,6 +121,7 @@ class SnapshotScheduler:
             self.refresh_now()
         except Exception as e:  # logged and shown on the SQL page; writes go on
             self.last_error = str(e)
+            self.failures += 1
             log.exception("snapshot refresh failed")
         finally:
             with self._lock:
@@ -134,6 +137,7 @@ class SnapshotScheduler:
             self._dirty = True
             raise
         self.last, self.last_error = info, None
+        self.refreshes += 1
         return info
 
     def ensure_fresh(self) -> SnapshotInfo | None:

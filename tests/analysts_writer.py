@@ -1,7 +1,8 @@
 """An app-like writer for the lock tests, run as a real subprocess:
 `python -m tests.analysts_writer DB INTERVAL`. It holds the live database, writes labels in a
 loop with the snapshot scheduler installed (as the app does), until a line arrives on stdin.
-Prints `ready PID`, then at the end `done N` (labels whose save returned)."""
+Prints `ready`, then at the end `done N R F`: labels whose save returned, snapshot
+refreshes written, refreshes failed."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def main(db_path: str, interval: float) -> None:
         stop.wait(0.01)  # reviewers label at human speed; leave the shared CPU to the readers
     scheduler.cancel()
     scheduler.refresh_now()
-    print(f"done {saved}", flush=True)
+    print(f"done {saved} {scheduler.refreshes} {scheduler.failures}", flush=True)
     sys.stdin.readline()  # hold the file until the test has checked `triage snapshot`
     db.close()
 

@@ -122,7 +122,8 @@ def test_app_like_writer_and_analysts_read_with_no_lock_error_and_no_lost_label(
         writer.stdin.flush()
         done = writer.stdout.readline().split()
         assert done[0] == "done", writer.stderr.read()
-        saved = int(done[1])
+        saved, refreshes, failures = map(int, done[1:])
+        assert failures == 0 and refreshes > 2
         held = subprocess.run([sys.executable, "-c", MAIN, "--db", str(live), "snapshot"],
                               cwd=ROOT, capture_output=True, text=True, timeout=60)
         assert held.returncode == 2
@@ -134,7 +135,7 @@ def test_app_like_writer_and_analysts_read_with_no_lock_error_and_no_lost_label(
         assert "Traceback" not in writer.stderr.read()
     finally:
         writer.kill() if writer.poll() is None else None
-    print(f"labels saved {saved}; annotation counts seen by the CLI while writing: {counts}")
+    print(f"labels saved {saved}; snapshots written {refreshes}; annotation counts seen by the CLI while writing: {counts}")
     assert counts == sorted(counts), "the snapshot never goes back in time"
     final = cli_query(cli_binary, snap, "SELECT count(*) FROM annotations")
     assert int(final.stdout) == saved > counts[0]
