@@ -25,7 +25,16 @@ def page(db, taxonomy, monkeypatch):
     at = AppTest.from_file(str(ROOT / "pages" / "sql.py"), default_timeout=30)
     at.run()
     assert not at.exception, at.exception
-    return at
+    yield at
+    from core.snapshot import scheduler_for
+    from core.ui import _database
+
+    live = _database(str(db.path))  # the page's cached connection: close it cleanly
+    scheduler = scheduler_for(live)
+    if scheduler:
+        scheduler.cancel()
+    _database.clear()
+    live.close()
 
 
 def run_sql(at: AppTest, sql: str) -> AppTest:
