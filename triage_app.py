@@ -66,6 +66,7 @@ def home() -> None:
 PAGES = [
     st.Page(home, title="Home", icon="🏠", default=True),
     st.Page("pages/report.py", title="Report", icon="📊", url_path="report"),
+    st.Page("pages/sql.py", title="SQL", icon="🧮", url_path="sql"),
 ]
 
 if __name__ == "__main__":

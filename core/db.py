@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,6 +48,8 @@ class Database:
         self.path = path
         self.read_only = read_only
         self._local = threading.local()
+        # Called after each COMMIT of transaction(), e.g. to refresh the analysts' snapshot.
+        self.after_commit: list[Callable[[], None]] = []
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -69,6 +71,8 @@ class Database:
             con.execute("ROLLBACK")
             raise
         con.execute("COMMIT")
+        for callback in list(self.after_commit):
+            callback()
 
     def close(self) -> None:
         self._con.close()

@@ -69,5 +69,22 @@ class AppAlreadyRunning(DatabaseLocked):
             "its terminal), or stop it and run `triage app` again.",
         )
 
+
 class ExportFailed(TriageError):
     """An export could not be produced (the browser printing the PDF failed or timed out)."""
+
+
+class SnapshotHeld(DatabaseLocked):
+    """`triage snapshot` while another process (the app) holds the database."""
+
+    def __init__(self, path: str, holder: str | None) -> None:
+        super().__init__(path, holder)
+        self.args = (
+            f"{path} is held by {holder or 'another process'}, so this command cannot read it. "
+            "That app refreshes the snapshot itself after writes; to refresh it now, use the "
+            "\"Refresh snapshot\" button on the app's SQL page.",
+        )
+
+
+class QueryRefused(TriageError):
+    """The SQL page will not run this text (not one read-only query, a file access, too slow)."""

@@ -12,6 +12,7 @@ from core.config import Settings, load_settings
 from core.db import Database, connect
 from core.errors import TriageError
 from core.logs import setup_logging
+from core.snapshot import install_scheduler
 from core.storage.categories import register_taxonomy
 from core.storage.settings import get_setting
 from core.taxonomy import Taxonomy, load_taxonomy
@@ -32,7 +33,9 @@ class AppContext:
 @st.cache_resource(show_spinner=False)
 def _database(db_path: str) -> Database:
     # One connection for the whole server process; each session thread uses its own cursor.
-    return connect(db_path)
+    db = connect(db_path)
+    install_scheduler(db)  # analysts: refresh the snapshot after writes (core/snapshot.py)
+    return db
 
 
 def _taxonomy(db: Database) -> Taxonomy:

@@ -1,0 +1,45 @@
+"""`triage export`: tables, an evaluation set, or the tuning seed, to files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from core.commands.common import add_command
+from core.config import Settings
+from core.db import connect_for_reading
+from core.export import FORMATS, WHATS, export
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = add_command(
+        sub, "export",
+        "Export transcripts, annotations, final labels or pre-labels (csv, jsonl, parquet); "
+        "an eval set (dev.jsonl + test.jsonl, stratified by label); or the tuning seed "
+        "(OpenAI fine-tuning JSONL from behavior failures with an ideal response).",
+        "triage export --what eval-set --output evalset/ --test-size 0.5 --seed 0")
+    p.add_argument("--what", required=True, choices=WHATS)
+    p.add_argument("--format", default="jsonl", choices=FORMATS, dest="fmt",
+                   help="file format (default jsonl; eval-set and tuning-seed are jsonl only)")
+    p.add_argument("--output", required=True, type=Path, metavar="PATH",
+                   help="file to write (a folder for eval-set)")
+    p.add_argument("--test-size", type=float, default=0.5,
+                   help="eval-set: share of each label that goes to test (default 0.5)")
+    p.add_argument("--seed", type=int, default=0, help="eval-set: split seed (default 0)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    handle = connect_for_reading(settings.db_path)
+    if handle.notice():
+        print(handle.notice(), file=sys.stderr)
+    try:
+        result = export(handle.db, args.what, args.fmt, args.output, args.test_size, args.seed)
+    finally:
+        handle.db.close()
+    for note in result.warnings:
+        print(f"warning: {note}", file=sys.stderr)
+    for path, n in result.files.items():
+        print(f"wrote {n} rows to {path}")
+    return 0

@@ -1,0 +1,226 @@
+"""What every table, view and column means, for analysts: one source for the README's schema
+section, the SQL page's schema panel and the test that checks both against a migrated database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_ANNOTATION_COLUMNS: dict[str, str] = {
+    "annotation_id": "unique id of this row (hex uuid)",
+    "transcript_id": "the transcript judged (transcripts.transcript_id)",
+    "annotator": "reviewer name as entered in the app, or --user for imports",
+    "kind": "label, adjudication (settles a disagreement), retraction (undoes `retracts`) or skip",
+    "primary_label": "category key of the primary failure mode (categories.key); NULL for skip/retraction",
+    "secondary_labels": "further category keys (VARCHAR[])",
+    "context_present": "was the needed information in the model's context: yes, no or unknown",
+    "severity": "low, medium or high",
+    "failure_turn": "0-based index into messages of the turn where it first went wrong",
+    "ideal_response": "for behavior failures: what the assistant should have said (tuning seed)",
+    "note": "free-text note (open coding)",
+    "queue": "queue that served the transcript (random, low-confidence, filter, …)",
+    "sample_id": "sample the transcript was served from (samples.sample_id)",
+    "prelabel_visible": "whether the pre-label was shown before the reviewer chose",
+    "duration_ms": "time the reviewer spent on the transcript, in milliseconds",
+    "taxonomy_name": "taxonomy the label belongs to (categories.taxonomy_name)",
+    "taxonomy_version": "content hash of that taxonomy file (categories.taxonomy_version)",
+    "created_at": "when the row was written (UTC)",
+    "retracts": "for a retraction: the annotation_id it undoes",
+    "origin": "where the row came from: app, import or demo",
+}
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A documented table or view: what one row is, and each column's meaning."""
+
+    name: str
+    kind: str  # table | view
+    row: str
+    columns: dict[str, str]
+
+
+RELATIONS: tuple[Relation, ...] = (
+    Relation("transcripts", "table", "one imported conversation", {
+        "transcript_id": "id from the imported record (unique per source)",
+        "source": "the --source name given at import",
+        "messages": "JSON list of chat messages (OpenAI format: role, content, tool_calls, …)",
+        "context": "JSON list of retrieved documents {source, text}, or NULL",
+        "tools": "JSON list of tool definitions the model had, or NULL",
+        "metadata": "JSON object of metadata fields (model, channel, customer tier, …)",
+        "content_hash": "sha256 of messages + context + tools: same content, same hash",
+        "batch_id": "import batch that brought it (import_batches.batch_id)",
+        "imported_at": "when it was imported (UTC)",
+        "n_messages": "number of messages",
+        "has_tool_calls": "true when any message carries tool calls",
+        "n_chars": "characters of message content",
+        "archived": "true when its batch was archived (left out of queues and the report)",
+    }),
+    Relation("import_batches", "table", "one import run", {
+        "batch_id": "unique id of the import",
+        "file_name": "file imported",
+        "format": "jsonl, csv or parquet",
+        "source": "the --source name",
+        "rows_read": "rows read from the file",
+        "rows_imported": "rows added",
+        "rows_duplicate": "rows skipped as duplicates (same content already present)",
+        "rows_rejected": "rows rejected (invalid, or same id with different content)",
+        "rejects_path": "file listing the rejected rows and why",
+        "imported_by": "who imported",
+        "imported_at": "when (UTC)",
+    }),
+    Relation("categories", "table", "one category of one taxonomy version", {
+        "taxonomy_name": "taxonomy file name (taxonomies/<name>.toml)",
+        "taxonomy_version": "content hash of the taxonomy file",
+        "key": "category key used in labels (e.g. missed_tool_call)",
+        "name": "display name",
+        "fix_class": "pipeline, behavior, model or none",
+        "definition": "one-paragraph definition",
+        "not_this_when": "when not to use this category",
+        "typical_fix": "the usual fix",
+        "shortcut": "keyboard key in the Annotate page",
+        "position": "order in the taxonomy file",
+    }),
+    Relation("samples", "table", "one drawn sample of transcripts", {
+        "sample_id": "unique id",
+        "method": "random, stratified or filtered",
+        "seed": "random seed",
+        "n": "size requested",
+        "filter": "JSON filter used, or NULL",
+        "stratify_by": "metadata field stratified on, or NULL",
+        "created_by": "who drew it",
+        "created_at": "when (UTC)",
+    }),
+    Relation("sample_items", "table", "one transcript in a sample", {
+        "sample_id": "samples.sample_id",
+        "transcript_id": "transcripts.transcript_id",
+        "position": "order in the sample's queue",
+    }),
+    Relation("annotations", "table",
+             "one human judgement, append-only: a change, undo or adjudication is a new row",
+             _ANNOTATION_COLUMNS),
+    Relation("prelabels", "table", "one machine suggestion (never a human label)", {
+        "prelabel_id": "unique id",
+        "transcript_id": "transcripts.transcript_id",
+        "content_hash": "content hash of the transcript when it was pre-labeled",
+        "labeler": "llm or offline",
+        "model": "model name",
+        "prompt_version": "version of the prompt used",
+        "taxonomy_version": "taxonomy version the labels belong to",
+        "status": "ok or failed",
+        "primary_label": "suggested category key",
+        "secondary_labels": "suggested further keys (VARCHAR[])",
+        "confidence": "0–1 confidence of the suggestion",
+        "rationale": "short reason given",
+        "evidence": "quote from the transcript",
+        "error": "why it failed (status = failed)",
+        "truncated": "true when the transcript was shortened to fit",
+        "latency_ms": "call time in milliseconds",
+        "tokens_in": "prompt tokens",
+        "tokens_out": "completion tokens",
+        "cost_usd": "estimated cost from the price table",
+        "created_at": "when (UTC)",
+    }),
+    Relation("settings", "table", "one settings change, append-only; the latest row per key wins", {
+        "key": "setting name (see `triage config list`)",
+        "value": "JSON value",
+        "set_by": "who changed it",
+        "set_at": "when (UTC)",
+    }),
+    Relation("_migrations", "table", "one applied schema migration", {
+        "name": "migration name (m001_tables, …)",
+        "applied_at": "when it was applied",
+    }),
+    Relation("current_labels", "view",
+             "per (transcript, annotator) the latest label or adjudication, retractions applied; "
+             "same columns as annotations", _ANNOTATION_COLUMNS),
+    Relation("final_labels", "view", "one row per labeled transcript: the label that counts", {
+        "transcript_id": "transcripts.transcript_id",
+        "primary_label": "the adjudicated or agreed label; NULL for an open disagreement",
+        "fix_class": "fix class of primary_label (categories.fix_class)",
+        "status": "adjudicated, agreed, single or disagreement",
+        "n_annotators": "number of reviewers with a live label",
+        "taxonomy_name": "taxonomy of the label",
+        "taxonomy_version": "taxonomy version of the label",
+    }),
+)
+
+
+@dataclass(frozen=True)
+class ExampleQuery:
+    """A saved query: shown in the README, offered on the SQL page, run by a test."""
+
+    title: str
+    sql: str
+
+
+EXAMPLE_QUERIES: tuple[ExampleQuery, ...] = (
+    ExampleQuery("Failures by category per week", """\
+SELECT date_trunc('week', a.created_at) AS week, f.primary_label, f.fix_class,
+       count(*) AS failures
+FROM final_labels f
+JOIN (SELECT transcript_id, max(created_at) AS created_at
+      FROM current_labels GROUP BY transcript_id) a USING (transcript_id)
+WHERE f.fix_class IS DISTINCT FROM 'none' AND f.primary_label IS NOT NULL
+GROUP BY ALL
+ORDER BY week, failures DESC"""),
+    ExampleQuery("Agreement pairs", """\
+SELECT a.annotator AS annotator_a, b.annotator AS annotator_b,
+       count(*) AS both_labeled,
+       count(*) FILTER (WHERE a.primary_label = b.primary_label) AS agreed,
+       round(agreed / both_labeled, 3) AS raw_agreement
+FROM current_labels a
+JOIN current_labels b
+  ON a.transcript_id = b.transcript_id AND a.annotator < b.annotator
+WHERE a.kind = 'label' AND b.kind = 'label'
+GROUP BY ALL
+ORDER BY both_labeled DESC"""),
+    ExampleQuery("Pre-label vs human confusion", """\
+WITH latest AS (
+    SELECT transcript_id, arg_max(primary_label, created_at) AS prelabel
+    FROM prelabels WHERE status = 'ok'
+    GROUP BY transcript_id)
+SELECT f.primary_label AS human, l.prelabel, count(*) AS n
+FROM final_labels f JOIN latest l USING (transcript_id)
+WHERE f.primary_label IS NOT NULL
+GROUP BY ALL
+ORDER BY human, n DESC"""),
+    ExampleQuery("Slices by a metadata field", """\
+SELECT coalesce(t.metadata->>'channel', '(none)') AS channel,
+       count(*) AS labeled,
+       count(*) FILTER (WHERE f.fix_class = 'pipeline') AS pipeline,
+       count(*) FILTER (WHERE f.fix_class = 'behavior') AS behavior,
+       round(pipeline / labeled, 3) AS pipeline_share
+FROM final_labels f JOIN transcripts t USING (transcript_id)
+WHERE f.primary_label IS NOT NULL
+GROUP BY ALL
+ORDER BY labeled DESC"""),
+    ExampleQuery("Transcripts with a tool call labeled missed_tool_call", """\
+SELECT t.transcript_id, t.source, t.n_messages, f.status, t.metadata
+FROM final_labels f JOIN transcripts t USING (transcript_id)
+WHERE f.primary_label = 'missed_tool_call' AND t.has_tool_calls
+ORDER BY t.transcript_id"""),
+)
+
+
+def relation(name: str) -> Relation:
+    """The documentation of one table or view."""
+    return next(r for r in RELATIONS if r.name == name)
+
+
+def render_markdown() -> str:
+    """The README's table-and-view reference (a test keeps the README equal to this)."""
+    out: list[str] = []
+    for r in RELATIONS:
+        out += [f"#### `{r.name}` ({r.kind})", "", f"One row: {r.row}.", "",
+                "| column | meaning |", "|---|---|"]
+        out += [f"| `{col}` | {meaning} |" for col, meaning in r.columns.items()]
+        out.append("")
+    return "\n".join(out)
+
+
+def render_example_queries() -> str:
+    """The README's example queries, each a titled ```sql block."""
+    out: list[str] = []
+    for q in EXAMPLE_QUERIES:
+        out += [f"**{q.title}**", "", "```sql", q.sql + ";", "```", ""]
+    return "\n".join(out)
