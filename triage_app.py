@@ -17,7 +17,13 @@ def home() -> None:
     st.metric("Transcripts", count_transcripts(ctx.db))
 
 
-PAGES = [st.Page(home, title="Home", icon="🏠", default=True)]
+PAGES = [
+    st.Page(home, title="Home", icon="🏠", default=True),
+    st.Page("pages/adjudicate.py", title="Adjudicate", icon="⚖️", url_path="adjudicate"),
+    st.Page("pages/browse.py", title="Browse", icon="🔎", url_path="browse"),
+    st.Page("pages/settings.py", title="Settings", icon="⚙️", url_path="settings"),
+    st.Page("pages/admin.py", title="Admin", icon="🛡️", url_path="admin"),
+]
 
 if __name__ == "__main__":
     st.navigation(PAGES).run()
