@@ -15,9 +15,8 @@ from core.storage.settings import get_setting, set_setting
 from core.taxonomy import Taxonomy, available_taxonomies, load_taxonomy
 
 MIXED_TAXONOMY_WARNING = (
-    "The report uses one taxonomy: labels made under another taxonomy or version are counted "
-    "separately and the report warns about mixed versions. Switch before labeling starts, or "
-    "expect earlier labels to need relabeling.")
+    "The report uses one taxonomy and warns when the labels come from mixed taxonomy versions. "
+    "Switch before labeling starts, or expect the labels made so far to need relabeling.")
 
 
 def admins(db: Database) -> list[str]:

@@ -114,7 +114,7 @@ def test_admin_page_archives_and_restores_a_batch(db, db_path, monkeypatch):
 
 def test_admin_page_switches_taxonomy_with_the_mixed_versions_warning(db, db_path, monkeypatch):
     at = app("pages/admin.py", db_path, "ann", monkeypatch).run()
-    assert "warns about mixed versions" in texts(at)
+    assert "warns when the labels come from mixed taxonomy versions" in texts(at)
     at.selectbox[0].set_value("default")
     at.button[-1].click().run()
     assert "Active taxonomy is now default." in texts(at)
