@@ -105,7 +105,7 @@ def oidc_identity() -> str | None:
     login screen and stops the page until then. None when OIDC is not configured."""
     if not oidc_configured():
         return None
-    if not st.user.is_logged_in:
+    if not st.user.get("is_logged_in"):
         st.title("Log in to Triage")
         st.caption("This Triage server identifies reviewers through your organisation's login.")
         st.button("Log in", type="primary", on_click=st.login)

@@ -130,3 +130,16 @@ def test_admin_page_refuses_non_admin(db, db_path, monkeypatch):
         "'zoe' is not an admin. Admin actions are for: ann. Ask one of them to add your name "
         "to the `admins` setting."]
     assert len(at.button) == 0
+
+
+def test_oidc_in_secrets_replaces_the_typed_name_with_a_login(db, db_path, monkeypatch):
+    at = app("pages/settings.py", db_path, "typed-name", monkeypatch)
+    at.secrets["auth"] = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+                          "cookie_secret": "s3cret", "client_id": "triage",
+                          "client_secret": "x", "server_metadata_url":
+                          "http://127.0.0.1:9/.well-known/openid-configuration"}
+    at.run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Log in to Triage"]
+    assert [b.label for b in at.button] == ["Log in"]
+    assert "Settings" not in texts(at)
