@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -49,15 +50,16 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
 class Server:
     """`streamlit run triage_app.py` on a free port over a seeded tmp database."""
 
-    def __init__(self, db_path: Path, user: str) -> None:
-        port = free_port()
+    def __init__(self, db_path: Path, user: str | None, extra: tuple[str, ...] = (),
+                 port: int | None = None) -> None:
+        port = port or free_port()
         self.url = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "TRIAGE_DB": str(db_path), "TRIAGE_USER": user,
+        env = {**os.environ, "TRIAGE_DB": str(db_path), "TRIAGE_USER": user or "",
                "TRIAGE_LOG": str(db_path.parent / "triage.log")}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "triage_app.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false"],
+             "--browser.gatherUsageStats", "false", *extra],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_healthy(self.url, self.proc)
 
@@ -77,13 +79,18 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def seeded_server(tmp_path):
+def seed_db(tmp_path: Path) -> Path:
     db_path = tmp_path / "e2e.duckdb"
     db, taxonomy = connect(db_path), load_taxonomy()
     register_taxonomy(db, taxonomy)
     seed_disagreements(db, taxonomy)
     db.close()
+    return db_path
+
+
+@pytest.fixture
+def seeded_server(tmp_path):
+    db_path = seed_db(tmp_path)
     server = Server(db_path, "lead")
     yield server, db_path
     if server.proc.poll() is None:
@@ -110,6 +117,7 @@ def test_adjudicate_one_disagreement_by_keyboard(browser, seeded_server):
     expect(page.get_by_text("t0: adjudicated as Missing knowledge.")).to_be_visible()
     expect(page.get_by_text("1 open disagreement(s)")).to_be_visible()
     expect(page.get_by_text("How do I reset my password? (#1)")).to_be_visible()
+    expect(page.get_by_role("button", name="5 · Schema / format")).to_be_visible()
     expect(note).to_have_value("")
     page.screenshot(path=str(SHOTS / "adjudicate_after.png"), full_page=True)
     page.goto(f"{server.url}/browse")
@@ -133,4 +141,50 @@ def test_adjudicate_one_disagreement_by_keyboard(browser, seeded_server):
         ("t0", "lead", "missing_knowledge", "KB lacks the reset page")]
     assert db.con.execute("SELECT status FROM final_labels WHERE transcript_id = 't0'"
                           ).fetchone() == ("adjudicated",)
+    db.close()
+
+
+def test_oidc_login_identity_replaces_the_typed_name(browser, tmp_path):
+    from playwright.sync_api import expect
+
+    require_or_skip(importlib.util.find_spec("authlib") is not None,
+                    "Authlib is not installed (st.login needs it: pip install -e '.[test]')")
+    from tests.oidc_stub import OIDCStub
+
+    db_path, port = seed_db(tmp_path), free_port()
+    with OIDCStub("rev@example.com") as stub:
+        secrets = tmp_path / "secrets.toml"
+        secrets.write_text(
+            "[auth]\n"
+            f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+            'cookie_secret = "test-cookie-secret-0123456789"\n'
+            'client_id = "triage"\nclient_secret = "stub-secret"\n'
+            f'server_metadata_url = "{stub.issuer}/.well-known/openid-configuration"\n')
+        server = Server(db_path, None, ("--secrets.files", str(secrets)), port=port)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{server.url}/")
+            expect(page.get_by_role("heading", name="Log in to Triage")).to_be_visible(
+                timeout=30_000)
+            expect(page.get_by_role("button", name="Log in")).to_be_visible()
+            page.screenshot(path=str(SHOTS / "oidc_login.png"))
+            page.get_by_role("button", name="Log in").click()
+            expect(page.get_by_text("Reviewer: rev@example.com")).to_be_visible(timeout=30_000)
+            page.goto(f"{server.url}/adjudicate")
+            expect(page.get_by_text("adjudicating as rev@example.com")).to_be_visible(
+                timeout=30_000)
+            expect(page.get_by_role("button", name="2 · Wrong retrieval")).to_be_visible()
+            page.get_by_role("heading", name="Adjudicate").click()
+            page.keyboard.press("2")  # wrong_retrieval
+            expect(page.get_by_text("t0: adjudicated as Wrong retrieval.")).to_be_visible()
+            expect(page.get_by_text("transcript t1")).to_be_visible()
+            expect(page.get_by_role("button", name="5 · Schema / format")).to_be_visible()
+            page.screenshot(path=str(SHOTS / "oidc_adjudicated.png"))
+        finally:
+            server.stop()
+        assert {"/authorize", "/token", "/jwks"} <= set(stub.requests)
+    db = connect(db_path, read_only=True)
+    assert db.con.execute("SELECT annotator, primary_label FROM annotations "
+                          "WHERE kind = 'adjudication'").fetchall() == [
+        ("rev@example.com", "wrong_retrieval")]
     db.close()
