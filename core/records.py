@@ -67,7 +67,7 @@ class _ContextDoc(BaseModel):
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="allow")  # unknown top-level keys end up in metadata
     id: str | int
     messages: list[_Message]
     metadata: dict[str, Any] | None = None
