@@ -163,6 +163,7 @@ def import_labels(db: Database, path: Path | str, fmt: str = "auto",
         parsed = [(raw, parse_label_row(raw, taxonomy)) for raw in read_rows(path, fmt)]
         result.rows_read = len(parsed)
         keep = _classify(db, parsed, result, sink)
+        result.rows_imported = len(keep)
         if not parsed:
             raise ImportFailed(f"{path.name}: no rows found; nothing to import")
         if result.exit_code == 2:
@@ -170,7 +171,6 @@ def import_labels(db: Database, path: Path | str, fmt: str = "auto",
                                f"imported. First: {result.errors[0]}. Rejected rows: {sink.path}")
         with db.transaction() as con:
             insert_annotations(con, keep)
-        result.rows_imported = len(keep)
     finally:
         result.rejects_path = sink.close()
     result.seconds = time.perf_counter() - started

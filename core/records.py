@@ -115,6 +115,10 @@ def _describe(err: dict) -> tuple[str, str]:
         return field, f"unknown field '{field}'"
     if kind == "literal_error" and field.endswith("role"):
         return field, f"'{field}' must be one of {', '.join(ROLES)}, got {value!r}"
+    if kind == "literal_error":
+        return field, f"'{field}' must be {err.get('ctx', {}).get('expected', '?')}, got {value!r}"
+    if kind == "string_type" and value is None:
+        return field, f"'{field}' is empty"
     if kind == "value_error":
         msg = err["msg"].removeprefix("Value error, ")
         return field, f"'{field}': {msg}" if field else msg

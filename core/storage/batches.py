@@ -51,17 +51,15 @@ def list_batches(db: Database) -> list[Batch]:
     return [Batch(*r) for r in rows]
 
 
-def _join(con: Any, keys: pa.Table, sql: str) -> list[tuple]:
-    con.register("_keys", keys)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.unregister("_keys")
+def _join(con: Any, column: str, values: list[str], sql: str) -> list[tuple]:
+    # A list parameter, not con.register: register fails while an earlier result is unfetched.
+    sub = f"(SELECT unnest(?::VARCHAR[]) AS {column})"
+    return con.execute(sql.replace("_keys", sub), [values]).fetchall()
 
 
 def existing_ids(con: Any, ids: list[str]) -> dict[str, str]:
     """Of these ids, those already stored → their content hash (one join for the chunk)."""
-    rows = _join(con, pa.table({"transcript_id": pa.array(ids, pa.string())}),
+    rows = _join(con, "transcript_id", ids,
                  "SELECT t.transcript_id, t.content_hash FROM _keys k "
                  "JOIN transcripts t USING (transcript_id)")
     return dict(rows)
@@ -69,7 +67,7 @@ def existing_ids(con: Any, ids: list[str]) -> dict[str, str]:
 
 def existing_hashes(con: Any, hashes: list[str]) -> set[str]:
     """Of these content hashes, those already stored (one join for the chunk)."""
-    rows = _join(con, pa.table({"content_hash": pa.array(hashes, pa.string())}),
+    rows = _join(con, "content_hash", hashes,
                  "SELECT DISTINCT k.content_hash FROM _keys k JOIN transcripts t USING (content_hash)")
     return {r[0] for r in rows}
 

@@ -15,11 +15,8 @@ _TYPES = {"secondary_labels": pa.list_(pa.string()), "failure_turn": pa.int32(),
 
 
 def _with_keys(con: Any, column: str, values: list[str], sql: str) -> list[tuple]:
-    con.register("_keys", pa.table({column: pa.array(values, pa.string())}))
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.unregister("_keys")
+    keys = f"(SELECT unnest(?::VARCHAR[]) AS {column})"
+    return con.execute(sql.replace("_keys", keys), [values]).fetchall()
 
 
 def existing_transcripts(con: Any, ids: list[str]) -> set[str]:
