@@ -4,17 +4,63 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.summary import LandingSummary, landing_summary
 from core.ui import bootstrap
+
+# Pages the landing page links to, by url_path; a link shows once its page is in PAGES.
+LINKS = ["import", "annotate", "adjudicate", "prelabel", "report", "sql"]
+# What the "next step" line links to, by its action.
+ACTION_PAGES = {"import": "import", "annotate": "annotate", "adjudicate": "adjudicate",
+                "report": "report"}
+
+
+def _page(url_path: str) -> st.Page | None:
+    return next((p for p in PAGES if p.url_path == url_path), None)
+
+
+def _metrics(s: LandingSummary) -> None:
+    cols = st.columns(6)
+    cols[0].metric("Transcripts", s.active, help=f"active; {s.archived} archived")
+    cols[1].metric("Labeled", s.labeled, help="transcripts with a final label (or an open disagreement)")
+    cols[2].metric("Double-labeled", s.double_labeled)
+    cols[3].metric("Open disagreements", s.disagreements)
+    cols[4].metric("Pre-labeled", s.prelabeled)
+    cols[5].metric("Your labels today", s.my_labels_today)
+
+
+def _next_step(s: LandingSummary) -> None:
+    st.info(f"**Next:** {s.next_step.message}")
+    page = _page(ACTION_PAGES.get(s.next_step.action, ""))
+    if page is not None:
+        st.page_link(page, label=f"Go to {page.title}", icon="➡️")
+    links = [p for p in map(_page, LINKS) if p is not None]
+    for col, page in zip(st.columns(max(len(links), 1)), links, strict=False):
+        with col:
+            st.page_link(page)
+
+
+def _categories(s: LandingSummary) -> None:
+    st.subheader("Final labels by category")
+    rows = [{"Category": c.name, "Fix class": c.fix_class, "Transcripts": c.n}
+            for c in s.by_category]
+    st.dataframe(rows, hide_index=True, width="content")
+    if s.disagreements:
+        st.caption(f"{s.disagreements} open disagreements count once they are adjudicated.")
 
 
 def home() -> None:
     ctx = bootstrap("Home")
-    from core.storage.transcripts import count_transcripts
-
+    s = landing_summary(ctx.db, ctx.taxonomy, ctx.user)
     st.title("Triage")
     st.caption(f"Reviewer: **{ctx.user}** · database `{ctx.settings.db_path}` · taxonomy "
                f"`{ctx.taxonomy.name}` ({ctx.taxonomy.version})")
-    st.metric("Transcripts", count_transcripts(ctx.db))
+    if s.demo_loaded:
+        st.caption("This database holds the bundled demo: a support copilot's transcripts with "
+                   "labels by two synthetic reviewers (origin 'demo'). To start from your own "
+                   "data: `triage --db mine.duckdb import logs.jsonl`.")
+    _metrics(s)
+    _next_step(s)
+    _categories(s)
 
 
 PAGES = [

@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from core.commands import annotations_cmd, config_cmd, import_cmd, sample_cmd
+from core.commands import annotations_cmd, app_cmd, config_cmd, import_cmd, sample_cmd
 from core.config import Settings, load_settings
 from core.errors import TriageError
 from core.logs import setup_logging
@@ -17,7 +17,7 @@ log = logging.getLogger("triage.cli")
 
 # Each module has register(subparsers) that adds its parser(s) with set_defaults(func=run),
 # where run(args, settings) -> exit code.
-COMMAND_MODULES = [config_cmd, import_cmd, annotations_cmd, sample_cmd]
+COMMAND_MODULES = [config_cmd, app_cmd, import_cmd, annotations_cmd, sample_cmd]
 
 EPILOG = """examples:
   triage app                          open the app (loads the demo into an empty database)

@@ -68,3 +68,13 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     if "db_path" in given:
         given["db_path"] = Path(given["db_path"])  # type: ignore[arg-type]
     return replace(base, **given)  # type: ignore[arg-type]
+
+
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The environment for a child process (the Streamlit server of `triage app`): this
+    process's environment with TRIAGE_DB (absolute) and TRIAGE_USER taken from `settings`."""
+    env = dict(os.environ)
+    env["TRIAGE_DB"] = str(settings.db_path.resolve())
+    if settings.user:
+        env["TRIAGE_USER"] = settings.user
+    return env

@@ -56,3 +56,15 @@ class PermissionDenied(TriageError):
 
 class BrowserMissing(TriageError):
     """A headless browser is needed (PDF export) and none is installed."""
+
+
+class AppAlreadyRunning(DatabaseLocked):
+    """`triage app` found its database held: most likely another app is serving it."""
+
+    def __init__(self, path: str, holder: str | None) -> None:
+        super().__init__(path, holder)
+        self.args = (
+            f"{path} is held by {holder or 'another process'}: another `triage app` is probably "
+            "running on this database. Open that one in your browser (its address is printed in "
+            "its terminal), or stop it and run `triage app` again.",
+        )

@@ -121,3 +121,9 @@ def test_wheel_installs_into_fresh_venv_and_runs_help(tmp_path):
     where = subprocess.run([str(env_dir / "bin" / "python"), "-c", "import core; print(core.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True).stdout
     assert where.startswith(str(env_dir)), where
+
+
+def test_readme_cli_reference_matches_help():
+    from core.cli_docs import render_reference
+
+    assert render_reference() in README, "README CLI reference is stale: run python -m core.cli_docs"

@@ -1,0 +1,54 @@
+"""The README's CLI reference, generated from the parsers so it cannot drift from --help.
+`python -m core.cli_docs` rewrites the block in README.md; a test checks it is current."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+from core.cli import build_parser
+
+START, END = "<!-- cli-reference:start -->", "<!-- cli-reference:end -->"
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _walk(parser: argparse.ArgumentParser, name: str) -> list[tuple[str, str]]:
+    out = [(name, parser.format_help().rstrip())]
+    for sub_name, sub in _subparsers(parser).items():
+        out.extend(_walk(sub, f"{name} {sub_name}"))
+    return out
+
+
+def render_reference() -> str:
+    """Markdown: one heading and one --help block per command and subcommand."""
+    os.environ["COLUMNS"] = "100"  # stable wrapping, whatever the terminal
+    parts = [START]
+    for name, text in _walk(build_parser(), "triage"):
+        parts.append(f"#### `{name}`\n\n```text\n{text}\n```\n")
+    parts.append(END)
+    return "\n".join(parts)
+
+
+def update_readme(path: Path) -> bool:
+    """Replace the generated block; returns whether the file changed."""
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise SystemExit(f"{path}: no {START} … {END} block")
+    new = pattern.sub(lambda _: render_reference(), text)
+    path.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":
+    readme = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    print("updated" if update_readme(readme) else "up to date")

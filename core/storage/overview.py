@@ -1,0 +1,36 @@
+"""SQL of the landing page: how far the team is, in a few counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.db import Database
+
+LANDING_COUNTS = """
+SELECT
+  (SELECT count(*) FROM transcripts WHERE NOT archived),
+  (SELECT count(*) FROM transcripts WHERE archived),
+  (SELECT count(*) FROM transcripts t WHERE NOT archived AND NOT EXISTS (
+      SELECT 1 FROM current_labels c WHERE c.transcript_id = t.transcript_id)),
+  (SELECT count(*) FROM final_labels),
+  (SELECT count(*) FROM final_labels WHERE n_annotators >= 2),
+  (SELECT count(*) FROM final_labels WHERE status = 'disagreement'),
+  (SELECT count(DISTINCT transcript_id) FROM prelabels WHERE status = 'ok'),
+  (SELECT count(*) FROM annotations
+     WHERE annotator = ? AND kind IN ('label', 'adjudication') AND created_at >= ?),
+  (SELECT count(*) > 0 FROM transcripts WHERE source = 'demo')
+"""
+
+
+def landing_counts(db: Database, user: str, since: datetime) -> tuple:
+    """(active, archived, unlabeled, labeled, double_labeled, disagreements, prelabeled,
+    the user's labels since `since`, demo present)."""
+    return db.con.execute(LANDING_COUNTS, [user, since]).fetchone()
+
+
+def final_label_counts(db: Database) -> dict[str, int]:
+    """Final labels per primary label (open disagreements, which have none, left out)."""
+    rows = db.con.execute(
+        "SELECT primary_label, count(*) FROM final_labels WHERE primary_label IS NOT NULL "
+        "GROUP BY primary_label").fetchall()
+    return dict(rows)
