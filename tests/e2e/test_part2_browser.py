@@ -20,6 +20,7 @@ from tests.conftest import require_or_skip
 from tests.part2_helpers import ROOT, seed_disagreements
 
 CHROMIUM = "/usr/bin/chromium"
+DEMO_FILE = ROOT / "core" / "demo" / "transcripts.jsonl"
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run"]
@@ -97,7 +98,7 @@ def seeded_server(tmp_path):
         server.stop()
 
 
-def test_adjudicate_one_disagreement_by_keyboard(browser, seeded_server):
+def test_adjudicate_by_keyboard_browse_and_import_the_demo_file(browser, seeded_server):
     from playwright.sync_api import expect
 
     server, db_path = seeded_server
@@ -134,6 +135,7 @@ def test_adjudicate_one_disagreement_by_keyboard(browser, seeded_server):
     page.goto(f"{server.url}/admin")
     expect(page.get_by_role("button", name="Archive")).to_be_visible(timeout=30_000)
     page.screenshot(path=str(SHOTS / "admin.png"), full_page=True)
+    _import_demo_file(page, server)
     server.stop()
     db = connect(db_path, read_only=True)
     assert db.con.execute("SELECT transcript_id, annotator, primary_label, note FROM annotations "
@@ -141,7 +143,29 @@ def test_adjudicate_one_disagreement_by_keyboard(browser, seeded_server):
         ("t0", "lead", "missing_knowledge", "KB lacks the reset page")]
     assert db.con.execute("SELECT status FROM final_labels WHERE transcript_id = 't0'"
                           ).fetchone() == ("adjudicated",)
+    assert db.con.execute("SELECT file_name, source, rows_imported, imported_by FROM "
+                          "import_batches WHERE batch_id <> 'b1'").fetchall() == [
+        ("transcripts.jsonl", "demo-upload", 300, "lead")]
+    assert db.con.execute("SELECT count(*) FROM transcripts WHERE source = 'demo-upload'"
+                          ).fetchone() == (300,)
     db.close()
+
+
+def _import_demo_file(page, server: Server) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{server.url}/import")
+    page.locator("[data-testid=stFileUploaderDropzoneInput]").set_input_files(str(DEMO_FILE))
+    expect(page.get_by_text("first 20 rows: 20 valid, 0 with errors")).to_be_visible(timeout=30_000)
+    source = page.get_by_role("textbox", name="Source")
+    source.fill("demo-upload")
+    source.press("Enter")
+    page.get_by_role("button", name="Import", exact=True).click()
+    expect(page.get_by_text("Imported, nothing rejected. (exit code 0)")).to_be_visible(
+        timeout=60_000)
+    expect(page.get_by_text("rows read         300")).to_be_visible()
+    page.get_by_text("rows read         300").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "import.png"))
 
 
 def test_oidc_login_identity_replaces_the_typed_name(browser, tmp_path):
