@@ -58,11 +58,14 @@ def browse(db: Database, query: BrowseQuery, page: int = 1, page_size: int = 100
            meta_fields: list[str] | None = None) -> BrowsePage:
     """Page `page` (1-based, clamped) of the transcripts matching `query`."""
     fields = common_metadata_fields(db) if meta_fields is None else meta_fields
-    total = count_rows(db, query)
-    pages = max(1, math.ceil(total / page_size))
-    page = min(max(1, page), pages)
+    page = max(1, page)
     rows = fetch_rows(db, query, fields, page_size, (page - 1) * page_size)
-    return BrowsePage(rows, total, page, pages, tuple(fields))
+    if rows.empty and page > 1:  # past the end: count, then fetch the last page
+        page = max(1, math.ceil(count_rows(db, query) / page_size))
+        rows = fetch_rows(db, query, fields, page_size, (page - 1) * page_size)
+    total = int(rows["_total"].iloc[0]) if not rows.empty else 0
+    pages = max(1, math.ceil(total / page_size))
+    return BrowsePage(rows.drop(columns="_total"), total, page, pages, tuple(fields))
 
 
 __all__ = ["STATUSES", "BrowsePage", "BrowseQuery", "browse", "browse_query",

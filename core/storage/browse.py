@@ -28,7 +28,8 @@ WITH pre AS (
     FROM current_labels WHERE kind = 'label' GROUP BY transcript_id
 ), joined AS (
     SELECT t.*, f.primary_label, f.status, f.n_annotators, p.prelabel, p.confidence,
-           (coalesce(w.n_labelers, 0) = 1 AND NOT w.mine AND {OVERLAP_SQL}) AS hidden
+           -- the hash only for the few rows it can matter for
+           CASE WHEN w.n_labelers = 1 AND NOT w.mine THEN {OVERLAP_SQL} ELSE false END AS hidden
     FROM transcripts t
     LEFT JOIN final_labels f USING (transcript_id)
     LEFT JOIN pre p USING (transcript_id)
@@ -91,14 +92,16 @@ def count_rows(db: Database, q: BrowseQuery) -> int:
 
 def fetch_rows(db: Database, q: BrowseQuery, meta_fields: list[str], limit: int,
                offset: int) -> pd.DataFrame:
-    """One page of matching transcripts; metadata fields become `meta.<field>` columns."""
+    """One page of matching transcripts; metadata fields become `meta.<field>` columns, and
+    `_total` holds how many rows match in all (computed in the same pass)."""
     params = _params(q) | {"limit": limit, "offset": offset}
     meta_cols = []
     for i, name in enumerate(meta_fields):
         params[f"m{i}"] = json_path(name)
         meta_cols.append(f"json_extract_string(metadata, $m{i}) AS m{i}")
     select = ", ".join(["transcript_id", "source", "final_label", "status", "prelabel",
-                        "confidence", "n_messages", "imported_at", "archived", *meta_cols])
+                        "confidence", "n_messages", "imported_at", "archived", *meta_cols,
+                        "count(*) OVER () AS _total"])
     df = db.con.execute(
         _ROWS + f"SELECT {select} FROM visible" + _WHERE +
         "ORDER BY source, transcript_id LIMIT $limit OFFSET $offset", params).df()
