@@ -116,3 +116,30 @@ def test_page_hides_a_pending_overlap_label(db, db_path, taxonomy, monkeypatch):
     assert table.loc["t3", "status"] == "pending second review"
     assert pd.isna(table.loc["t3", "final_label"]) and pd.isna(table.loc["t3", "prelabel"])
     assert "reasoning" not in set(table["final_label"].dropna())
+
+
+def test_selecting_a_row_hands_its_id_to_annotate(db, db_path, taxonomy, monkeypatch):
+    seeded(db, taxonomy)
+    at = app("pages/browse.py", db_path, "lead", monkeypatch).run()
+    at.selectbox(key="browse_status").select("disagreement").run()
+    at.session_state["browse_table_0"] = {"selection": {"rows": [1], "columns": []}}
+    at.run()
+    assert at.session_state["open_transcript_id"] == "t1"
+    # This AppTest runs the page alone, so there is no Annotate page to switch to here; in
+    # the app (triage_app.py's navigation) the switch lands on pages/annotate.py.
+    assert [e.message.split(".")[0] for e in at.exception] == [
+        "Could not find page: `pages/annotate"]
+
+
+def test_filters_come_back_after_visiting_another_page(db, db_path, taxonomy, monkeypatch):
+    seeded(db, taxonomy)
+    at = app("triage_app.py", db_path, "lead", monkeypatch).run()
+    at.switch_page("pages/browse.py").run()
+    at.selectbox(key="browse_source").select("shop").run()
+    at.text_input(key="browse_text").input("refund").run()
+    at.switch_page("pages/settings.py").run()
+    assert "browse_source" not in at.session_state  # Streamlit forgot the Browse widgets
+    at.switch_page("pages/browse.py").run()
+    assert at.selectbox(key="browse_source").value == "shop"
+    assert at.text_input(key="browse_text").value == "refund"
+    assert list(at.dataframe[0].value["transcript_id"]) == ["t10", "t11", "t12"]
