@@ -90,7 +90,7 @@ def _skip(transcript_id: str) -> None:
 def _decision(d: Disagreement) -> None:
     st.subheader("Your decision")
     st.caption("Press a category's key (or click it). The note is optional and stored with "
-               "the decision.")
+               "the decision. Keys do nothing while the note field has focus: click outside it.")
     st.text_input("Note (why this label)", key="adjudication_note")
     cats = ctx.taxonomy.categories
     for row in range(0, len(cats), 3):
