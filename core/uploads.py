@@ -49,5 +49,5 @@ def preview_rows(preview: Preview) -> list[dict[str, Any]]:
                      "first user message": str(user or "")[:200],
                      "context docs": len(r.get("context") or []),
                      "tools": len(r.get("tools") or []),
-                     "metadata": ", ".join(f"{k}={v}" for k, v in (r.get("metadata") or {}).items())})
+                     "metadata": ", ".join(f"{k}={v}" for k, v in (r.get("metadata") or {}).items())[:300]})
     return rows

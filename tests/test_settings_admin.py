@@ -64,9 +64,13 @@ def test_archive_by_non_admin_is_refused_and_changes_nothing(db):
 def test_switch_to_unknown_taxonomy_names_the_available_ones(db):
     with pytest.raises(UsageError, match="unknown taxonomy 'nope'; available: .*default"):
         switch_taxonomy(db, "nope", "ann")
-    assert switch_taxonomy(db, "default", "ann").name == "default"
-    assert settings_rows(db) == [("active_taxonomy", '"default"', "ann")]
-    assert admin_log(db)[0].action == "switch_taxonomy"
+    agent = switch_taxonomy(db, "agent", "ann")
+    assert settings_rows(db) == [("active_taxonomy", '"agent"', "ann")]
+    assert db.con.execute("SELECT count(*) FROM categories WHERE taxonomy_name = 'agent' AND "
+                          "taxonomy_version = ?", [agent.version]).fetchone() == (len(agent.keys),)
+    entry = admin_log(db)[0]
+    assert (entry.action, entry.target, entry.detail) == (
+        "switch_taxonomy", "agent", {"from": "default", "version": agent.version})
 
 
 def test_settings_page_shows_every_key_and_saves_a_change(db, db_path, monkeypatch):
@@ -115,11 +119,12 @@ def test_admin_page_archives_and_restores_a_batch(db, db_path, monkeypatch):
 def test_admin_page_switches_taxonomy_with_the_mixed_versions_warning(db, db_path, monkeypatch):
     at = app("pages/admin.py", db_path, "ann", monkeypatch).run()
     assert "warns when the labels come from mixed taxonomy versions" in texts(at)
-    at.selectbox[0].set_value("default")
+    at.selectbox[0].set_value("agent")
     at.button[-1].click().run()
-    assert "Active taxonomy is now default." in texts(at)
-    assert get_setting(db, "active_taxonomy") == "default"
-    assert settings_rows(db) == [("active_taxonomy", '"default"', "ann")]
+    assert "Active taxonomy is now agent." in texts(at)
+    assert get_setting(db, "active_taxonomy") == "agent"
+    assert settings_rows(db) == [("active_taxonomy", '"agent"', "ann")]
+    assert "Now: `agent`" in texts(at)  # the next run already labels with it
 
 
 def test_admin_page_refuses_non_admin(db, db_path, monkeypatch):
