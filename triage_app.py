@@ -65,8 +65,13 @@ def home() -> None:
 
 PAGES = [
     st.Page(home, title="Home", icon="🏠", default=True),
+    st.Page("pages/import.py", title="Import", icon="📥", url_path="import"),
+    st.Page("pages/adjudicate.py", title="Adjudicate", icon="⚖️", url_path="adjudicate"),
+    st.Page("pages/browse.py", title="Browse", icon="🔎", url_path="browse"),
     st.Page("pages/report.py", title="Report", icon="📊", url_path="report"),
     st.Page("pages/sql.py", title="SQL", icon="🧮", url_path="sql"),
+    st.Page("pages/settings.py", title="Settings", icon="⚙️", url_path="settings"),
+    st.Page("pages/admin.py", title="Admin", icon="🛡️", url_path="admin"),
 ]
 
 if __name__ == "__main__":

@@ -8,7 +8,16 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from core.commands import app_cmd, config_cmd, export_cmd, report_cmd, snapshot_cmd
+from core.commands import (
+    annotations_cmd,
+    app_cmd,
+    config_cmd,
+    export_cmd,
+    import_cmd,
+    report_cmd,
+    sample_cmd,
+    snapshot_cmd,
+)
 from core.config import Settings, load_settings
 from core.errors import TriageError
 from core.logs import setup_logging
@@ -17,7 +26,7 @@ log = logging.getLogger("triage.cli")
 
 # Each module has register(subparsers) that adds its parser(s) with set_defaults(func=run),
 # where run(args, settings) -> exit code.
-COMMAND_MODULES = [app_cmd, report_cmd, export_cmd, snapshot_cmd, config_cmd]
+COMMAND_MODULES = [app_cmd, import_cmd, annotations_cmd, sample_cmd, report_cmd, export_cmd, snapshot_cmd, config_cmd]
 
 EPILOG = """examples:
   triage app                          open the app (loads the demo into an empty database)

@@ -38,13 +38,23 @@ def render_reference() -> str:
     return "\n".join(parts)
 
 
-def update_readme(path: Path) -> bool:
-    """Replace the generated block; returns whether the file changed."""
-    text = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
+def _replace_block(text: str, name: str, body: str) -> str:
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if not pattern.search(text):
-        raise SystemExit(f"{path}: no {START} … {END} block")
-    new = pattern.sub(lambda _: render_reference(), text)
+        raise SystemExit(f"README: no {start} … {end} block")
+    return pattern.sub(lambda _: f"{start}\n{body}{end}", text)
+
+
+def update_readme(path: Path) -> bool:
+    """Rewrite every generated block (CLI reference, schema, example queries); returns whether
+    the file changed."""
+    from core.schema_docs import render_example_queries, render_markdown
+
+    text = path.read_text(encoding="utf-8")
+    new = _replace_block(text, "cli-reference", render_reference()[len(START) + 1:-len(END)])
+    new = _replace_block(new, "schema-docs", render_markdown())
+    new = _replace_block(new, "example-queries", render_example_queries())
     path.write_text(new, encoding="utf-8")
     return new != text
 

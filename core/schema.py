@@ -175,6 +175,18 @@ LEFT JOIN categories c
  AND c.key = m.primary_label;
 """
 
+# Who archived or restored which batch, and when (part 2's admin actions). Append-only like
+# `settings`, but keyed by action and target rather than by setting name.
+M003_PART2_ADMIN_LOG = """
+CREATE TABLE admin_log (
+    action VARCHAR NOT NULL,
+    target VARCHAR NOT NULL,
+    detail JSON,
+    done_by VARCHAR NOT NULL,
+    done_at TIMESTAMP NOT NULL
+);
+"""
+
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -189,6 +201,7 @@ def _sql(script: str) -> Migration:
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_tables", _sql(M001_TABLES)),
     ("m002_label_views", _sql(M002_VIEWS)),
+    ("m003_part2_admin_log", _sql(M003_PART2_ADMIN_LOG)),
 ]
 
 

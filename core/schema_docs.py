@@ -126,6 +126,13 @@ RELATIONS: tuple[Relation, ...] = (
         "set_by": "who changed it",
         "set_at": "when (UTC)",
     }),
+    Relation("admin_log", "table", "one admin action, append-only", {
+        "action": "archive, restore (a batch) or switch_taxonomy",
+        "target": "the batch_id, or the taxonomy name",
+        "detail": "JSON: {\"transcripts\": n} changed, or {\"from\": …, \"version\": …}",
+        "done_by": "the admin who did it",
+        "done_at": "when (UTC)",
+    }),
     Relation("_migrations", "table", "one applied schema migration", {
         "name": "migration name (m001_tables, …)",
         "applied_at": "when it was applied",

@@ -96,11 +96,23 @@ class Taxonomy:
         return next(c.key for c in self.categories if c.fix_class == "none")
 
 
-def _format_validation(path: Path, err: ValidationError) -> str:
+def _where(loc: tuple, data: dict) -> str:
+    """('categories', 3, 'definition') → "category 'reasoning' (#4): definition"."""
+    if len(loc) >= 2 and loc[0] == "categories" and isinstance(loc[1], int):
+        cats = data.get("categories")
+        item = cats[loc[1]] if isinstance(cats, list) and loc[1] < len(cats) else None
+        key = item.get("key") if isinstance(item, dict) else None
+        rest = ".".join(str(x) for x in loc[2:])
+        name = f"category {key!r} (#{loc[1] + 1})" if key else f"category #{loc[1] + 1}"
+        return f"{name}: {rest}" if rest else name
+    return ".".join(str(x) for x in loc)
+
+
+def _format_validation(path: Path, err: ValidationError, data: dict) -> str:
     parts = []
-    for e in err.errors():
-        where = ".".join(str(x) for x in e["loc"])
-        parts.append(f"{where}: {e['msg']}")
+    for e in err.errors(include_url=False):
+        msg = "missing (required)" if e["type"] == "missing" else e["msg"].removeprefix("Value error, ")
+        parts.append(f"{_where(tuple(e['loc']), data)}: {msg}")
     return f"{path.name}: " + "; ".join(parts)
 
 
@@ -124,10 +136,20 @@ def _check_consistency(path: Path, t: _TaxonomyIn) -> None:
             f"{path.name}: unknown [decision] keys {', '.join(unknown)}; "
             f"known: {', '.join(DECISION_DEFAULTS)}"
         )
+    _check_decision(path, t.decision)
     shortcuts = [(c.shortcut or "").lower() for c in t.categories if c.shortcut]
     clash = sorted({s for s in shortcuts if shortcuts.count(s) > 1} | (set(shortcuts) & RESERVED_SHORTCUTS))
     if clash:
         raise TaxonomyError(f"{path.name}: shortcut keys reused or reserved: {', '.join(clash)}")
+
+
+def _check_decision(path: Path, decision: dict[str, float]) -> None:
+    """Shares and alpha lie in [0, 1]; counts are at least 1."""
+    for key, value in decision.items():
+        is_count = key.startswith(("min_examples", "min_double"))
+        if (is_count and value < 1) or (not is_count and not 0 <= value <= 1):
+            bound = "at least 1" if is_count else "between 0 and 1"
+            raise TaxonomyError(f"{path.name}: [decision] {key} = {value} must be {bound}")
 
 
 def _default_shortcuts(cats: list[_CategoryIn]) -> list[str]:
@@ -153,7 +175,7 @@ def parse_taxonomy(path: Path) -> Taxonomy:
     try:
         t = _TaxonomyIn.model_validate(data)
     except ValidationError as e:
-        raise TaxonomyError(_format_validation(path, e)) from e
+        raise TaxonomyError(_format_validation(path, e, data)) from e
     _check_consistency(path, t)
     cats = tuple(
         Category(c.key, c.name, c.fix_class, c.definition.strip(), c.not_this_when.strip(),

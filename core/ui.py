@@ -45,7 +45,11 @@ def _taxonomy(db: Database) -> Taxonomy:
 
 
 def _identity(settings: Settings) -> str:
-    """The reviewer's name: asked once per browser session; TRIAGE_USER presets it."""
+    """The reviewer's name: asked once per browser session; TRIAGE_USER presets it.
+    With OIDC configured in secrets, the logged-in identity replaces both."""
+    if (oidc := oidc_identity()) is not None:
+        st.session_state["triage_user"] = oidc
+        return oidc
     if st.session_state.get("triage_user"):
         return st.session_state["triage_user"]
     if settings.user:
@@ -84,3 +88,30 @@ def bootstrap(title: str, layout: str = "wide") -> AppContext:
         show_error(e)
     user = _identity(settings)
     return AppContext(settings, db, taxonomy, user)
+
+
+# --- OIDC login (part 2) ----------------------------------------------------------------------
+# When `.streamlit/secrets.toml` has an [auth] section, Streamlit's st.login (OIDC) identifies
+# the reviewer: the typed name and TRIAGE_USER are not used.
+
+
+def oidc_configured() -> bool:
+    """Whether an [auth] section is in Streamlit's secrets."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all: OIDC is simply off
+        return False
+
+
+def oidc_identity() -> str | None:
+    """The logged-in user's email (else name, else subject) when OIDC is configured; shows a
+    login screen and stops the page until then. None when OIDC is not configured."""
+    if not oidc_configured():
+        return None
+    if not st.user.get("is_logged_in"):
+        st.title("Log in to Triage")
+        st.caption("This Triage server identifies reviewers through your organisation's login.")
+        st.button("Log in", type="primary", on_click=st.login)
+        st.stop()
+    st.sidebar.button("Log out", on_click=st.logout)
+    return str(st.user.get("email") or st.user.get("name") or st.user.get("sub"))

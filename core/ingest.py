@@ -1,0 +1,290 @@
+"""Importing transcripts: read a file in chunks, validate every row, drop duplicates (same id
+and same content, or same content under a new id), reject conflicts, and store the rest in
+one transaction with its `import_batches` row. Rejected rows go to a JSONL rejects file."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.db import Database, utcnow
+from core.errors import ImportFailed, UsageError
+from core.mapping import map_row
+from core.readers import Progress, RawRow, columns_of, detect_format, read_rows
+from core.records import PreparedRow, RowError, normalize, prepare, validation_errors
+from core.storage.batches import (
+    TRANSCRIPT_COLUMNS,
+    Batch,
+    existing_hashes,
+    existing_ids,
+    insert_transcripts,
+    record_batch,
+)
+
+CHUNK_ROWS = 5000
+MAX_KEPT_ERRORS = 1000
+
+
+@dataclass
+class ImportResult:
+    """What an import did: counts, the first errors, where the rejected rows went."""
+
+    batch_id: str
+    file_name: str
+    format: str
+    source: str
+    rows_read: int = 0
+    rows_imported: int = 0
+    duplicates_by_id: int = 0
+    duplicates_by_content: int = 0
+    rows_rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    rejects_path: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def rows_duplicate(self) -> int:
+        return self.duplicates_by_id + self.duplicates_by_content
+
+    @property
+    def exit_code(self) -> int:
+        """0 nothing rejected (duplicates only is fine), 1 some rows rejected, 2 none applied."""
+        if self.rows_rejected and not (self.rows_imported or self.rows_duplicate):
+            return 2
+        return 1 if self.rows_rejected else 0
+
+    def summary(self, max_errors: int = 10) -> list[str]:
+        """The one-screen report the CLI prints and the Import page shows."""
+        lines = [
+            f"{self.file_name} ({self.format}, source {self.source!r}) → batch {self.batch_id}",
+            f"  rows read   {self.rows_read:>9,}",
+            f"  imported    {self.rows_imported:>9,}",
+            f"  duplicates  {self.rows_duplicate:>9,}  ({self.duplicates_by_id:,} same id and "
+            f"content, {self.duplicates_by_content:,} same content under a new id)",
+            f"  rejected    {self.rows_rejected:>9,}",
+            f"  time        {self.seconds:>9.1f} s",
+        ]
+        if self.rejects_path:
+            lines.append(f"rejected rows written to {self.rejects_path}")
+        if self.errors:
+            lines.append("first errors:")
+            lines += [f"  {self.file_name}: {e}" for e in self.errors[:max_errors]]
+            more = self.rows_rejected - min(len(self.errors), max_errors)
+            if more > 0:
+                lines.append(f"  … and {more:,} more rejected rows (see the rejects file)")
+        return lines
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The first rows of a file as records, before anything is stored (the Import page)."""
+
+    format: str
+    columns: list[str] | None
+    records: list[dict[str, Any]]
+    errors: list[RowError]
+
+
+def new_batch_id() -> str:
+    """Sortable and unique: UTC time plus a random suffix."""
+    return f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def _check_file(path: Path) -> None:
+    if not path.is_file():
+        raise ImportFailed(f"{path}: no such file")
+    try:
+        with path.open("rb") as f:
+            head = f.read(1 << 16)
+    except OSError as e:
+        raise ImportFailed(f"{path}: cannot read ({e.strerror})") from e
+    if not head.strip():
+        raise ImportFailed(f"{path.name}: the file is empty; nothing to import")
+
+
+def _check_mapping(path: Path, fmt: str, mapping: dict[str, str]) -> None:
+    columns = columns_of(path, fmt)
+    if columns is None:
+        return
+    missing = [f"--map {f}={c}" for f, c in mapping.items() if c not in columns]
+    if missing:
+        raise UsageError(f"{path.name}: no column for {', '.join(missing)}; "
+                         f"columns: {', '.join(columns)}")
+
+
+def to_record(raw: RawRow, fmt: str, mapping: dict[str, str]) -> dict[str, Any] | RowError:
+    """A parsed row → a valid, normalised record, or the first errors found."""
+    if raw.error:
+        return raw.error
+    value = raw.value
+    if (fmt in ("csv", "parquet") or mapping) and isinstance(value, dict):
+        value = map_row(value, mapping, raw.number, raw.unit)
+        if isinstance(value, RowError):
+            return value
+    errors = validation_errors(value, raw.number, raw.unit)
+    if errors:
+        message = "; ".join(e.message for e in errors)
+        return RowError(raw.number, errors[0].field, message, raw.unit)
+    return normalize(value)
+
+
+def preview_file(path: Path | str, fmt: str = "auto", mapping: dict[str, str] | None = None,
+                 n: int = 20) -> Preview:
+    """Read and validate the first `n` rows without storing anything."""
+    path = Path(path)
+    _check_file(path)
+    fmt = detect_format(path, fmt)
+    mapping = mapping or {}
+    _check_mapping(path, fmt, mapping)
+    records, errors = [], []
+    for i, raw in enumerate(read_rows(path, fmt)):
+        if i >= n:
+            break
+        rec = to_record(raw, fmt, mapping)
+        (errors if isinstance(rec, RowError) else records).append(rec)
+    return Preview(fmt, columns_of(path, fmt), records, errors)
+
+
+def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
+    chunk: list[RawRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _Rejects:
+    """The rejects file, opened on the first rejected row."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._f: Any = None
+
+    def write(self, raw: RawRow, error: RowError) -> None:
+        if self._f is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._f = self.path.open("w", encoding="utf-8")
+        self._f.write(json.dumps({raw.unit: raw.number, "error": error.message, "field": error.field,
+                                  "row": raw.text}, ensure_ascii=False) + "\n")
+
+    def close(self) -> Path | None:
+        if self._f is None:
+            return None
+        self._f.close()
+        return self.path
+
+
+class _Importer:
+    """The state of one import across chunks: ids and hashes seen in this file."""
+
+    def __init__(self, result: ImportResult, rejects: _Rejects, mapping: dict[str, str]) -> None:
+        self.result = result
+        self.rejects = rejects
+        self.mapping = mapping
+        self.seen_ids: dict[str, str] = {}
+        self.seen_hashes: set[str] = set()
+        self.imported_at = utcnow()
+
+    def reject(self, raw: RawRow, error: RowError) -> None:
+        self.result.rows_rejected += 1
+        if len(self.result.errors) < MAX_KEPT_ERRORS:
+            self.result.errors.append(error)
+        self.rejects.write(raw, error)
+
+    def run_chunk(self, con: Any, chunk: list[RawRow]) -> None:
+        """Validate, de-duplicate against this file and the database, insert what is new."""
+        self.result.rows_read += len(chunk)
+        valid: list[tuple[RawRow, PreparedRow]] = []
+        for raw in chunk:
+            rec = to_record(raw, self.result.format, self.mapping)
+            if isinstance(rec, RowError):
+                self.reject(raw, rec)
+            else:
+                valid.append((raw, prepare(rec)))
+        stored_ids = existing_ids(con, [p.transcript_id for _, p in valid])
+        stored_hashes = existing_hashes(con, [p.content_hash for _, p in valid])
+        new = [p for raw, p in valid if self._is_new(raw, p, stored_ids, stored_hashes)]
+        insert_transcripts(con, self._columns(new))
+        self.result.rows_imported += len(new)
+
+    def _is_new(self, raw: RawRow, p: PreparedRow, stored_ids: dict[str, str],
+                stored_hashes: set[str]) -> bool:
+        known = stored_ids.get(p.transcript_id) or self.seen_ids.get(p.transcript_id)
+        if known is not None:
+            if known == p.content_hash:
+                self.result.duplicates_by_id += 1
+            else:
+                where = "the database" if p.transcript_id in stored_ids else "an earlier row"
+                self.reject(raw, RowError(raw.number, "id", (
+                    f"id conflict: {p.transcript_id!r} is already in {where} with different "
+                    "content (same id must mean same conversation; give it a new id)"), raw.unit))
+            return False
+        if p.content_hash in stored_hashes or p.content_hash in self.seen_hashes:
+            self.result.duplicates_by_content += 1
+            return False
+        self.seen_ids[p.transcript_id] = p.content_hash
+        self.seen_hashes.add(p.content_hash)
+        return True
+
+    def _columns(self, rows: list[PreparedRow]) -> dict[str, list]:
+        cols: dict[str, list] = {c: [] for c in TRANSCRIPT_COLUMNS}
+        for p in rows:
+            for name in ("transcript_id", "messages", "context", "tools", "metadata",
+                         "content_hash", "n_messages", "has_tool_calls", "n_chars"):
+                cols[name].append(getattr(p, name))
+        n = len(rows)
+        cols["source"] = [self.result.source] * n
+        cols["batch_id"] = [self.result.batch_id] * n
+        cols["imported_at"] = [self.imported_at] * n
+        cols["archived"] = [False] * n
+        return cols
+
+
+def import_file(db: Database, path: Path | str, *, source: str | None = None,
+                fmt: str = "auto", mapping: dict[str, str] | None = None,
+                rejects: Path | str | None = None, imported_by: str | None = None,
+                progress: Progress | None = None) -> ImportResult:
+    """Import one file as one batch, in one transaction. Returns the counts; raises
+    ImportFailed (nothing stored) when the file is empty or unreadable or every row is rejected."""
+    started = time.perf_counter()
+    path = Path(path)
+    _check_file(path)
+    fmt = detect_format(path, fmt)
+    mapping = mapping or {}
+    _check_mapping(path, fmt, mapping)
+    batch_id = new_batch_id()
+    result = ImportResult(batch_id, path.name, fmt, source or path.stem)
+    sink = _Rejects(Path(rejects) if rejects else db.path.parent / "rejects" / f"{batch_id}.jsonl")
+    importer = _Importer(result, sink, mapping)
+    try:
+        with db.transaction() as con:
+            for chunk in _chunks(read_rows(path, fmt, progress), CHUNK_ROWS):
+                importer.run_chunk(con, chunk)
+            _finish(con, result, imported_by, sink)
+    finally:
+        result.rejects_path = sink.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _finish(con: Any, result: ImportResult, imported_by: str | None, sink: _Rejects) -> None:
+    """Record the batch, or raise (rolling everything back) when nothing can be applied."""
+    if result.rows_read == 0:
+        raise ImportFailed(f"{result.file_name}: no rows found; nothing to import")
+    if result.exit_code == 2:
+        first = f" First: {result.errors[0]}." if result.errors else ""
+        raise ImportFailed(
+            f"{result.file_name}: all {result.rows_rejected:,} rows rejected; nothing imported."
+            f"{first} Rejected rows: {sink.path}")
+    record_batch(con, Batch(
+        result.batch_id, result.file_name, result.format, result.source, result.rows_read,
+        result.rows_imported, result.rows_duplicate, result.rows_rejected,
+        str(sink.path) if result.rows_rejected else None, imported_by, utcnow()))

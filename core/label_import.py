@@ -1,0 +1,177 @@
+"""`triage annotations import`: human labels made elsewhere (a spreadsheet, another tool)
+become annotation rows (kind 'label', origin 'import') under the active taxonomy.
+Same rules as transcript import: per-row errors, a rejects file, one transaction."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from core.db import Database, utcnow
+from core.errors import ImportFailed, UnknownLabel
+from core.ingest import MAX_KEPT_ERRORS, _check_file, _Rejects, new_batch_id
+from core.readers import RawRow, detect_format, read_rows
+from core.records import RowError, _describe
+from core.storage.annotations import NewAnnotation
+from core.storage.categories import register_taxonomy
+from core.storage.imported_labels import existing_transcripts, insert_annotations, stored_keys
+from core.storage.settings import get_setting
+from core.taxonomy import Taxonomy, load_taxonomy
+
+LABEL_COLUMNS = ("transcript_id", "annotator", "primary_label", "secondary_labels",
+                 "context_present", "severity", "note", "created_at")
+
+
+class _LabelRow(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    transcript_id: str | int
+    annotator: str
+    primary_label: str
+    secondary_labels: list[str] = []
+    context_present: Literal["yes", "no", "unknown"] | None = None
+    severity: Literal["low", "medium", "high"] | None = None
+    note: str | None = None
+    created_at: datetime | None = None
+
+    @field_validator("secondary_labels", mode="before")
+    @classmethod
+    def _json_list(cls, v: Any) -> Any:
+        if v is None:
+            return []
+        if isinstance(v, str):
+            try:
+                return json.loads(v)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"must be a JSON array such as [\"noisy_context\"] ({e.msg})") from e
+        return v
+
+    @field_validator("annotator", "primary_label")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v:
+            raise ValueError("must not be empty")
+        return v
+
+
+@dataclass
+class LabelImportResult:
+    """What an annotations import did."""
+
+    file_name: str
+    rows_read: int = 0
+    rows_imported: int = 0
+    rows_duplicate: int = 0
+    rows_rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    rejects_path: Path | None = None
+    taxonomy: str = ""
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 nothing rejected, 1 some rows rejected, 2 nothing applied."""
+        if self.rows_rejected and not (self.rows_imported or self.rows_duplicate):
+            return 2
+        return 1 if self.rows_rejected else 0
+
+    def summary(self, max_errors: int = 10) -> list[str]:
+        """The one-screen report."""
+        lines = [f"{self.file_name}: labels under taxonomy {self.taxonomy}",
+                 f"  rows read   {self.rows_read:>9,}", f"  imported    {self.rows_imported:>9,}",
+                 f"  duplicates  {self.rows_duplicate:>9,}  (already imported)",
+                 f"  rejected    {self.rows_rejected:>9,}"]
+        if self.rejects_path:
+            lines.append(f"rejected rows written to {self.rejects_path}")
+        lines += [f"  {self.file_name}: {e}" for e in self.errors[:max_errors]]
+        return lines
+
+
+def _blank_to_none(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in row.items()}
+
+
+def parse_label_row(raw: RawRow, taxonomy: Taxonomy) -> NewAnnotation | RowError:
+    """One input row → an annotation to store, or what is wrong with it."""
+    if raw.error:
+        return raw.error
+    if not isinstance(raw.value, dict):
+        return RowError(raw.number, None, "a label row must be an object", raw.unit)
+    try:
+        row = _LabelRow.model_validate(_blank_to_none(raw.value))
+    except ValidationError as e:
+        msgs = [_describe(err) for err in e.errors(include_url=False)]
+        return RowError(raw.number, msgs[0][0], "; ".join(m for _, m in msgs), raw.unit)
+    for label in (row.primary_label, *row.secondary_labels):
+        if label not in taxonomy.keys:
+            field_name = "primary_label" if label == row.primary_label else "secondary_labels"
+            return RowError(raw.number, field_name, str(UnknownLabel(label, taxonomy.keys)), raw.unit)
+    return NewAnnotation(
+        transcript_id=str(row.transcript_id), annotator=row.annotator, kind="label",
+        primary_label=row.primary_label, secondary_labels=tuple(row.secondary_labels),
+        context_present=row.context_present, severity=row.severity, note=row.note,
+        taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version, origin="import",
+        created_at=row.created_at.replace(tzinfo=None) if row.created_at else utcnow())
+
+
+def _key(a: NewAnnotation) -> tuple:
+    return (a.transcript_id, a.annotator, a.primary_label, a.created_at)
+
+
+def _classify(db: Database, parsed: list[tuple[RawRow, NewAnnotation | RowError]],
+              result: LabelImportResult, sink: _Rejects) -> list[NewAnnotation]:
+    """Reject unknown transcripts, count duplicates; return the annotations to insert."""
+    anns = [a for _, a in parsed if isinstance(a, NewAnnotation)]
+    known = existing_transcripts(db.con, [a.transcript_id for a in anns])
+    seen = stored_keys(db.con, [a.transcript_id for a in anns])
+    keep = []
+    for raw, a in parsed:
+        if isinstance(a, NewAnnotation) and a.transcript_id not in known:
+            a = RowError(raw.number, "transcript_id", f"unknown transcript_id {a.transcript_id!r} "
+                         "(import the transcript first)", raw.unit)
+        if isinstance(a, RowError):
+            result.rows_rejected += 1
+            if len(result.errors) < MAX_KEPT_ERRORS:
+                result.errors.append(a)
+            sink.write(raw, a)
+        elif _key(a) in seen:
+            result.rows_duplicate += 1
+        else:
+            seen.add(_key(a))
+            keep.append(a)
+    return keep
+
+
+def import_labels(db: Database, path: Path | str, fmt: str = "auto",
+                  rejects: Path | str | None = None) -> LabelImportResult:
+    """Import human labels from CSV/JSONL in one transaction. Raises ImportFailed (nothing
+    stored) for an empty or unreadable file or when every row is rejected."""
+    started, path = time.perf_counter(), Path(path)
+    _check_file(path)
+    fmt = detect_format(path, fmt)
+    taxonomy = load_taxonomy(get_setting(db, "active_taxonomy"))
+    register_taxonomy(db, taxonomy)
+    result = LabelImportResult(path.name, taxonomy=f"{taxonomy.name} {taxonomy.version}")
+    sink = _Rejects(Path(rejects) if rejects else
+                    db.path.parent / "rejects" / f"annotations-{new_batch_id()}.jsonl")
+    try:
+        parsed = [(raw, parse_label_row(raw, taxonomy)) for raw in read_rows(path, fmt)]
+        result.rows_read = len(parsed)
+        keep = _classify(db, parsed, result, sink)
+        result.rows_imported = len(keep)
+        if not parsed:
+            raise ImportFailed(f"{path.name}: no rows found; nothing to import")
+        if result.exit_code == 2:
+            raise ImportFailed(f"{path.name}: all {result.rows_rejected:,} rows rejected; nothing "
+                               f"imported. First: {result.errors[0]}. Rejected rows: {sink.path}")
+        with db.transaction() as con:
+            insert_annotations(con, keep)
+    finally:
+        result.rejects_path = sink.close()
+    result.seconds = time.perf_counter() - started
+    return result

@@ -1,0 +1,105 @@
+"""Admin: archive and restore import batches, switch the active taxonomy, the admin log."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.admin import (
+    MIXED_TAXONOMY_WARNING,
+    admins,
+    archive_batch,
+    is_admin,
+    list_batches,
+    restore_batch,
+    switch_taxonomy,
+)
+from core.errors import TriageError
+from core.storage.admin import BatchSummary, admin_log
+from core.taxonomy import available_taxonomies
+from core.ui import bootstrap
+
+ctx = bootstrap("Admin")
+
+
+def _run(action, *args) -> None:
+    """Run an admin action; its error is shown by name, success after the rerun."""
+    try:
+        message = action(*args)
+    except TriageError as e:
+        st.error(str(e))
+        return
+    st.session_state["admin_done"] = message
+    st.rerun()
+
+
+def _archive(batch_id: str) -> str:
+    n = archive_batch(ctx.db, batch_id, ctx.user)
+    return f"Archived batch {batch_id}: {n} transcripts left out of queues and the report."
+
+
+def _restore(batch_id: str) -> str:
+    n = restore_batch(ctx.db, batch_id, ctx.user)
+    return f"Restored batch {batch_id}: {n} transcripts are active again."
+
+
+def _batch_row(b: BatchSummary) -> None:
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    state = "archived" if b.archived else "active"
+    when = f" at {b.imported_at:%Y-%m-%d %H:%M}" if b.imported_at else ""
+    left.markdown(
+        f"**{b.batch_id}** · `{b.file_name or '?'}` ({b.format or '?'}, source `{b.source}`) · "
+        f"{b.n_transcripts} transcripts, {b.n_labeled} labeled, {b.n_archived} archived · "
+        f"{b.rows_duplicate} duplicates, {b.rows_rejected} rejected · by {b.imported_by}{when}"
+        f" · **{state}**")
+    if b.archived:
+        if right.button("Restore", key=f"restore_{b.batch_id}"):
+            _run(_restore, b.batch_id)
+    elif right.button("Archive", key=f"archive_{b.batch_id}"):
+        _run(_archive, b.batch_id)
+
+
+def _batches() -> None:
+    st.subheader("Import batches")
+    st.caption("Archiving keeps a batch's transcripts and labels in the database but leaves "
+               "them out of the queues, the report and Adjudicate. Restore undoes it.")
+    batches = list_batches(ctx.db)
+    if not batches:
+        st.caption("No import batches yet.")
+    for b in batches:
+        _batch_row(b)
+
+
+def _taxonomy() -> None:
+    st.subheader("Active taxonomy")
+    st.caption(f"Now: `{ctx.taxonomy.name}` (version {ctx.taxonomy.version}).")
+    st.warning(MIXED_TAXONOMY_WARNING)
+    names = sorted(available_taxonomies())
+    with st.form("switch_taxonomy"):
+        choice = st.selectbox("Taxonomy", names, index=names.index(ctx.taxonomy.name)
+                              if ctx.taxonomy.name in names else 0)
+        if st.form_submit_button("Switch taxonomy"):
+            _run(lambda: f"Active taxonomy is now {switch_taxonomy(ctx.db, choice, ctx.user).name}.")
+
+
+def _log() -> None:
+    st.subheader("Admin log")
+    rows = [{"when (UTC)": a.done_at, "who": a.done_by, "action": a.action, "target": a.target,
+             "detail": str(a.detail)} for a in admin_log(ctx.db)]
+    if rows:
+        st.dataframe(rows, hide_index=True, key="admin_log")
+    else:
+        st.caption("No admin actions yet.")
+
+
+st.title("Admin")
+if done := st.session_state.pop("admin_done", None):
+    st.success(done)
+if not is_admin(ctx.db, ctx.user):
+    st.error(f"{ctx.user!r} is not an admin. Admin actions are for: {', '.join(admins(ctx.db))}. "
+             "Ask one of them to add your name to the `admins` setting.")
+    st.stop()
+if not admins(ctx.db):
+    st.info("No admins are set, so everyone may run admin actions (Settings → `admins`).")
+_batches()
+_taxonomy()
+_log()

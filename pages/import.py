@@ -1,0 +1,145 @@
+"""Import: upload a file, preview and map it, import it as one batch; draw a sample."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from core.errors import ImportFailed, TriageError
+from core.ingest import ImportResult, import_file, preview_file
+from core.readers import FORMATS, MAP_FIELDS
+from core.samples import draw_sample, parse_where
+from core.storage.browse import common_metadata_fields
+from core.ui import bootstrap
+from core.uploads import default_mapping, preview_rows, rejects_path_for, store_upload
+
+ctx = bootstrap("Import")
+UNMAPPED = "(not in this file)"
+OUTCOMES = {0: "Imported, nothing rejected.", 1: "Imported; some rows were rejected (see below).",
+            2: "Nothing imported."}
+
+
+def _stored_upload(upload) -> Path:
+    """The uploaded bytes on disk, written once per upload."""
+    key = f"import_upload_{upload.file_id}"
+    if key not in st.session_state:
+        st.session_state[key] = store_upload(ctx.settings.db_path, upload.name, upload.getvalue())
+    return st.session_state[key]
+
+
+def _mapping(columns: list[str]) -> dict[str, str]:
+    """One dropdown per record field: which column holds it (CSV/Parquet)."""
+    st.caption("Map the columns: `messages` (JSON), or `user`/`assistant`/`system` text for a "
+               "one-exchange conversation. Unmapped columns become metadata.")
+    guess = default_mapping(columns)
+    mapping = {}
+    cols = st.columns(4)
+    for i, field in enumerate(MAP_FIELDS):
+        options = [UNMAPPED, *columns]
+        index = options.index(guess[field]) if field in guess else 0
+        choice = cols[i % 4].selectbox(field, options, index=index, key=f"import_map_{field}")
+        if choice != UNMAPPED:
+            mapping[field] = choice
+    return mapping
+
+
+def _show_preview(path: Path, fmt: str, mapping: dict[str, str]) -> None:
+    preview = preview_file(path, fmt, mapping, n=20)
+    st.subheader("Preview")
+    st.caption(f"Format: {preview.format} · first {len(preview.records) + len(preview.errors)} "
+               f"rows: {len(preview.records)} valid, {len(preview.errors)} with errors")
+    if preview.records:
+        st.dataframe(preview_rows(preview), hide_index=True, key="import_preview")
+    if preview.errors:
+        st.warning("Rows with errors (these would be rejected):")
+        st.dataframe([{"row": e.line, "field": e.field, "problem": e.message}
+                      for e in preview.errors], hide_index=True)
+
+
+def _run_import(path: Path, source: str, fmt: str, mapping: dict[str, str]) -> None:
+    bar = st.progress(0.0, text="Importing…")
+    rejects = rejects_path_for(path)
+    try:
+        result = import_file(ctx.db, path, source=source or None, fmt=fmt, mapping=mapping,
+                             rejects=rejects, imported_by=ctx.user,
+                             progress=lambda f, n: bar.progress(min(f, 1.0), text=f"{n:,} rows read"))
+    except ImportFailed as e:
+        bar.empty()
+        st.session_state[f"import_outcome_{path}"] = (2, str(e), str(rejects))
+        return
+    bar.progress(1.0, text="Done")
+    st.session_state[f"import_outcome_{path}"] = (result.exit_code, _summary(result),
+                                          str(result.rejects_path or ""))
+
+
+def _summary(result: ImportResult) -> str:
+    return "\n".join(result.summary(max_errors=20))
+
+
+def _show_outcome(path: Path) -> None:
+    """The result of importing this upload (kept across reruns, per uploaded file)."""
+    outcome = st.session_state.get(f"import_outcome_{path}")
+    if not outcome:
+        return
+    code, text, rejects = outcome
+    {0: st.success, 1: st.warning, 2: st.error}[code](f"{OUTCOMES[code]} (exit code {code})")
+    st.code(text, language=None)
+    if rejects and Path(rejects).is_file():
+        st.download_button("Download rejected rows (JSONL)", Path(rejects).read_bytes(),
+                           file_name=Path(rejects).name, mime="application/jsonl",
+                           key="import_rejects")
+
+
+def _import_section() -> None:
+    st.subheader("Import a file")
+    st.caption("JSONL, a JSON array, CSV or Parquet: the same validation, duplicate handling and "
+               "exit codes as `triage import`. One file becomes one batch.")
+    upload = st.file_uploader("Transcripts file", key="import_file",
+                              type=["jsonl", "ndjson", "json", "csv", "parquet", "pq"])
+    if upload is None:
+        return
+    path = _stored_upload(upload)
+    left, right = st.columns(2)
+    source = left.text_input("Source", value=Path(upload.name).stem, key="import_source",
+                             help="where these logs come from; ids are unique per source")
+    fmt = right.selectbox("Format", FORMATS, key="import_format")
+    preview = preview_file(path, fmt, {}, n=1)
+    mapping = _mapping(preview.columns) if preview.columns is not None else {}
+    _show_preview(path, fmt, mapping)
+    if st.button("Import", type="primary", key="import_confirm"):
+        _run_import(path, source, fmt, mapping)
+    _show_outcome(path)
+
+
+def _sample_section() -> None:
+    st.subheader("Draw a sample")
+    st.caption("Same options as `triage sample`: a seeded random (or stratified) draw of active "
+               "transcripts; the Annotate page's random queue follows the latest sample.")
+    fields = ["(none)", "source", *common_metadata_fields(ctx.db, 20)]
+    with st.form("sample"):
+        c = st.columns(3)
+        n = c[0].number_input("How many (n)", min_value=1, value=300, step=10)
+        seed = c[1].number_input("Seed", min_value=0, value=7, step=1)
+        stratify = c[2].selectbox("Stratify by", fields)
+        where = st.text_area("Only where (one FIELD=VALUE per line; repeat a field for "
+                             "alternatives)", placeholder="channel=web\nchannel=email")
+        if st.form_submit_button("Draw sample"):
+            sample = draw_sample(ctx.db, int(n), int(seed), None if stratify == "(none)" else stratify,
+                                 parse_where([w for w in where.splitlines() if w.strip()]), ctx.user)
+            note = f" (asked for {int(n):,}, only {sample.n:,} match)" if sample.n < n else ""
+            st.success(f"Sample {sample.sample_id}: {sample.n:,} transcripts, {sample.method} "
+                       f"(seed {sample.seed}){note}.")
+
+
+def _guarded(section) -> None:
+    """A section's errors are shown by name and do not hide the other section."""
+    try:
+        section()
+    except TriageError as e:
+        st.error(str(e))
+
+
+st.title("Import")
+_guarded(_import_section)
+_guarded(_sample_section)

@@ -1,0 +1,104 @@
+"""`triage annotations import`: labels from CSV/JSONL become annotation rows (origin import)."""
+
+from __future__ import annotations
+
+import json
+
+from core.storage.annotations import annotations_for
+from core.storage.settings import set_setting
+from tests.conftest import add_transcripts, make_record
+from tests.ingest_helpers import cli, count, write_jsonl
+
+HEADER = "transcript_id,annotator,primary_label,secondary_labels,context_present,severity,note,created_at\n"
+
+
+def _setup(db, n=3):
+    add_transcripts(db, [make_record(i) for i in range(n)])
+
+
+def test_labels_csv_imported_as_label_rows(tmp_path, db, db_path, taxonomy, capsys):
+    _setup(db)
+    db.close()
+    f = tmp_path / "labels.csv"
+    f.write_text(HEADER + 't0,ana,wrong_retrieval,"[""noisy_context""]",yes,high,"note, with comma",2026-01-02T03:04:05\n'
+                 "t1,ben,no_failure,,,,,\n")
+    code, out, _ = cli(capsys, db_path, "annotations", "import", str(f))
+    assert code == 0, out
+    assert "imported            2" in out
+    from core.db import connect
+
+    (a,) = annotations_for(connect(db_path), "t0")
+    assert (a.kind, a.origin, a.annotator, a.primary_label, a.secondary_labels) == (
+        "label", "import", "ana", "wrong_retrieval", ("noisy_context",))
+    assert (a.context_present, a.severity, a.note) == ("yes", "high", "note, with comma")
+    assert (a.taxonomy_name, a.taxonomy_version) == ("default", taxonomy.version)
+    assert str(a.created_at) == "2026-01-02 03:04:05"
+    assert count(db_path, "SELECT count(*) FROM final_labels WHERE fix_class IS NOT NULL") == 2
+
+
+def test_labels_reimport_counts_duplicates(tmp_path, db, db_path, capsys):
+    _setup(db)
+    db.close()
+    f = write_jsonl(tmp_path / "l.jsonl", [{"transcript_id": "t0", "annotator": "ana",
+                                            "primary_label": "reasoning", "created_at": "2026-01-01T00:00:00"}])
+    assert cli(capsys, db_path, "annotations", "import", str(f))[0] == 0
+    code, out, _ = cli(capsys, db_path, "annotations", "import", str(f))
+    assert code == 0 and "duplicates          1" in out
+    assert count(db_path, "SELECT count(*) FROM annotations") == 1
+
+
+def test_labels_unknown_label_and_transcript_rejected(tmp_path, db, db_path, taxonomy, capsys):
+    _setup(db)
+    db.close()
+    rows = [{"transcript_id": "t0", "annotator": "ana", "primary_label": "hallucination"},
+            {"transcript_id": "t1", "annotator": "ana", "primary_label": "reasoning",
+             "secondary_labels": ["tone"]},
+            {"transcript_id": "nope", "annotator": "ana", "primary_label": "reasoning"},
+            {"transcript_id": "t2", "annotator": "", "primary_label": "reasoning"},
+            {"transcript_id": "t2", "annotator": "ana", "primary_label": "reasoning", "severity": "huge"},
+            {"transcript_id": "t2", "annotator": "bo", "primary_label": "reasoning"}]
+    rejects = tmp_path / "rej.jsonl"
+    code, out, _ = cli(capsys, db_path, "annotations", "import",
+                       str(write_jsonl(tmp_path / "l.jsonl", rows)), "--rejects", str(rejects))
+    assert code == 1
+    valid = ", ".join(taxonomy.keys)
+    assert f"line 1: unknown label 'hallucination'; valid keys: {valid}" in out
+    assert "line 2: unknown label 'tone'" in out
+    assert "line 3: unknown transcript_id 'nope' (import the transcript first)" in out
+    assert "line 4: 'annotator' is empty" in out
+    assert "line 5: 'severity' must be 'low', 'medium' or 'high', got 'huge'" in out
+    assert len(rejects.read_text().splitlines()) == 5
+    assert count(db_path, "SELECT count(*) FROM annotations") == 1
+
+
+def test_labels_all_rejected_exits_2(tmp_path, db, db_path, capsys):
+    _setup(db)
+    db.close()
+    f = tmp_path / "l.csv"
+    f.write_text(HEADER + "t0,ana,nonsense,,,,,\n")
+    code, _, err = cli(capsys, db_path, "annotations", "import", str(f))
+    assert code == 2 and "all 1 rows rejected; nothing imported" in err
+    assert count(db_path, "SELECT count(*) FROM annotations") == 0
+
+
+def test_labels_bad_secondary_json(tmp_path, db, db_path, capsys):
+    _setup(db)
+    db.close()
+    f = tmp_path / "l.csv"
+    f.write_text(HEADER + "t0,ana,reasoning,not json,,,,\nt1,ana,reasoning,,,,,\n")
+    code, out, _ = cli(capsys, db_path, "annotations", "import", str(f))
+    assert code == 1 and 'row 1: \'secondary_labels\': must be a JSON array such as ["noisy_context"]' in out
+
+
+def test_labels_use_active_taxonomy(tmp_path, db, db_path, capsys):
+    _setup(db)
+    set_setting(db, "active_taxonomy", "agent", "admin")
+    db.close()
+    f = write_jsonl(tmp_path / "l.jsonl", [
+        {"transcript_id": "t0", "annotator": "ana", "primary_label": "wrong_tool_arguments"},
+        {"transcript_id": "t1", "annotator": "ana", "primary_label": "wrong_retrieval"}])
+    code, out, _ = cli(capsys, db_path, "annotations", "import", str(f))
+    assert code == 1 and "line 2: unknown label 'wrong_retrieval'" in out
+    assert count(db_path, "SELECT count(*) FROM annotations WHERE taxonomy_name = 'agent'") == 1
+    assert json.loads(json.dumps(count(db_path, "SELECT count(*) FROM final_labels "
+                                                "WHERE fix_class = 'pipeline'"))) == 1
