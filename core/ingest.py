@@ -14,9 +14,15 @@ from typing import Any
 
 from core.db import Database, utcnow
 from core.errors import ImportFailed, UsageError
-from core.mapping import map_row
 from core.readers import Progress, RawRow, columns_of, detect_format, read_rows
-from core.records import PreparedRow, RowError, normalize, prepare, validation_errors
+from core.records import PreparedRow, RowError
+from core.rowcheck import (
+    Checked,
+    checked_jsonl_parallel,
+    checked_rows,
+    default_workers,
+    to_record,
+)
 from core.storage.batches import (
     TRANSCRIPT_COLUMNS,
     Batch,
@@ -117,22 +123,6 @@ def _check_mapping(path: Path, fmt: str, mapping: dict[str, str]) -> None:
                          f"columns: {', '.join(columns)}")
 
 
-def to_record(raw: RawRow, fmt: str, mapping: dict[str, str]) -> dict[str, Any] | RowError:
-    """A parsed row → a valid, normalised record, or the first errors found."""
-    if raw.error:
-        return raw.error
-    value = raw.value
-    if (fmt in ("csv", "parquet") or mapping) and isinstance(value, dict):
-        value = map_row(value, mapping, raw.number, raw.unit)
-        if isinstance(value, RowError):
-            return value
-    errors = validation_errors(value, raw.number, raw.unit)
-    if errors:
-        message = "; ".join(e.message for e in errors)
-        return RowError(raw.number, errors[0].field, message, raw.unit)
-    return normalize(value)
-
-
 def preview_file(path: Path | str, fmt: str = "auto", mapping: dict[str, str] | None = None,
                  n: int = 20) -> Preview:
     """Read and validate the first `n` rows without storing anything."""
@@ -150,8 +140,8 @@ def preview_file(path: Path | str, fmt: str = "auto", mapping: dict[str, str] | 
     return Preview(fmt, columns_of(path, fmt), records, errors)
 
 
-def _chunks(rows: Iterable[RawRow], size: int) -> Iterator[list[RawRow]]:
-    chunk: list[RawRow] = []
+def _chunks(rows: Iterable[Checked], size: int) -> Iterator[list[Checked]]:
+    chunk: list[Checked] = []
     for row in rows:
         chunk.append(row)
         if len(chunk) >= size:
@@ -185,10 +175,9 @@ class _Rejects:
 class _Importer:
     """The state of one import across chunks: ids and hashes seen in this file."""
 
-    def __init__(self, result: ImportResult, rejects: _Rejects, mapping: dict[str, str]) -> None:
+    def __init__(self, result: ImportResult, rejects: _Rejects) -> None:
         self.result = result
         self.rejects = rejects
-        self.mapping = mapping
         self.seen_ids: dict[str, str] = {}
         self.seen_hashes: set[str] = set()
         self.imported_at = utcnow()
@@ -199,16 +188,15 @@ class _Importer:
             self.result.errors.append(error)
         self.rejects.write(raw, error)
 
-    def run_chunk(self, con: Any, chunk: list[RawRow]) -> None:
-        """Validate, de-duplicate against this file and the database, insert what is new."""
+    def run_chunk(self, con: Any, chunk: list[Checked]) -> None:
+        """De-duplicate checked rows against this file and the database, insert what is new."""
         self.result.rows_read += len(chunk)
         valid: list[tuple[RawRow, PreparedRow]] = []
-        for raw in chunk:
-            rec = to_record(raw, self.result.format, self.mapping)
+        for raw, rec in chunk:
             if isinstance(rec, RowError):
                 self.reject(raw, rec)
             else:
-                valid.append((raw, prepare(rec)))
+                valid.append((raw, rec))
         stored_ids = existing_ids(con, [p.transcript_id for _, p in valid])
         stored_hashes = existing_hashes(con, [p.content_hash for _, p in valid])
         new = [p for raw, p in valid if self._is_new(raw, p, stored_ids, stored_hashes)]
@@ -251,9 +239,10 @@ class _Importer:
 def import_file(db: Database, path: Path | str, *, source: str | None = None,
                 fmt: str = "auto", mapping: dict[str, str] | None = None,
                 rejects: Path | str | None = None, imported_by: str | None = None,
-                progress: Progress | None = None) -> ImportResult:
+                progress: Progress | None = None, workers: int | None = None) -> ImportResult:
     """Import one file as one batch, in one transaction. Returns the counts; raises
-    ImportFailed (nothing stored) when the file is empty or unreadable or every row is rejected."""
+    ImportFailed (nothing stored) when the file is empty or unreadable or every row is rejected.
+    `workers`: processes validating a JSONL file (default: one per CPU for files ≥ 32 MB)."""
     started = time.perf_counter()
     path = Path(path)
     _check_file(path)
@@ -263,10 +252,14 @@ def import_file(db: Database, path: Path | str, *, source: str | None = None,
     batch_id = new_batch_id()
     result = ImportResult(batch_id, path.name, fmt, source or path.stem)
     sink = _Rejects(Path(rejects) if rejects else db.path.parent / "rejects" / f"{batch_id}.jsonl")
-    importer = _Importer(result, sink, mapping)
+    importer = _Importer(result, sink)
     try:
         with db.transaction() as con:
-            for chunk in _chunks(read_rows(path, fmt, progress), CHUNK_ROWS):
+            workers = default_workers(path, fmt) if workers is None else workers
+            checked = (checked_jsonl_parallel(path, mapping, workers, progress)
+                       if workers > 0 and fmt == "jsonl" else
+                       checked_rows(read_rows(path, fmt, progress), fmt, mapping))
+            for chunk in _chunks(checked, CHUNK_ROWS):
                 importer.run_chunk(con, chunk)
             _finish(con, result, imported_by, sink)
     finally:

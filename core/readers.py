@@ -74,27 +74,46 @@ def _utf8_error(raw: bytes, e: UnicodeDecodeError) -> str:
     return f"not valid UTF-8 (byte 0x{raw[e.start]:02x} at position {e.start})"
 
 
-def _read_jsonl(path: Path, progress: Progress | None) -> Iterator[RawRow]:
+def parse_jsonl_line(number: int, raw: bytes) -> RawRow | None:
+    """One JSONL line → its RawRow (None for a blank line)."""
+    if not raw.strip():
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        bad = raw.decode("utf-8", "replace").rstrip("\n")
+        return RawRow(number, "line", None, bad, RowError(number, None, _utf8_error(raw, e)))
+    try:
+        return RawRow(number, "line", json.loads(text), text.rstrip("\n"))
+    except json.JSONDecodeError as e:
+        msg = f"not valid JSON: {e.msg} at column {e.colno}"
+        return RawRow(number, "line", None, text.rstrip("\n"), RowError(number, None, msg))
+
+
+def jsonl_batches(path: Path, size: int, progress: Progress | None = None
+                  ) -> Iterator[list[tuple[int, bytes]]]:
+    """The file's lines, numbered, in batches of `size` (for worker processes)."""
     total = max(path.stat().st_size, 1)
-    done = 0
+    done, batch = 0, []
     with path.open("rb") as f:
         for number, raw in enumerate(f, 1):
             done += len(raw)
-            if progress and number % 2000 == 0:
-                progress(done / total, number)
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                bad = raw.decode("utf-8", "replace").rstrip("\n")
-                yield RawRow(number, "line", None, bad, RowError(number, None, _utf8_error(raw, e)))
-                continue
-            try:
-                yield RawRow(number, "line", json.loads(text), text.rstrip("\n"))
-            except json.JSONDecodeError as e:
-                msg = f"not valid JSON: {e.msg} at column {e.colno}"
-                yield RawRow(number, "line", None, text.rstrip("\n"), RowError(number, None, msg))
+            batch.append((number, raw))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+                if progress:
+                    progress(done / total, number)
+    if batch:
+        yield batch
+
+
+def _read_jsonl(path: Path, progress: Progress | None) -> Iterator[RawRow]:
+    for batch in jsonl_batches(path, 2000, progress):
+        for number, raw in batch:
+            row = parse_jsonl_line(number, raw)
+            if row is not None:
+                yield row
 
 
 def _read_json(path: Path, progress: Progress | None) -> Iterator[RawRow]:

@@ -243,3 +243,19 @@ def test_shared_data_imports_without_rejects(shared_data: Path, db_path, capsys)
     n_lines = sum(len(f.read_text().splitlines()) for f in shared_data.glob("*.jsonl"))
     n_dupes = count(db_path, "SELECT sum(rows_duplicate) FROM import_batches")
     assert count(db_path) == n_lines - n_dupes
+
+
+def test_parallel_validation_matches_serial(tmp_path):
+    rows = [make_record(i) for i in range(5000)]
+    rows[10], rows[4321] = {"id": "bad", "messages": 1}, make_record(3)
+    f = write_jsonl(tmp_path / "p.jsonl", rows)
+    (tmp_path / "f.jsonl").write_bytes(f.read_bytes() + b"{not json\n")
+    serial = import_file(connect(tmp_path / "a.duckdb"), tmp_path / "f.jsonl", workers=0)
+    parallel = import_file(connect(tmp_path / "b.duckdb"), tmp_path / "f.jsonl", workers=2)
+    for r in (serial, parallel):
+        assert (r.rows_read, r.rows_imported, r.duplicates_by_id, r.rows_rejected) == (5001, 4998, 1, 2)
+    assert [str(e) for e in parallel.errors] == [str(e) for e in serial.errors] == [
+        "line 11: 'messages' must be a list, got int",
+        "line 5001: not valid JSON: Expecting property name enclosed in double quotes at column 2"]
+    ids = "SELECT list(transcript_id ORDER BY transcript_id) FROM transcripts"
+    assert count(tmp_path / "a.duckdb", ids) == count(tmp_path / "b.duckdb", ids)
