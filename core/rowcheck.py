@@ -52,11 +52,13 @@ def _check_batch(batch: list[tuple[int, bytes]], mapping: dict[str, str]) -> lis
 
 
 def default_workers(path: Path, fmt: str) -> int:
-    """Worker processes for this file: none for small files or non-JSONL formats."""
+    """Worker processes for this file: none for small files, non-JSONL formats or machines
+    with fewer than 4 CPUs (measured on 2: spawn and pickling cost more than they save);
+    else one per CPU but one, which stays for DuckDB and the de-duplication."""
     cpus = os.cpu_count() or 1
-    if fmt != "jsonl" or cpus < 2 or path.stat().st_size < PARALLEL_MIN_BYTES:
+    if fmt != "jsonl" or cpus < 4 or path.stat().st_size < PARALLEL_MIN_BYTES:
         return 0
-    return min(cpus, 8)
+    return min(cpus - 1, 7)
 
 
 def checked_jsonl_parallel(path: Path, mapping: dict[str, str], workers: int,
