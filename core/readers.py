@@ -86,7 +86,7 @@ def parse_jsonl_line(number: int, raw: bytes) -> RawRow | None:
     try:
         return RawRow(number, "line", json.loads(text), text.rstrip("\n"))
     except json.JSONDecodeError as e:
-        msg = f"not valid JSON: {e.msg} at column {e.colno}"
+        msg = f"not valid JSON: {e.msg} (column {e.colno})"
         return RawRow(number, "line", None, text.rstrip("\n"), RowError(number, None, msg))
 
 
@@ -123,8 +123,8 @@ def _read_json(path: Path, progress: Progress | None) -> Iterator[RawRow]:
     except UnicodeDecodeError as e:
         raise ImportFailed(f"{path.name}: {_utf8_error(raw, e)}") from e
     except json.JSONDecodeError as e:
-        raise ImportFailed(f"{path.name}: not valid JSON: {e.msg} at line {e.lineno} "
-                           f"column {e.colno} (truncated file?)") from e
+        raise ImportFailed(f"{path.name}: not valid JSON: {e.msg} (line {e.lineno}, column "
+                           f"{e.colno}; truncated file?)") from e
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
