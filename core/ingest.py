@@ -103,7 +103,8 @@ def new_batch_id() -> str:
     return f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
 
 
-def _check_file(path: Path) -> None:
+def check_file(path: Path) -> None:
+    """ImportFailed unless the file exists, is readable and is not blank."""
     if not path.is_file():
         raise ImportFailed(f"{path}: no such file")
     try:
@@ -129,7 +130,7 @@ def preview_file(path: Path | str, fmt: str = "auto", mapping: dict[str, str] | 
                  n: int = 20) -> Preview:
     """Read and validate the first `n` rows without storing anything."""
     path = Path(path)
-    _check_file(path)
+    check_file(path)
     fmt = detect_format(path, fmt)
     mapping = mapping or {}
     _check_mapping(path, fmt, mapping)
@@ -153,8 +154,8 @@ def _chunks(rows: Iterable[Checked], size: int) -> Iterator[list[Checked]]:
         yield chunk
 
 
-class _Rejects:
-    """The rejects file, opened on the first rejected row."""
+class RejectsFile:
+    """The rejects file (JSONL: where, error, field, original row), opened on the first reject."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -177,7 +178,7 @@ class _Rejects:
 class _Importer:
     """The state of one import across chunks: ids and hashes seen in this file."""
 
-    def __init__(self, result: ImportResult, rejects: _Rejects) -> None:
+    def __init__(self, result: ImportResult, rejects: RejectsFile) -> None:
         self.result = result
         self.rejects = rejects
         self.seen_ids: dict[str, str] = {}
@@ -247,13 +248,13 @@ def import_file(db: Database, path: Path | str, *, source: str | None = None,
     `workers`: processes validating a JSONL file (default: one per CPU for files ≥ 32 MB)."""
     started = time.perf_counter()
     path = Path(path)
-    _check_file(path)
+    check_file(path)
     fmt = detect_format(path, fmt)
     mapping = mapping or {}
     _check_mapping(path, fmt, mapping)
     batch_id = new_batch_id()
     result = ImportResult(batch_id, path.name, fmt, source or path.stem)
-    sink = _Rejects(Path(rejects) if rejects else db.path.parent / "rejects" / f"{batch_id}.jsonl")
+    sink = RejectsFile(Path(rejects) if rejects else db.path.parent / "rejects" / f"{batch_id}.jsonl")
     importer = _Importer(result, sink)
     try:
         with _bulk_memory_limit(db), db.transaction() as con:
@@ -274,15 +275,16 @@ def import_file(db: Database, path: Path | str, *, source: str | None = None,
 def _bulk_memory_limit(db: Database) -> Iterator[None]:
     """DuckDB keeps an uncommitted batch in memory; a lower buffer limit during the load makes
     it evict what it can (measured: ~0.9 instead of ~1.0 GB peak for 100k × 2 KB rows)."""
-    before = db.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    # RESET, not the value read before: DuckDB reports it rounded ("18.7 GiB"), and nothing
+    # else in Triage sets it.
     db.con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
     try:
         yield
     finally:
-        db.con.execute(f"SET memory_limit = '{before}'")
+        db.con.execute("RESET memory_limit")
 
 
-def _finish(con: Any, result: ImportResult, imported_by: str | None, sink: _Rejects) -> None:
+def _finish(con: Any, result: ImportResult, imported_by: str | None, sink: RejectsFile) -> None:
     """Record the batch, or raise (rolling everything back) when nothing can be applied."""
     if result.rows_read == 0:
         raise ImportFailed(f"{result.file_name}: no rows found; nothing to import")

@@ -165,13 +165,17 @@ def _read_csv(path: Path, progress: Progress | None) -> Iterator[RawRow]:
             yield RawRow(number, "row", None if bad else row, text, error)
 
 
-def _read_parquet(path: Path, progress: Progress | None) -> Iterator[RawRow]:
+def _open_parquet(path: Path) -> Any:
     import pyarrow.parquet as pq
 
     try:
-        pf = pq.ParquetFile(path)
+        return pq.ParquetFile(path)
     except Exception as e:  # pyarrow raises several types for a file that is not Parquet
         raise ImportFailed(f"{path.name}: not a readable Parquet file ({e})") from e
+
+
+def _read_parquet(path: Path, progress: Progress | None) -> Iterator[RawRow]:
+    pf = _open_parquet(path)
     total = max(pf.metadata.num_rows, 1)
     number = 0
     for batch in pf.iter_batches(batch_size=5000):
@@ -194,7 +198,5 @@ def columns_of(path: Path, fmt: str) -> list[str] | None:
         with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as f:
             return next(csv.reader(f), [])
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        return list(pq.ParquetFile(path).schema_arrow.names)
+        return list(_open_parquet(path).schema_arrow.names)
     return None

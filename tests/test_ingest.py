@@ -260,3 +260,22 @@ def test_parallel_validation_matches_serial(tmp_path):
         "line 5001: not valid JSON: Expecting property name enclosed in double quotes (column 2)"]
     ids = "SELECT list(transcript_id ORDER BY transcript_id) FROM transcripts"
     assert count(tmp_path / "a.duckdb", ids) == count(tmp_path / "b.duckdb", ids)
+
+
+def test_import_header_only_csv_exits_2(tmp_path, db_path, capsys):
+    (tmp_path / "h.csv").write_text("id,user,assistant\n")
+    code, _, err = cli(capsys, db_path, "import", str(tmp_path / "h.csv"))
+    assert code == 2 and "h.csv: no rows found; nothing to import" in err
+
+
+def test_import_not_parquet_exits_2(tmp_path, db_path, capsys):
+    (tmp_path / "x.parquet").write_text("id,user\n1,hi\n")
+    code, _, err = cli(capsys, db_path, "import", str(tmp_path / "x.parquet"))
+    assert code == 2 and "x.parquet: not a readable Parquet file" in err
+
+
+def test_import_restores_memory_limit(tmp_path, db_path):
+    db = connect(db_path)
+    before = db.con.execute("SELECT current_setting('memory_limit')").fetchall()
+    import_file(db, write_jsonl(tmp_path / "a.jsonl", [make_record(1)]))
+    assert db.con.execute("SELECT current_setting('memory_limit')").fetchall() == before
