@@ -166,7 +166,7 @@ class RejectsFile:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._f = self.path.open("w", encoding="utf-8")
         self._f.write(json.dumps({raw.unit: raw.number, "error": error.message, "field": error.field,
-                                  "row": raw.text}, ensure_ascii=False) + "\n")
+                                  "row": raw.text}) + "\n")  # ASCII: safe for any text
 
     def close(self) -> Path | None:
         if self._f is None:

@@ -151,18 +151,24 @@ def _read_csv(path: Path, progress: Progress | None) -> Iterator[RawRow]:
     # surrogateescape: a bad byte marks its row, instead of aborting the whole file.
     with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
         reader = csv.DictReader(f)
-        for number, row in enumerate(reader, 1):
-            if progress and number % 2000 == 0:
-                progress(f.buffer.tell() / total, number)
-            text = json.dumps(row, ensure_ascii=False, default=str).encode(
-                "utf-8", "replace").decode("utf-8")
-            if None in row:
-                yield RawRow(number, "row", None, text,
-                             RowError(number, None, "more cells than the header has columns", "row"))
-                continue
-            bad = _csv_cells_ok(row)
-            error = RowError(number, None, bad, "row") if bad else None
-            yield RawRow(number, "row", None if bad else row, text, error)
+        number = 0
+        try:
+            for number, row in enumerate(reader, 1):
+                if progress and number % 2000 == 0:
+                    progress(f.buffer.tell() / total, number)
+                yield _csv_row(number, row)
+        except csv.Error as e:
+            raise ImportFailed(f"{path.name}: row {number + 1}: not valid CSV ({e})") from e
+
+
+def _csv_row(number: int, row: dict[str, Any]) -> RawRow:
+    text = json.dumps(row, ensure_ascii=False, default=str).encode("utf-8", "replace").decode("utf-8")
+    if None in row:
+        return RawRow(number, "row", None, text,
+                      RowError(number, None, "more cells than the header has columns", "row"))
+    bad = _csv_cells_ok(row)
+    return RawRow(number, "row", None if bad else row, text,
+                  RowError(number, None, bad, "row") if bad else None)
 
 
 def _open_parquet(path: Path) -> Any:

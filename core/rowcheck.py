@@ -43,7 +43,16 @@ def checked_rows(rows: Iterable[RawRow], fmt: str, mapping: dict[str, str]) -> I
     for raw in rows:
         rec = to_record(raw, fmt, mapping)
         slim = RawRow(raw.number, raw.unit, None, raw.text, raw.error)
-        yield slim, (rec if isinstance(rec, RowError) else prepare(rec))
+        yield slim, (rec if isinstance(rec, RowError) else _prepare(rec, raw))
+
+
+def _prepare(record: dict[str, Any], raw: RawRow) -> PreparedRow | RowError:
+    try:
+        return prepare(record)
+    except UnicodeEncodeError as e:  # JSON escapes like "\ud800" decode to unpaired surrogates
+        bad = f"\\u{ord(e.object[e.start]):04x}"
+        return RowError(raw.number, None, f"text holds an unpaired surrogate ({bad}): not valid "
+                        "Unicode", raw.unit)
 
 
 def _check_batch(batch: list[tuple[int, bytes]], mapping: dict[str, str]) -> list[Checked]:

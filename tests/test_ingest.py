@@ -279,3 +279,20 @@ def test_import_restores_memory_limit(tmp_path, db_path):
     before = db.con.execute("SELECT current_setting('memory_limit')").fetchall()
     import_file(db, write_jsonl(tmp_path / "a.jsonl", [make_record(1)]))
     assert db.con.execute("SELECT current_setting('memory_limit')").fetchall() == before
+
+
+def test_import_unpaired_surrogate_rejected(tmp_path, db_path, capsys):
+    lines = [json.dumps(make_record(1)), '{"id": "s", "messages": [{"role": "user", "content": "a\\ud800b"}]}']
+    (tmp_path / "s.jsonl").write_text("\n".join(lines) + "\n")
+    code, out, _ = cli(capsys, db_path, "import", str(tmp_path / "s.jsonl"))
+    assert code == 1 and "line 2: text holds an unpaired surrogate (\\ud800): not valid Unicode" in out
+    assert count(db_path) == 1
+
+
+def test_import_csv_bad_rows(tmp_path, db_path, capsys):
+    (tmp_path / "b.csv").write_bytes(b"id,user,assistant\na,hi,ok,extra\nb,h\xe9llo,ok\nc,fine,ok\n")
+    code, out, _ = cli(capsys, db_path, "import", str(tmp_path / "b.csv"))
+    assert code == 1
+    assert "row 1: more cells than the header has columns" in out
+    assert "row 2: column 'user' is not valid UTF-8" in out
+    assert count(db_path) == 1
