@@ -245,7 +245,8 @@ def import_file(db: Database, path: Path | str, *, source: str | None = None,
                 progress: Progress | None = None, workers: int | None = None) -> ImportResult:
     """Import one file as one batch, in one transaction. Returns the counts; raises
     ImportFailed (nothing stored) when the file is empty or unreadable or every row is rejected.
-    `workers`: processes validating a JSONL file (default: one per CPU for files ≥ 32 MB)."""
+    `workers`: processes validating a JSONL file (default: none below 32 MB or 4 CPUs,
+    else one per CPU but one)."""
     started = time.perf_counter()
     path = Path(path)
     check_file(path)
