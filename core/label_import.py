@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from core.db import Database, utcnow
 from core.errors import ImportFailed, UnknownLabel
-from core.ingest import MAX_KEPT_ERRORS, _check_file, _Rejects, new_batch_id
+from core.ingest import MAX_KEPT_ERRORS, RejectsFile, check_file, new_batch_id
 from core.readers import RawRow, detect_format, read_rows
-from core.records import RowError, _describe
+from core.records import RowError, describe_error
 from core.storage.annotations import NewAnnotation
 from core.storage.categories import register_taxonomy
 from core.storage.imported_labels import existing_transcripts, insert_annotations, stored_keys
@@ -105,7 +105,7 @@ def parse_label_row(raw: RawRow, taxonomy: Taxonomy) -> NewAnnotation | RowError
     try:
         row = _LabelRow.model_validate(_blank_to_none(raw.value))
     except ValidationError as e:
-        msgs = [_describe(err) for err in e.errors(include_url=False)]
+        msgs = [describe_error(err) for err in e.errors(include_url=False)]
         return RowError(raw.number, msgs[0][0], "; ".join(m for _, m in msgs), raw.unit)
     for label in (row.primary_label, *row.secondary_labels):
         if label not in taxonomy.keys:
@@ -116,7 +116,12 @@ def parse_label_row(raw: RawRow, taxonomy: Taxonomy) -> NewAnnotation | RowError
         primary_label=row.primary_label, secondary_labels=tuple(row.secondary_labels),
         context_present=row.context_present, severity=row.severity, note=row.note,
         taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version, origin="import",
-        created_at=row.created_at.replace(tzinfo=None) if row.created_at else utcnow())
+        created_at=_naive_utc(row.created_at) if row.created_at else utcnow())
+
+
+def _naive_utc(t: datetime) -> datetime:
+    """As stored in TIMESTAMP columns: UTC without tzinfo (a zone-less time is taken as UTC)."""
+    return t if t.tzinfo is None else t.astimezone(UTC).replace(tzinfo=None)
 
 
 def _key(a: NewAnnotation) -> tuple:
@@ -124,7 +129,7 @@ def _key(a: NewAnnotation) -> tuple:
 
 
 def _classify(db: Database, parsed: list[tuple[RawRow, NewAnnotation | RowError]],
-              result: LabelImportResult, sink: _Rejects) -> list[NewAnnotation]:
+              result: LabelImportResult, sink: RejectsFile) -> list[NewAnnotation]:
     """Reject unknown transcripts, count duplicates; return the annotations to insert."""
     anns = [a for _, a in parsed if isinstance(a, NewAnnotation)]
     known = existing_transcripts(db.con, [a.transcript_id for a in anns])
@@ -152,12 +157,12 @@ def import_labels(db: Database, path: Path | str, fmt: str = "auto",
     """Import human labels from CSV/JSONL in one transaction. Raises ImportFailed (nothing
     stored) for an empty or unreadable file or when every row is rejected."""
     started, path = time.perf_counter(), Path(path)
-    _check_file(path)
+    check_file(path)
     fmt = detect_format(path, fmt)
     taxonomy = load_taxonomy(get_setting(db, "active_taxonomy"))
     register_taxonomy(db, taxonomy)
     result = LabelImportResult(path.name, taxonomy=f"{taxonomy.name} {taxonomy.version}")
-    sink = _Rejects(Path(rejects) if rejects else
+    sink = RejectsFile(Path(rejects) if rejects else
                     db.path.parent / "rejects" / f"annotations-{new_batch_id()}.jsonl")
     try:
         parsed = [(raw, parse_label_row(raw, taxonomy)) for raw in read_rows(path, fmt)]

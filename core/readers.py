@@ -74,27 +74,46 @@ def _utf8_error(raw: bytes, e: UnicodeDecodeError) -> str:
     return f"not valid UTF-8 (byte 0x{raw[e.start]:02x} at position {e.start})"
 
 
-def _read_jsonl(path: Path, progress: Progress | None) -> Iterator[RawRow]:
+def parse_jsonl_line(number: int, raw: bytes) -> RawRow | None:
+    """One JSONL line → its RawRow (None for a blank line)."""
+    if not raw.strip():
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        bad = raw.decode("utf-8", "replace").rstrip("\n")
+        return RawRow(number, "line", None, bad, RowError(number, None, _utf8_error(raw, e)))
+    try:
+        return RawRow(number, "line", json.loads(text), text.rstrip("\n"))
+    except json.JSONDecodeError as e:
+        msg = f"not valid JSON: {e.msg} (column {e.colno})"
+        return RawRow(number, "line", None, text.rstrip("\n"), RowError(number, None, msg))
+
+
+def jsonl_batches(path: Path, size: int, progress: Progress | None = None
+                  ) -> Iterator[list[tuple[int, bytes]]]:
+    """The file's lines, numbered, in batches of `size` (progress reported per batch)."""
     total = max(path.stat().st_size, 1)
-    done = 0
+    done, batch = 0, []
     with path.open("rb") as f:
         for number, raw in enumerate(f, 1):
             done += len(raw)
-            if progress and number % 2000 == 0:
-                progress(done / total, number)
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                bad = raw.decode("utf-8", "replace").rstrip("\n")
-                yield RawRow(number, "line", None, bad, RowError(number, None, _utf8_error(raw, e)))
-                continue
-            try:
-                yield RawRow(number, "line", json.loads(text), text.rstrip("\n"))
-            except json.JSONDecodeError as e:
-                msg = f"not valid JSON: {e.msg} at column {e.colno}"
-                yield RawRow(number, "line", None, text.rstrip("\n"), RowError(number, None, msg))
+            batch.append((number, raw))
+            if len(batch) >= size:
+                yield batch
+                batch = []
+                if progress:
+                    progress(done / total, number)
+    if batch:
+        yield batch
+
+
+def _read_jsonl(path: Path, progress: Progress | None) -> Iterator[RawRow]:
+    for batch in jsonl_batches(path, 2000, progress):
+        for number, raw in batch:
+            row = parse_jsonl_line(number, raw)
+            if row is not None:
+                yield row
 
 
 def _read_json(path: Path, progress: Progress | None) -> Iterator[RawRow]:
@@ -104,8 +123,8 @@ def _read_json(path: Path, progress: Progress | None) -> Iterator[RawRow]:
     except UnicodeDecodeError as e:
         raise ImportFailed(f"{path.name}: {_utf8_error(raw, e)}") from e
     except json.JSONDecodeError as e:
-        raise ImportFailed(f"{path.name}: not valid JSON: {e.msg} at line {e.lineno} "
-                           f"column {e.colno} (truncated file?)") from e
+        raise ImportFailed(f"{path.name}: not valid JSON: {e.msg} (line {e.lineno}, column "
+                           f"{e.colno}; truncated file?)") from e
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
@@ -132,27 +151,37 @@ def _read_csv(path: Path, progress: Progress | None) -> Iterator[RawRow]:
     # surrogateescape: a bad byte marks its row, instead of aborting the whole file.
     with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as f:
         reader = csv.DictReader(f)
-        for number, row in enumerate(reader, 1):
-            if progress and number % 2000 == 0:
-                progress(f.buffer.tell() / total, number)
-            text = json.dumps(row, ensure_ascii=False, default=str).encode(
-                "utf-8", "replace").decode("utf-8")
-            if None in row:
-                yield RawRow(number, "row", None, text,
-                             RowError(number, None, "more cells than the header has columns", "row"))
-                continue
-            bad = _csv_cells_ok(row)
-            error = RowError(number, None, bad, "row") if bad else None
-            yield RawRow(number, "row", None if bad else row, text, error)
+        number = 0
+        try:
+            for number, row in enumerate(reader, 1):
+                if progress and number % 2000 == 0:
+                    progress(f.buffer.tell() / total, number)
+                yield _csv_row(number, row)
+        except csv.Error as e:
+            raise ImportFailed(f"{path.name}: row {number + 1}: not valid CSV ({e})") from e
 
 
-def _read_parquet(path: Path, progress: Progress | None) -> Iterator[RawRow]:
+def _csv_row(number: int, row: dict[str, Any]) -> RawRow:
+    text = json.dumps(row, ensure_ascii=False, default=str).encode("utf-8", "replace").decode("utf-8")
+    if None in row:
+        return RawRow(number, "row", None, text,
+                      RowError(number, None, "more cells than the header has columns", "row"))
+    bad = _csv_cells_ok(row)
+    return RawRow(number, "row", None if bad else row, text,
+                  RowError(number, None, bad, "row") if bad else None)
+
+
+def _open_parquet(path: Path) -> Any:
     import pyarrow.parquet as pq
 
     try:
-        pf = pq.ParquetFile(path)
+        return pq.ParquetFile(path)
     except Exception as e:  # pyarrow raises several types for a file that is not Parquet
         raise ImportFailed(f"{path.name}: not a readable Parquet file ({e})") from e
+
+
+def _read_parquet(path: Path, progress: Progress | None) -> Iterator[RawRow]:
+    pf = _open_parquet(path)
     total = max(pf.metadata.num_rows, 1)
     number = 0
     for batch in pf.iter_batches(batch_size=5000):
@@ -175,7 +204,5 @@ def columns_of(path: Path, fmt: str) -> list[str] | None:
         with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as f:
             return next(csv.reader(f), [])
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        return list(pq.ParquetFile(path).schema_arrow.names)
+        return list(_open_parquet(path).schema_arrow.names)
     return None

@@ -104,7 +104,7 @@ def _field_path(loc: tuple) -> str:
     return out
 
 
-def _describe(err: dict) -> tuple[str, str]:
+def describe_error(err: dict) -> tuple[str, str]:
     """A pydantic error → (field path, message a user can act on)."""
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or "(" in p)))
     field = _field_path(loc)
@@ -139,7 +139,7 @@ def validation_errors(record: Any, line: int, unit: str = "line") -> list[RowErr
     except ValidationError as e:
         seen: dict[str, RowError] = {}
         for err in e.errors(include_url=False):
-            field, message = _describe(err)
+            field, message = describe_error(err)
             seen.setdefault(message, RowError(line, field or None, message, unit))
         return list(seen.values())[:5]
     if isinstance(record["id"], bool):

@@ -121,7 +121,7 @@ def test_import_truncated_jsonl_keeps_good_lines(tmp_path, db_path, capsys):
     text = json.dumps(make_record(1)) + "\n" + json.dumps(make_record(2))[:57]
     (tmp_path / "cut.jsonl").write_text(text)
     code, out, _ = cli(capsys, db_path, "import", str(tmp_path / "cut.jsonl"))
-    assert code == 1 and "line 2: not valid JSON: Unterminated string starting at" in out
+    assert code == 1 and "line 2: not valid JSON: Unterminated string starting at (column 57)" in out
     assert count(db_path) == 1
 
 
@@ -129,7 +129,8 @@ def test_import_truncated_json_array_applies_nothing(tmp_path, db_path, capsys):
     text = json.dumps([make_record(1), make_record(2)])[:-30]
     (tmp_path / "cut.json").write_text(text)
     code, _, err = cli(capsys, db_path, "import", str(tmp_path / "cut.json"))
-    assert code == 2 and "cut.json: not valid JSON:" in err and "(truncated file?)" in err
+    assert code == 2 and "cut.json: not valid JSON: Unterminated string starting at (line 1, column" in err
+    assert "truncated file?)" in err
     assert count(db_path) == 0
 
 
@@ -243,3 +244,39 @@ def test_shared_data_imports_without_rejects(shared_data: Path, db_path, capsys)
     n_lines = sum(len(f.read_text().splitlines()) for f in shared_data.glob("*.jsonl"))
     n_dupes = count(db_path, "SELECT sum(rows_duplicate) FROM import_batches")
     assert count(db_path) == n_lines - n_dupes
+
+
+def test_import_header_only_csv_exits_2(tmp_path, db_path, capsys):
+    (tmp_path / "h.csv").write_text("id,user,assistant\n")
+    code, _, err = cli(capsys, db_path, "import", str(tmp_path / "h.csv"))
+    assert code == 2 and "h.csv: no rows found; nothing to import" in err
+
+
+def test_import_not_parquet_exits_2(tmp_path, db_path, capsys):
+    (tmp_path / "x.parquet").write_text("id,user\n1,hi\n")
+    code, _, err = cli(capsys, db_path, "import", str(tmp_path / "x.parquet"))
+    assert code == 2 and "x.parquet: not a readable Parquet file" in err
+
+
+def test_import_restores_memory_limit(tmp_path, db_path):
+    db = connect(db_path)
+    before = db.con.execute("SELECT current_setting('memory_limit')").fetchall()
+    import_file(db, write_jsonl(tmp_path / "a.jsonl", [make_record(1)]))
+    assert db.con.execute("SELECT current_setting('memory_limit')").fetchall() == before
+
+
+def test_import_unpaired_surrogate_rejected(tmp_path, db_path, capsys):
+    lines = [json.dumps(make_record(1)), '{"id": "s", "messages": [{"role": "user", "content": "a\\ud800b"}]}']
+    (tmp_path / "s.jsonl").write_text("\n".join(lines) + "\n")
+    code, out, _ = cli(capsys, db_path, "import", str(tmp_path / "s.jsonl"))
+    assert code == 1 and "line 2: text holds an unpaired surrogate (\\ud800): not valid Unicode" in out
+    assert count(db_path) == 1
+
+
+def test_import_csv_bad_rows(tmp_path, db_path, capsys):
+    (tmp_path / "b.csv").write_bytes(b"id,user,assistant\na,hi,ok,extra\nb,h\xe9llo,ok\nc,fine,ok\n")
+    code, out, _ = cli(capsys, db_path, "import", str(tmp_path / "b.csv"))
+    assert code == 1
+    assert "row 1: more cells than the header has columns" in out
+    assert "row 2: column 'user' is not valid UTF-8" in out
+    assert count(db_path) == 1

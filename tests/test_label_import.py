@@ -102,3 +102,13 @@ def test_labels_use_active_taxonomy(tmp_path, db, db_path, capsys):
     assert count(db_path, "SELECT count(*) FROM annotations WHERE taxonomy_name = 'agent'") == 1
     assert json.loads(json.dumps(count(db_path, "SELECT count(*) FROM final_labels "
                                                 "WHERE fix_class = 'pipeline'"))) == 1
+
+
+def test_labels_created_at_with_zone_stored_as_utc(tmp_path, db, db_path, capsys):
+    _setup(db)
+    db.close()
+    f = write_jsonl(tmp_path / "l.jsonl", [{"transcript_id": "t0", "annotator": "ana",
+                                            "primary_label": "reasoning",
+                                            "created_at": "2026-01-01T12:00:00+02:00"}])
+    assert cli(capsys, db_path, "annotations", "import", str(f))[0] == 0
+    assert str(count(db_path, "SELECT created_at FROM annotations")) == "2026-01-01 10:00:00"
