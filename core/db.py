@@ -139,6 +139,8 @@ def connect_for_reading(path: Path | str) -> ReadHandle:
     except DatabaseLocked as locked:
         snap = snapshot_path_for(path)
         if not snap.exists():
-            raise DatabaseLocked(str(path), locked.holder) from locked
+            raise DatabaseLocked(
+                str(path), locked.holder, f"and there is no snapshot ({snap.name}) to read yet"
+            ) from locked
         age = time.time() - snap.stat().st_mtime
         return ReadHandle(connect(snap, read_only=True), True, age)

@@ -16,11 +16,12 @@ class UsageError(TriageError):
 class DatabaseLocked(TriageError):
     """Another process holds the DuckDB file; DuckDB lets no second process open it."""
 
-    def __init__(self, path: str, holder: str | None) -> None:
+    def __init__(self, path: str, holder: str | None, also: str | None = None) -> None:
         who = holder or "another process"
         super().__init__(
-            f"{path} is held by {who}. DuckDB allows one process at a time: "
-            "stop that process (for example the running `triage app`), or do this from the app."
+            f"{path} is held by {who}{', ' + also if also else ''}. DuckDB allows one process "
+            "at a time: stop that process (for example the running `triage app`), or do this "
+            "from the app."
         )
         self.path = path
         self.holder = holder
