@@ -175,6 +175,17 @@ LEFT JOIN categories c
  AND c.key = m.primary_label;
 """
 
+# The prompt behind each LLM prompt_version: which reviewer-labeled transcripts were shown as
+# few-shot examples (the evaluation leaves them out) and which metadata fields were sent.
+M003_PRELABEL_PROMPTS = """
+CREATE TABLE prelabel_prompts (
+    prompt_version VARCHAR PRIMARY KEY,
+    few_shot_ids VARCHAR[],
+    metadata_allowlist VARCHAR[],
+    created_at TIMESTAMP
+);
+"""
+
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -189,6 +200,7 @@ def _sql(script: str) -> Migration:
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_tables", _sql(M001_TABLES)),
     ("m002_label_views", _sql(M002_VIEWS)),
+    ("m003_prelabel_prompts", _sql(M003_PRELABEL_PROMPTS)),
 ]
 
 
