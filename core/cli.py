@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from core.commands import config_cmd
+from core.commands import config_cmd, prelabel_cmd
 from core.config import Settings, load_settings
 from core.errors import TriageError
 from core.logs import setup_logging
@@ -17,7 +17,7 @@ log = logging.getLogger("triage.cli")
 
 # Each module has register(subparsers) that adds its parser(s) with set_defaults(func=run),
 # where run(args, settings) -> exit code.
-COMMAND_MODULES = [config_cmd]
+COMMAND_MODULES = [config_cmd, prelabel_cmd]
 
 EPILOG = """examples:
   triage app                          open the app (loads the demo into an empty database)
