@@ -36,6 +36,17 @@ class FakeLLM:
         self.delay = delay
         self.requests: list[dict] = []  # {"path", "headers", "body"}
         self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def enter(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
     def next_behaviour(self, body: dict) -> Behaviour:
         with self.lock:
@@ -79,6 +90,13 @@ def _handler(state: FakeLLM) -> type[BaseHTTPRequestHandler]:
             state.record(self.path, dict(self.headers), body)
             if self.path.rstrip("/") != "/v1/chat/completions":
                 return self._send(404, {"error": {"message": "not found"}})
+            state.enter()
+            try:
+                self._answer(body)
+            finally:
+                state.leave()
+
+        def _answer(self, body: dict) -> None:
             b = state.next_behaviour(body)
             if state.delay:
                 time.sleep(state.delay)

@@ -18,7 +18,7 @@ from core.storage.transcripts import Transcript
 from core.taxonomy import Taxonomy
 
 OPEN, CLOSE = "<transcript>", "</transcript>"
-_DELIM = re.compile(r"<(/?)(\s*)transcript", re.IGNORECASE)
+_DELIM = re.compile(r"</?\s*transcript", re.IGNORECASE)
 
 TEMPLATE = """You review transcripts of an LLM product in production and name the PRIMARY failure \
 mode: the first thing that, had it gone right, would have made the outcome right.
@@ -60,7 +60,7 @@ class PromptSpec:
 
 def escape_delimiters(text: str) -> str:
     """Neutralise any <transcript> or </transcript> inside the data: '<' becomes '&lt;'."""
-    return _DELIM.sub(lambda m: "&lt;" + m.group(1) + m.group(2) + "transcript", text)
+    return _DELIM.sub(lambda m: "&lt;" + m.group(0)[1:], text)
 
 
 def _category_lines(taxonomy: Taxonomy) -> str:
