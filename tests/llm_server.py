@@ -124,7 +124,7 @@ class LLMServer:
         self.state = FakeLLM(delay)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(self.state))
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def base_url(self) -> str:

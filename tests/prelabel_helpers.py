@@ -63,6 +63,8 @@ def synthetic_records(taxonomy: Taxonomy, n: int, noise: float = 0.15, seed: int
 def add_labels(db: Database, taxonomy: Taxonomy, labels: list[tuple[str, str]],
                annotator: str = "ann", prelabel_visible: bool | None = False) -> None:
     """Insert one label per (transcript_id, label) in one transaction."""
+    if not labels:
+        return
     rows = [annotation_params(NewAnnotation(
         transcript_id=tid, annotator=annotator, primary_label=lab, prelabel_visible=prelabel_visible,
         taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version)) for tid, lab in labels]
