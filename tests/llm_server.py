@@ -87,7 +87,7 @@ def _handler(state: FakeLLM) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-            state.record(self.path, dict(self.headers), body)
+            state.record(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             if self.path.rstrip("/") != "/v1/chat/completions":
                 return self._send(404, {"error": {"message": "not found"}})
             state.enter()

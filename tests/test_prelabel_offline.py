@@ -92,15 +92,15 @@ def test_offline_evaluation_is_out_of_fold_and_blind_only(db, taxonomy):
 def test_out_of_fold_is_not_in_sample(db, taxonomy):
     """Pure-noise labels: a model scored on its own training labels looks better than chance;
     out of fold it is near chance."""
-    pairs = synthetic_records(taxonomy, 200, noise=1.0, seed=3)
+    pairs = synthetic_records(taxonomy, 90, noise=1.0, seed=3)
     add_transcripts(db, [r for r, _ in pairs])
     add_labels(db, taxonomy, [(r["id"], lab) for r, lab in pairs])
     ts = get_transcripts(db, [r["id"] for r, _ in pairs])
     model = train_offline(taxonomy, [(t, lab) for t, (_, lab) in zip(ts, pairs, strict=True)])
-    in_sample = sum(s.label == lab for s, (_, lab) in zip(model.predict(ts), pairs, strict=True)) / 200
+    in_sample = sum(s.label == lab for s, (_, lab) in zip(model.predict(ts), pairs, strict=True)) / 90
     result = evaluate_prelabels(db, taxonomy, "offline")
-    # deterministic (seeded data and folds): 0.275 in sample, 0.15 out of fold, chance 0.11
-    assert result["accuracy"] <= 0.2 < in_sample
+    # deterministic (seeded data and folds): 0.96 in sample, 0.11 out of fold, chance 0.11
+    assert result["accuracy"] < 0.25 and in_sample > 0.8
 
 
 def test_nothing_to_evaluate_returns_none(db, taxonomy):
