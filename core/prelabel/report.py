@@ -3,6 +3,8 @@ same words)."""
 
 from __future__ import annotations
 
+import pandas as pd
+
 from core.prelabel.plan import RunOptions, RunPlan
 from core.prelabel.run import RunSummary
 
@@ -59,3 +61,13 @@ def evaluation_table(r: dict) -> str:
     for b in r["by_confidence"]:
         out.append(f"{b['bucket']:<12} {b['n']:>5} {_fmt(b['accuracy']):>9}")
     return "\n".join(out)
+
+
+def evaluation_frames(r: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The evaluation as tables for the page: per category, confusion, confidence buckets."""
+    per_cat = pd.DataFrame([{"category": k, **m} for k, m in r["per_category"].items()])
+    labels = r["confusion"]["labels"]
+    confusion = pd.DataFrame(r["confusion"]["matrix"], index=[f"human: {k}" for k in labels],
+                             columns=labels)
+    buckets = pd.DataFrame(r["by_confidence"], columns=["bucket", "n", "accuracy"])
+    return per_cat, confusion, buckets
