@@ -65,6 +65,7 @@ class FakeLLM:
 def _handler(state: FakeLLM) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out without a 40 ms delayed-ACK stall
 
         def log_message(self, *args) -> None:  # keep test output clean
             pass

@@ -105,14 +105,16 @@ class _LLMRun:
             self.pending[fut] = item
 
     def _collect(self, futures: set[Future]) -> None:
+        rows = []
         for fut in futures:
             item = self.pending.pop(fut)
             res = fut.result()
-            row = _llm_row(self.plan, item, res)
-            save_prelabels(self.db, [row])
-            _record(self.summary, row)
+            rows.append(_llm_row(self.plan, item, res))
             if res.fatal:
                 self.summary.stopped = res.error
+        save_prelabels(self.db, rows)  # one transaction for the answers that arrived together
+        for row in rows:
+            _record(self.summary, row)
         if self.progress:
             self.progress(self.summary)
 
