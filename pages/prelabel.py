@@ -11,6 +11,7 @@ from core.prelabel.evaluate import evaluate_prelabels
 from core.prelabel.plan import RunOptions, plan_run
 from core.prelabel.report import describe_plan, evaluation_frames, summary_lines
 from core.prelabel.run import RunSummary, execute_run
+from core.storage.prelabels import prelabel_state
 from core.ui import bootstrap, show_error
 
 ctx = bootstrap("Pre-label")
@@ -39,6 +40,16 @@ def options_form() -> tuple[RunOptions, object]:
                          concurrency=int(concurrency), only_unlabeled=only_unlabeled,
                          sample_id=sample or None, max_cost=float(max_cost) or None)
     return options, dataclasses.replace(ctx.settings, llm_model=model.strip() or ctx.settings.llm_model)
+
+
+def cached_plan(options: RunOptions, settings):
+    """Planning renders and redacts every transcript: redo it only when something changed."""
+    key = (options, settings.llm_model, prelabel_state(ctx.db))
+    cached = st.session_state.get("prelabel_plan")
+    if cached is None or cached[0] != key:
+        cached = (key, plan_run(ctx.db, settings, ctx.taxonomy, options))
+        st.session_state["prelabel_plan"] = cached
+    return cached[1]
 
 
 def run_with_progress(plan, options, settings) -> RunSummary:
@@ -81,7 +92,7 @@ def evaluation_panel() -> None:
 
 try:
     options, settings = options_form()
-    plan = plan_run(ctx.db, settings, ctx.taxonomy, options)
+    plan = cached_plan(options, settings)
     for line in describe_plan(plan, options):
         st.markdown(line)
     start_col, stop_col = st.columns(2)

@@ -13,8 +13,14 @@ def test_redact_replaces_email_phone_card_iban():
 
 def test_redact_keeps_numbers_that_are_not_personal_data():
     text = ("flight HAT123 on 2024-05-15 15:00:00, reservation 8JX2KP, order 4411, "
-            "card-like 4111 1111 1111 1112, price 1234.56, time 15:00:00, version 1.2.3")
+            "card-like 4111 1111 1111 1112, price 1234.56, time 15:00:00, version 1.2.3, "
+            "prices 250.08 253.83 249.78, IP 104.56.238.49, coordinates 50.949401050000006")
     assert redact(text) == text
+
+
+def test_redact_phone_formats():
+    for phone in ("+1 773-880-5800", "(212) 318-2000", "0800.703.3339", "+44 20 7946 0958"):
+        assert redact(f"call {phone} now") == "call [PHONE] now", phone
 
 
 def test_redact_extra_patterns_from_settings():

@@ -14,7 +14,7 @@ _ESCALATION = re.compile(
     re.IGNORECASE)
 _ABSTAIN = re.compile(
     r"\b(i (?:do not|don't) (?:know|have (?:that|this|any) information)|i(?:'m| am) not sure|"
-    r"no information (?:about|on)|unable to find|could not find)\b", re.IGNORECASE)
+    r"no information (?:about|on)|i (?:was|am) unable to find|i (?:could not|couldn't) find)\b", re.IGNORECASE)
 _TOOL_ERROR = re.compile(r"\b(error|exception|not found|invalid|failed)\b", re.IGNORECASE)
 _WANTS_JSON = re.compile(r"\bjson\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]{3,}")

@@ -9,7 +9,7 @@ from core.errors import UsageError
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
-_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+_CARD = re.compile(r"(?<![\w.:-])\d(?:[ -]?\d){12,18}(?![\w-]|\.\d)")
 _PHONE = re.compile(
     r"(?<![\w.:/-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,5}){1,4}(?![\w:/-]|\.\d)"
 )
@@ -50,6 +50,10 @@ def _phone(m: re.Match) -> str:
     n_digits = sum(c.isdigit() for c in text)
     if not 9 <= n_digits <= 15 or _DATE.match(text):
         return text
+    if "." in text:  # 0800.703.3339 yes; decimals (250.08 253.83) and IPs (104.56.238.49) no
+        groups = re.split(r"\.", text.lstrip("+"))
+        if re.search(r"[ -]", text) or any(len(g) < 3 for g in groups):
+            return text
     return "[PHONE]"
 
 

@@ -154,3 +154,12 @@ def prelabel_failures(db: Database, since: datetime | None = None) -> list[tuple
     return [tuple(r) for r in db.con.execute(
         "SELECT transcript_id, model, error FROM prelabels WHERE status = 'failed' "
         "AND (? IS NULL OR created_at >= ?) ORDER BY created_at DESC", [since, since]).fetchall()]
+
+
+def prelabel_state(db: Database) -> tuple:
+    """A cheap fingerprint of what a pre-label plan depends on (transcripts, labels,
+    pre-labels, settings): a page re-plans only when it changes."""
+    return db.con.execute(
+        "SELECT (SELECT count(*) FROM transcripts WHERE NOT archived), "
+        "(SELECT count(*) FROM annotations), (SELECT count(*) FROM prelabels), "
+        "(SELECT count(*) FROM settings)").fetchone()
