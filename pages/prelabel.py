@@ -4,6 +4,7 @@ button; see how well the pre-labels agree with blind reviewer labels."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import streamlit as st
 
@@ -52,7 +53,27 @@ def cached_plan(options: RunOptions, settings):
     return cached[1]
 
 
+def request_stop() -> None:
+    """The stop button's callback: the running loop starts no further request."""
+    event = st.session_state.get("prelabel_stop_event")
+    if event is not None:
+        event.set()
+
+
+def wait_for_previous_run() -> None:
+    """A click during a run starts a new page run while the old one finishes its requests in
+    flight; plan only after they are stored, so nothing is sent twice."""
+    finished = st.session_state.get("prelabel_finished")
+    if finished is not None and not finished.is_set():
+        limit = ctx.settings.llm_timeout * (ctx.settings.llm_max_retries + 1) + 5
+        with st.spinner("Stopping: storing the answers still in flight…"):
+            finished.wait(limit)
+
+
 def run_with_progress(plan, options, settings) -> RunSummary:
+    stop, finished = threading.Event(), threading.Event()
+    st.session_state["prelabel_stop_event"] = stop
+    st.session_state["prelabel_finished"] = finished
     bar = st.progress(0.0, text=f"0 of {len(plan.items)}")
     live = st.empty()
 
@@ -60,7 +81,10 @@ def run_with_progress(plan, options, settings) -> RunSummary:
         bar.progress(min(1.0, s.finished / max(1, s.planned)), text=f"{s.finished} of {s.planned}")
         live.markdown(f"**{s.done}** labeled · **{s.n_failed}** failed · ${s.cost_usd:.4f}")
 
-    return execute_run(ctx.db, settings, ctx.taxonomy, plan, options, None, progress)
+    try:
+        return execute_run(ctx.db, settings, ctx.taxonomy, plan, options, stop, progress)
+    finally:
+        finished.set()
 
 
 def evaluation_panel() -> None:
@@ -91,13 +115,14 @@ def evaluation_panel() -> None:
 
 
 try:
+    wait_for_previous_run()
     options, settings = options_form()
     plan = cached_plan(options, settings)
     for line in describe_plan(plan, options):
         st.markdown(line)
     start_col, stop_col = st.columns(2)
     start = start_col.button("Start", type="primary", disabled=not plan.items)
-    if stop_col.button("Stop"):  # a click interrupts a running page; finished work is kept
+    if stop_col.button("Stop the run", on_click=request_stop):
         st.warning("Stopped. Finished pre-labels are kept; Start resumes where it ended.")
     if start:
         summary = run_with_progress(plan, options, settings)

@@ -198,3 +198,24 @@ def test_few_shot_examples_frozen_and_left_out(db, settings, taxonomy, llm_serve
     messages = llm_server.state.requests[0]["body"]["messages"]
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user", "assistant", "user"]
     assert db.con.execute("SELECT few_shot_ids FROM prelabel_prompts").fetchone() == (["t0", "t1"],)
+
+
+def test_second_concurrent_run_on_same_database_is_refused(db, settings, taxonomy, llm_server):
+    from core.errors import UsageError
+
+    add_transcripts(db, [make_record(i) for i in range(3)])
+    opts = RunOptions(concurrency=1)
+    plan = plan_run(db, settings, taxonomy, opts)
+    errors = []
+
+    def second_run(summary):
+        if summary.done == 1:
+            try:
+                execute_run(db, settings, taxonomy, plan, opts)
+            except UsageError as e:
+                errors.append(str(e))
+
+    summary = execute_run(db, settings, taxonomy, plan, opts, None, second_run)
+    assert summary.done == 3 and llm_server.state.count == 3
+    assert errors == ["another LLM pre-label run is going on this database; wait for it to finish "
+                      "or stop it, then start again (finished work is cached)"]

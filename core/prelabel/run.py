@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from core.config import Settings
 from core.db import Database
+from core.errors import UsageError
 from core.prelabel.llm import LLMResult, ask, make_client
 from core.prelabel.plan import PlanItem, RunOptions, RunPlan, cost_of, plan_offline
 from core.storage.prelabels import Prelabel, save_prelabels, save_prompt
@@ -20,6 +21,15 @@ from core.taxonomy import Taxonomy
 
 log = logging.getLogger("triage.prelabel")
 OFFLINE_BATCH = 200
+# One LLM run at a time per database in this process (two browser tabs must not send the same
+# transcripts twice); other processes are kept out by DuckDB's own file lock.
+_RUN_LOCKS: dict[str, threading.Lock] = {}
+_RUN_LOCKS_GUARD = threading.Lock()
+
+
+def _run_lock(db: Database) -> threading.Lock:
+    with _RUN_LOCKS_GUARD:
+        return _RUN_LOCKS.setdefault(str(db.path.resolve()), threading.Lock())
 
 
 @dataclass
@@ -172,9 +182,16 @@ def execute_run(db: Database, settings: Settings, taxonomy: Taxonomy, plan: RunP
     spec = plan.spec
     save_prompt(db, plan.prompt_version, [s.transcript_id for s in spec.few_shot],
                 list(spec.metadata_allowlist))
-    log.info("LLM pre-label run: model %s, base URL %s, %d to send, %d cached",
-             plan.model, settings.llm_base_url or "api.openai.com", len(plan.items), plan.cached)
-    return _LLMRun(db, settings, taxonomy, plan, options, stop, progress).run()
+    lock = _run_lock(db)
+    if not lock.acquire(blocking=False):
+        raise UsageError("another LLM pre-label run is going on this database; wait for it to "
+                         "finish or stop it, then start again (finished work is cached)")
+    try:
+        log.info("LLM pre-label run: model %s, base URL %s, %d to send, %d cached",
+                 plan.model, settings.llm_base_url or "api.openai.com", len(plan.items), plan.cached)
+        return _LLMRun(db, settings, taxonomy, plan, options, stop, progress).run()
+    finally:
+        lock.release()
 
 
 def prelabel_offline_all(db: Database, taxonomy: Taxonomy,
