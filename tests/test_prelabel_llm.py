@@ -219,3 +219,30 @@ def test_second_concurrent_run_on_same_database_is_refused(db, settings, taxonom
     assert summary.done == 3 and llm_server.state.count == 3
     assert errors == ["another LLM pre-label run is going on this database; wait for it to finish "
                       "or stop it, then start again (finished work is cached)"]
+
+
+def test_llm_evaluation_leaves_out_few_shot_and_shown_labels(db, settings, taxonomy, llm_server):
+    import re
+
+    from core.prelabel.evaluate import evaluate_prelabels
+    from tests.prelabel_helpers import add_labels
+
+    add_transcripts(db, [make_record(i) for i in range(8)])
+    # the model answers 'reasoning' for even transcripts and 'escalation' for odd ones
+    llm_server.state.default = lambda body: (
+        "ok", "reasoning" if int(re.findall(r"\(#(\d+)\)", body["messages"][-1]["content"])[-1]) % 2 == 0
+        else "escalation")
+    run(db, settings, taxonomy, few_shot=1)  # t0..t7 unlabeled: no few-shot yet
+    add_labels(db, taxonomy, [(f"t{i}", "reasoning") for i in range(6)])  # blind
+    add_labels(db, taxonomy, [("t6", "reasoning"), ("t7", "reasoning")], prelabel_visible=True)
+    from core.storage.prelabels import save_prompt
+
+    version = db.con.execute("SELECT DISTINCT prompt_version FROM prelabels").fetchone()[0]
+    db.con.execute("DELETE FROM prelabel_prompts")
+    save_prompt(db, version, ["t0"], [])  # as if t0 had been the few-shot example
+    result = evaluate_prelabels(db, taxonomy)
+    assert (result["labeler"], result["model"], result["n"]) == ("llm", "gpt-4o-mini", 5)
+    assert (result["n_excluded_shown"], result["n_excluded_few_shot"]) == (2, 1)
+    assert result["accuracy"] == pytest.approx(2 / 5)  # t2, t4 right; t1, t3, t5 wrong
+    assert result["per_category"]["reasoning"] == {"precision": 1.0, "recall": 0.4, "support": 5}
+    assert result["by_confidence"] == [{"bucket": "0.7–0.9", "n": 5, "accuracy": 0.4}]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -86,3 +89,12 @@ def test_evaluation_panel(page_env, taxonomy):
     per_cat = at.dataframe[0].value
     assert list(per_cat.columns) == ["category", "precision", "recall", "support"]
     assert per_cat["support"].sum() == 45
+
+
+def test_page_is_thin():
+    source = Path(PAGE).read_text(encoding="utf-8")
+    for forbidden in ("import duckdb", "import openai", "from openai", "SELECT ", "INSERT "):
+        assert forbidden not in source
+    body = [node for node in ast.parse(source).body
+            if not isinstance(node, ast.Import | ast.ImportFrom | ast.Expr)]
+    assert ast.unparse(body[0]) == "ctx = bootstrap('Pre-label')"  # the first statement
