@@ -107,11 +107,25 @@ def offline_out_of_fold(db: Database, taxonomy: Taxonomy, pairs: list[tuple[str,
     return ids, true, pred, conf, k
 
 
+# Out-of-fold predictions are k trainings: keep the latest few, keyed by what determines them
+# (a transcript's content never changes under its id).
+_OOF_CACHE: dict[tuple, tuple] = {}
+
+
+def _cached_out_of_fold(db: Database, taxonomy: Taxonomy, pairs: list[tuple[str, str]]) -> tuple:
+    key = (str(db.path), taxonomy.version, tuple(pairs))
+    if key not in _OOF_CACHE:
+        if len(_OOF_CACHE) >= 8:
+            _OOF_CACHE.pop(next(iter(_OOF_CACHE)))
+        _OOF_CACHE[key] = offline_out_of_fold(db, taxonomy, pairs)
+    return _OOF_CACHE[key]
+
+
 def _evaluate_offline(db: Database, taxonomy: Taxonomy, finals: dict[str, str], blind: set[str]) -> dict | None:
     pairs = sorted(finals.items())
     if len(pairs) < 2:
         return None
-    ids, true, pred, conf, k = offline_out_of_fold(db, taxonomy, pairs)
+    ids, true, pred, conf, k = _cached_out_of_fold(db, taxonomy, pairs)
     keep = [i for i, tid in enumerate(ids) if tid in blind]
     if not keep:
         return None
