@@ -108,6 +108,41 @@ def offline_child(n: int) -> None:
                       "base_mb": base_mb, "model": model.version, "in_sample_acc": acc}))
 
 
+def bench_real() -> None:
+    """The 384 real shared transcripts (2–10k tokens each): offline train + predict time with
+    placeholder labels (there are no human labels), and planning an LLM run (render, redact,
+    count tokens, cut to budget)."""
+    import random
+
+    from core.prelabel.offline import train_offline
+    from core.storage.transcripts import get_transcripts
+
+    data = ROOT.parent / "shared" / "data"
+    data = data if data.is_dir() else Path("/work/shared/data")
+    if not data.is_dir():
+        print("real transcripts: skipped (no shared/data)")
+        return
+    with tempfile.TemporaryDirectory() as d:
+        taxonomy = load_taxonomy()
+        db = connect(Path(d) / "real.duckdb")
+        register_taxonomy(db, taxonomy)
+        for f in sorted(data.glob("*.jsonl")):
+            add_transcripts(db, [json.loads(x) for x in f.read_text().splitlines() if x.strip()], f.stem)
+        ids = [r[0] for r in db.con.execute("SELECT transcript_id FROM transcripts").fetchall()]
+        ts = get_transcripts(db, ids)
+        rng = random.Random(0)
+        t0 = time.perf_counter()
+        model = train_offline(taxonomy, [(t, rng.choice(taxonomy.keys)) for t in ts])
+        model.predict(ts)
+        t1 = time.perf_counter()
+        plan = plan_run(db, Settings(llm_base_url="http://127.0.0.1:9/v1"), taxonomy, RunOptions())
+        t2 = time.perf_counter()
+        print(f"real transcripts (n={len(ts)}): offline train + predict {t1 - t0:.1f} s; LLM plan "
+              f"{t2 - t1:.1f} s, {plan.est_tokens_in:,} input tokens, "
+              f"{sum(i.truncated for i in plan.items)} cut to the 12k budget")
+        db.close()
+
+
 def bench_offline() -> None:
     results = {}
     for n in (1000, 10000):
@@ -131,3 +166,4 @@ if __name__ == "__main__":
             bench_llm()
         if "--llm-only" not in sys.argv:
             bench_offline()
+            bench_real()

@@ -99,8 +99,8 @@ def test_out_of_fold_is_not_in_sample(db, taxonomy):
     model = train_offline(taxonomy, [(t, lab) for t, (_, lab) in zip(ts, pairs, strict=True)])
     in_sample = sum(s.label == lab for s, (_, lab) in zip(model.predict(ts), pairs, strict=True)) / 90
     result = evaluate_prelabels(db, taxonomy, "offline")
-    # deterministic (seeded data and folds): 0.96 in sample, 0.11 out of fold, chance 0.11
-    assert result["accuracy"] < 0.25 and in_sample > 0.8
+    # deterministic (seeded data and folds): 0.60 in sample, 0.16 out of fold, chance 0.11
+    assert result["accuracy"] < 0.25 and in_sample > 0.5
 
 
 def test_nothing_to_evaluate_returns_none(db, taxonomy):

@@ -12,6 +12,7 @@ from scipy import sparse
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from core.prelabel.features import FEATURE_NAMES, Signals, extract_signals
 from core.prelabel.render import render_transcript
@@ -103,11 +104,12 @@ class OfflineModel:
                                            max_features=20000, sublinear_tf=True, stop_words="english")
         X = self._matrix([model_text(t) for t in transcripts],
                          [extract_signals(t) for t in transcripts], fit=True)
-        base = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+        base = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced")
         counts = Counter(labels)
         self.calibrated = min(counts.values()) >= MIN_PER_CLASS_CALIBRATED
         self._clf = (CalibratedClassifierCV(base, method="sigmoid", cv=3) if self.calibrated else base)
-        self._clf.fit(X, labels)
+        with threadpool_limits(1):  # small problems: threads only contend (5× slower on 2 busy cores)
+            self._clf.fit(X, labels)
         self.kind = "tfidf-logreg"
         self.version = f"offline-tfidf-logreg:{version}"
         return self
@@ -117,12 +119,11 @@ class OfflineModel:
             return self._clf.calibrated_classifiers_[0].estimator
         return self._clf
 
-    def _explain(self, x, cls: str, text: str, signals: Signals) -> tuple[str, str]:
+    def _explain(self, x, cls: str, text: str, signals: Signals, names) -> tuple[str, str]:
         lin = self._linear()
         coef = lin.coef_[list(lin.classes_).index(cls)] if lin.coef_.shape[0] > 1 else lin.coef_[0]
         row = x.tocoo()
         contrib = sorted(zip(row.col, row.data * coef[row.col], strict=True), key=lambda p: -p[1])[:3]
-        names = self._vectorizer.get_feature_names_out()
         n_words = len(names)
         top = [str(names[j]) if j < n_words else FEATURE_NAMES[j - n_words] for j, v in contrib if v > 0]
         evidence = ""
@@ -145,12 +146,14 @@ class OfflineModel:
             return [cold_start(s, self.taxonomy, self.n_labels) for s in signals]
         texts = [model_text(t) for t in transcripts]
         X = self._matrix(texts, signals)
-        proba = self._clf.predict_proba(X)
+        with threadpool_limits(1):
+            proba = self._clf.predict_proba(X)
         classes = list(self._clf.classes_)
+        names = self._vectorizer.get_feature_names_out()
         out = []
         for i in range(len(transcripts)):
             j = int(np.argmax(proba[i]))
-            rationale, evidence = self._explain(X[i], classes[j], texts[i], signals[i])
+            rationale, evidence = self._explain(X[i], classes[j], texts[i], signals[i], names)
             out.append(Suggestion(classes[j], float(proba[i, j]), rationale, evidence[:300]))
         return out
 
