@@ -117,3 +117,13 @@ def test_evaluate_prints_the_table(env, db_path, taxonomy, capsys):
 def test_bad_flags_exit_2(env, capsys):
     assert run(["prelabel", "--limit", "0"]) == 2
     assert "--limit must be at least 1" in capsys.readouterr().err
+
+
+def test_spend_cap_ends_early_exit_1(env, llm_server, capsys):
+    env.setenv("OPENAI_API_KEY", KEY)
+    assert run(["prelabel", "--yes", "--model", "gpt-4o", "--base-url", llm_server.base_url,
+                "--concurrency", "1", "--max-cost", "0.004"]) == 1
+    out = capsys.readouterr().out
+    assert "spend cap: $0.004" in out
+    assert "ended early: spend cap $0.004 reached; run again to resume" in out
+    assert 0 < llm_server.state.count < 3

@@ -246,3 +246,17 @@ def test_llm_evaluation_leaves_out_few_shot_and_shown_labels(db, settings, taxon
     assert result["accuracy"] == pytest.approx(2 / 5)  # t2, t4 right; t1, t3, t5 wrong
     assert result["per_category"]["reasoning"] == {"precision": 1.0, "recall": 0.4, "support": 5}
     assert result["by_confidence"] == [{"bucket": "0.7–0.9", "n": 5, "accuracy": 0.4}]
+
+
+def test_ctrl_c_ends_cleanly_keeping_what_was_done(db, settings, taxonomy, llm_server):
+    add_transcripts(db, [make_record(i) for i in range(5)])
+
+    def interrupt(summary):
+        if summary.done == 2:
+            raise KeyboardInterrupt
+
+    opts = RunOptions(concurrency=1)
+    summary = execute_run(db, settings, taxonomy, plan_run(db, settings, taxonomy, opts), opts,
+                          None, interrupt)
+    assert (summary.done, summary.stopped, llm_server.state.count) == (2, "interrupted", 2)
+    assert db.con.execute("SELECT count(*) FROM prelabels WHERE status = 'ok'").fetchone() == (2,)

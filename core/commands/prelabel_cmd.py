@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
-import threading
 
 from core.commands.common import add_command
 from core.config import Settings
@@ -83,9 +82,11 @@ def _progress_bar(summary: RunSummary) -> None:
 
 
 def _exit_code(summary: RunSummary) -> int:
-    if summary.n_failed and not summary.done:
+    """0 all done; 1 some failed or the run ended early but others were labeled; 2 none."""
+    incomplete = bool(summary.n_failed or summary.stopped)
+    if incomplete and not summary.done:
         return 2
-    return 1 if summary.n_failed else 0
+    return 1 if incomplete else 0
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -105,12 +106,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if not _confirmed(plan, args):
         return 2
-    stop = threading.Event()
-    try:
-        summary = execute_run(db, settings, taxonomy, plan, options, stop, _progress_bar)
-    except KeyboardInterrupt:
-        stop.set()
-        raise
+    summary = execute_run(db, settings, taxonomy, plan, options, None, _progress_bar)
     print(file=sys.stderr)
     for line in summary_lines(summary):
         print(line)

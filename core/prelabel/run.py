@@ -137,6 +137,8 @@ class _LLMRun:
                     done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
                     self._collect(done)
                     self._fill(queue, pool)
+            except KeyboardInterrupt:  # Ctrl-C in the CLI: end cleanly, report what was done
+                self.summary.stopped = "interrupted"
             finally:  # interrupted (Ctrl-C, a page rerun): keep what is in flight
                 if self.pending:
                     wait(self.pending)
