@@ -19,14 +19,17 @@ ctx = bootstrap("Pre-label")
 st.title("Pre-label")
 st.caption("Suggestions shown beside reviewers. They never overwrite or count as human labels.")
 
-llm_ready = bool(ctx.settings.openai_api_key or ctx.settings.llm_base_url)
-if not llm_ready:
-    st.info("There is no OPENAI_API_KEY and no TRIAGE_LLM_BASE_URL in the app's environment: the "
-            "offline labeler runs (no network). Set one and restart the app for LLM pre-labels.")
-
 
 def options_form() -> tuple[RunOptions, object]:
-    """The run's options from the widgets, and the settings with the chosen model."""
+    """The run's options from the widgets, and the settings with the chosen model and URL."""
+    base_url = st.text_input("LLM base URL (empty: OpenAI)", ctx.settings.llm_base_url or "",
+                             help="vLLM, Ollama, LM Studio, Azure: an OpenAI-compatible /v1 URL")
+    base_url = base_url.strip() or None
+    llm_ready = bool(ctx.settings.openai_api_key or base_url)
+    if not llm_ready:
+        st.info("There is no OPENAI_API_KEY in the app's environment and no base URL: the offline "
+                "labeler runs (no network). Give a local server's base URL, or set "
+                "OPENAI_API_KEY and restart the app, for LLM pre-labels.")
     labeler = st.radio("Labeler", ["LLM", "Offline"], index=0 if llm_ready else 1,
                        horizontal=True, disabled=not llm_ready)
     c1, c2, c3, c4 = st.columns(4)
@@ -40,12 +43,13 @@ def options_form() -> tuple[RunOptions, object]:
     options = RunOptions(offline=labeler == "Offline", limit=int(limit) or None,
                          concurrency=int(concurrency), only_unlabeled=only_unlabeled,
                          sample_id=sample or None, max_cost=float(max_cost) or None)
-    return options, dataclasses.replace(ctx.settings, llm_model=model.strip() or ctx.settings.llm_model)
+    return options, dataclasses.replace(ctx.settings, llm_base_url=base_url,
+                                        llm_model=model.strip() or ctx.settings.llm_model)
 
 
 def cached_plan(options: RunOptions, settings):
     """Planning renders and redacts every transcript: redo it only when something changed."""
-    key = (options, settings.llm_model, prelabel_state(ctx.db))
+    key = (options, settings.llm_model, settings.llm_base_url, prelabel_state(ctx.db))
     cached = st.session_state.get("prelabel_plan")
     if cached is None or cached[0] != key:
         cached = (key, plan_run(ctx.db, settings, ctx.taxonomy, options))

@@ -43,7 +43,7 @@ def prelabel_rows(db):
 def test_offline_run_without_key(page_env):
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     assert not at.exception
-    assert "no OPENAI_API_KEY and no TRIAGE_LLM_BASE_URL in the app's environment" in texts(at)
+    assert "no OPENAI_API_KEY in the app's environment and no base URL" in texts(at)
     assert at.radio[0].value == "Offline" and at.radio[0].disabled
     assert "4 transcript(s) to pre-label, 0 already done (cached, no request)" in texts(at)
     at.button[0].click().run()  # Start
@@ -98,3 +98,15 @@ def test_page_is_thin():
     body = [node for node in ast.parse(source).body
             if not isinstance(node, ast.Import | ast.ImportFrom | ast.Expr)]
     assert ast.unparse(body[0]) == "ctx = bootstrap('Pre-label')"  # the first statement
+
+
+def test_base_url_typed_on_page_enables_the_llm(page_env, llm_server):
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert at.radio[0].value == "Offline" and at.radio[0].disabled
+    at.text_input[0].set_value(llm_server.base_url).run()
+    assert at.radio[0].value == "LLM" and not at.radio[0].disabled
+    at.button[0].click().run()
+    assert not at.exception
+    assert "done: 4 labeled, 0 cached, 0 failed" in texts(at)
+    assert llm_server.state.count == 4
+    assert {r[0] for r in prelabel_rows(page_env)} == {"llm"}

@@ -83,7 +83,7 @@ def prelabel_candidates(db: Database, *, only_unlabeled: bool = False,
         if not exists:
             from core.errors import NotFound
 
-            raise NotFound(f"no sample with id {sample_id!r} (see `triage sample --list`)")
+            raise NotFound(f"no sample with id {sample_id!r}")
     sql = ("SELECT t.transcript_id FROM transcripts t "
            "LEFT JOIN sample_items s ON s.transcript_id = t.transcript_id AND s.sample_id = ? "
            "WHERE NOT t.archived AND (? IS NULL OR s.sample_id IS NOT NULL) "
