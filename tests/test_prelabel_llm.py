@@ -260,3 +260,13 @@ def test_ctrl_c_ends_cleanly_keeping_what_was_done(db, settings, taxonomy, llm_s
                           None, interrupt)
     assert (summary.done, summary.stopped, llm_server.state.count) == (2, "interrupted", 2)
     assert db.con.execute("SELECT count(*) FROM prelabels WHERE status = 'ok'").fetchone() == (2,)
+
+
+def test_json_in_a_code_fence_is_accepted_without_repair(db, settings, taxonomy, llm_server):
+    from tests.llm_server import answer_json
+
+    add_transcripts(db, [make_record(1)])
+    llm_server.state.script = [("content", "```json\n" + answer_json("schema_format") + "\n```")]
+    run(db, settings, taxonomy)
+    assert llm_server.state.count == 1
+    assert rows(db)[0][3:5] == ("ok", "schema_format")

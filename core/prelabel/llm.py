@@ -4,6 +4,7 @@ unless the answer fits the schema and the taxonomy."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from core.config import Settings
 from core.taxonomy import Taxonomy
 
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)\s*```", re.DOTALL)
 # Local servers (vLLM, Ollama, LM Studio) want some key; they ignore its value.
 PLACEHOLDER_KEY = "not-needed-local-server"
 
@@ -75,6 +77,9 @@ def parse_answer(content: str | None, taxonomy: Taxonomy) -> tuple[Answer | None
     else (None, reason)."""
     if not content:
         return None, "empty answer"
+    fenced = _FENCE.fullmatch(content.strip())  # some local servers wrap JSON in a code fence
+    if fenced:
+        content = fenced.group(1)
     try:
         answer = Answer.model_validate(json.loads(content))
     except json.JSONDecodeError as e:
