@@ -152,6 +152,15 @@ class _LLMRun:
 def _run_offline(db: Database, plan: RunPlan, stop: threading.Event,
                  progress: Progress | None) -> RunSummary:
     summary = RunSummary("offline", plan.model, len(plan.items), plan.cached)
+    try:
+        _offline_batches(db, plan, stop, progress, summary)
+    except KeyboardInterrupt:  # Ctrl-C between or inside a batch: stored batches stay
+        summary.stopped = "interrupted"
+    return summary
+
+
+def _offline_batches(db: Database, plan: RunPlan, stop: threading.Event,
+                     progress: Progress | None, summary: RunSummary) -> None:
     for start in range(0, len(plan.items), OFFLINE_BATCH):
         if stop.is_set():
             summary.stopped = "stopped"
@@ -170,17 +179,17 @@ def _run_offline(db: Database, plan: RunPlan, stop: threading.Event,
         summary.done += len(rows)
         if progress:
             progress(summary)
-    return summary
 
 
-def execute_run(db: Database, settings: Settings, taxonomy: Taxonomy, plan: RunPlan,
+def execute_run(db: Database, settings: Settings | None, taxonomy: Taxonomy, plan: RunPlan,
                 options: RunOptions, stop: threading.Event | None = None,
                 progress: Progress | None = None) -> RunSummary:
     """Carry out a plan. `stop` ends it cleanly (in-flight answers are kept); re-planning
-    afterwards resumes, since finished work is cached."""
+    afterwards resumes, since finished work is cached. `settings` may be None offline."""
     stop = stop or threading.Event()
     if plan.labeler == "offline":
         return _run_offline(db, plan, stop, progress)
+    assert settings is not None, "an LLM run needs Settings (key, base URL, model)"
     spec = plan.spec
     save_prompt(db, plan.prompt_version, [s.transcript_id for s in spec.few_shot],
                 list(spec.metadata_allowlist))
@@ -201,4 +210,4 @@ def prelabel_offline_all(db: Database, taxonomy: Taxonomy,
     """Offline suggestions for every active transcript that lacks one from the current model:
     what the demo loader and the app's first start call. No key, no network."""
     plan = plan_offline(db, taxonomy, RunOptions(offline=True))
-    return execute_run(db, None, taxonomy, plan, RunOptions(offline=True), None, progress)  # type: ignore[arg-type]
+    return execute_run(db, None, taxonomy, plan, RunOptions(offline=True), None, progress)
