@@ -149,13 +149,6 @@ def few_shot_ids(db: Database, prompt_versions: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
-def prelabel_failures(db: Database, since: datetime | None = None) -> list[tuple[str, str, str]]:
-    """(transcript_id, model, error) of failed pre-labels, newest first."""
-    return [tuple(r) for r in db.con.execute(
-        "SELECT transcript_id, model, error FROM prelabels WHERE status = 'failed' "
-        "AND (? IS NULL OR created_at >= ?) ORDER BY created_at DESC", [since, since]).fetchall()]
-
-
 def prelabel_state(db: Database) -> tuple:
     """A cheap fingerprint of what a pre-label plan depends on (transcripts, labels,
     pre-labels, settings): a page re-plans only when it changes."""
