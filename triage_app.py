@@ -68,6 +68,7 @@ PAGES = [
     st.Page("pages/import.py", title="Import", icon="📥", url_path="import"),
     st.Page("pages/adjudicate.py", title="Adjudicate", icon="⚖️", url_path="adjudicate"),
     st.Page("pages/browse.py", title="Browse", icon="🔎", url_path="browse"),
+    st.Page("pages/prelabel.py", title="Pre-label", icon="🤖", url_path="prelabel"),
     st.Page("pages/report.py", title="Report", icon="📊", url_path="report"),
     st.Page("pages/sql.py", title="SQL", icon="🧮", url_path="sql"),
     st.Page("pages/settings.py", title="Settings", icon="⚙️", url_path="settings"),

@@ -12,6 +12,7 @@ from typing import Any
 
 from core.agreement import Agreement, measure_agreement
 from core.db import Database
+from core.prelabel.evaluate import evaluate_prelabels
 from core.report_model import (
     Check,
     ExampleItem,
@@ -264,15 +265,6 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat(timespec="seconds")
 
 
-def _prelabeler_section(db: Database, taxonomy: Taxonomy) -> dict[str, Any] | None:
-    """The pre-labeler's quality against humans, once core.prelabel.evaluate exists."""
-    try:
-        from core.prelabel.evaluate import evaluate_prelabels  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return evaluate_prelabels(db, taxonomy)
-
-
 def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
                  slice_fields: Sequence[str] = (), generated_at: datetime | None = None,
                  seed: int = 0, examples_per_category: int = 3) -> Report:
@@ -283,7 +275,7 @@ def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
     agreement = measure_agreement(data.label_triples, final, seed=seed)
     slices = {f: report_data.slice_values(db, f) for f in slice_fields}
     when = generated_at or datetime.now(UTC).replace(tzinfo=None)
-    report = compose_report(data, taxonomy, agreement, _prelabeler_section(db, taxonomy), when,
+    report = compose_report(data, taxonomy, agreement, evaluate_prelabels(db, taxonomy), when,
                             slices, random_only=random_only)
     ranked = sorted((k for k, s in report.categories.items() if s.count),
                     key=lambda k: -report.categories[k].count)[:3]

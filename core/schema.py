@@ -187,6 +187,17 @@ CREATE TABLE admin_log (
 );
 """
 
+# The prompt behind each LLM prompt_version: which reviewer-labeled transcripts were shown as
+# few-shot examples (the evaluation leaves them out) and which metadata fields were sent.
+M004_PRELABEL_PROMPTS = """
+CREATE TABLE prelabel_prompts (
+    prompt_version VARCHAR PRIMARY KEY,
+    few_shot_ids VARCHAR[],
+    metadata_allowlist VARCHAR[],
+    created_at TIMESTAMP
+);
+"""
+
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -202,6 +213,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_tables", _sql(M001_TABLES)),
     ("m002_label_views", _sql(M002_VIEWS)),
     ("m003_part2_admin_log", _sql(M003_PART2_ADMIN_LOG)),
+    ("m004_prelabel_prompts", _sql(M004_PRELABEL_PROMPTS)),
 ]
 
 

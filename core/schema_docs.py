@@ -126,6 +126,12 @@ RELATIONS: tuple[Relation, ...] = (
         "set_by": "who changed it",
         "set_at": "when (UTC)",
     }),
+    Relation("prelabel_prompts", "table", "one LLM prompt version and what went into it", {
+        "prompt_version": "hash of the template, the few-shot ids and the metadata allow-list",
+        "few_shot_ids": "transcripts shown as few-shot examples (left out of the evaluation)",
+        "metadata_allowlist": "metadata fields sent with each transcript",
+        "created_at": "when (UTC)",
+    }),
     Relation("admin_log", "table", "one admin action, append-only", {
         "action": "archive, restore (a batch) or switch_taxonomy",
         "target": "the batch_id, or the taxonomy name",

@@ -86,3 +86,13 @@ def add_transcripts(db: Database, records: list[dict], source: str = "test") -> 
     with db.transaction() as con:
         insert_transcript_rows(con, [transcript_row(r, source, None, now) for r in records])
     return [str(r["id"]) for r in records]
+
+
+@pytest.fixture
+def llm_server():
+    """A real OpenAI-compatible server on 127.0.0.1 (tests/llm_server.py); program its
+    behaviours with `.state.script` / `.state.default`, read `.state.requests`."""
+    from tests.llm_server import LLMServer
+
+    with LLMServer() as server:
+        yield server

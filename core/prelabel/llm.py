@@ -1,0 +1,149 @@
+"""The LLM pre-labeler: the real `openai` client, structured output, one repair, no label
+unless the answer fits the schema and the taxonomy."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+
+import openai
+from openai import OpenAI
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.config import Settings
+from core.taxonomy import Taxonomy
+
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)\s*```", re.DOTALL)
+# Local servers (vLLM, Ollama, LM Studio) want some key; they ignore its value.
+PLACEHOLDER_KEY = "not-needed-local-server"
+
+
+class Answer(BaseModel):
+    """What the model must return (validated before anything becomes a suggestion)."""
+
+    model_config = ConfigDict(extra="forbid")
+    primary_label: str
+    secondary_labels: list[str] = Field(default_factory=list)
+    confidence: float = Field(ge=0, le=1)
+    rationale: str = Field(max_length=2000)
+    evidence: str = Field(default="", max_length=2000)
+
+
+@dataclass(frozen=True)
+class LLMResult:
+    """The outcome of asking about one transcript (a label or a failure reason)."""
+
+    answer: Answer | None
+    error: str | None
+    latency_ms: int
+    tokens_in: int
+    tokens_out: int
+    fatal: bool = False  # wrong key, unknown model: every further request would fail too
+
+
+def make_client(settings: Settings) -> OpenAI | None:
+    """The client from explicit settings; None when there is neither a key nor a base URL
+    (the caller then uses the offline labeler)."""
+    if not settings.openai_api_key and not settings.llm_base_url:
+        return None
+    return OpenAI(api_key=settings.openai_api_key or PLACEHOLDER_KEY,
+                  base_url=settings.llm_base_url, max_retries=settings.llm_max_retries,
+                  timeout=settings.llm_timeout)
+
+
+def response_format(taxonomy: Taxonomy) -> dict:
+    """Structured output: a strict JSON schema whose labels are the taxonomy's keys."""
+    keys = list(taxonomy.keys)
+    schema = {
+        "type": "object",
+        "properties": {
+            "primary_label": {"type": "string", "enum": keys},
+            "secondary_labels": {"type": "array", "items": {"type": "string", "enum": keys}},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "rationale": {"type": "string"},
+            "evidence": {"type": "string"},
+        },
+        "required": ["primary_label", "secondary_labels", "confidence", "rationale", "evidence"],
+        "additionalProperties": False,
+    }
+    return {"type": "json_schema",
+            "json_schema": {"name": "failure_label", "strict": True, "schema": schema}}
+
+
+def parse_answer(content: str | None, taxonomy: Taxonomy) -> tuple[Answer | None, str | None]:
+    """(answer, None) when the content is valid JSON, fits the schema and the taxonomy;
+    else (None, reason)."""
+    if not content:
+        return None, "empty answer"
+    fenced = _FENCE.fullmatch(content.strip())  # some local servers wrap JSON in a code fence
+    if fenced:
+        content = fenced.group(1)
+    try:
+        answer = Answer.model_validate(json.loads(content))
+    except json.JSONDecodeError as e:
+        return None, f"answer is not JSON ({e.msg} at char {e.pos})"
+    except ValidationError as e:
+        first = e.errors()[0]
+        return None, f"answer does not fit the schema: {'.'.join(map(str, first['loc']))}: {first['msg']}"
+    unknown = [k for k in [answer.primary_label, *answer.secondary_labels] if k not in taxonomy.keys]
+    if unknown:
+        return None, f"label(s) outside the taxonomy: {', '.join(map(repr, unknown))}"
+    return answer, None
+
+
+def describe_api_error(e: openai.OpenAIError, settings: Settings) -> tuple[str, bool]:
+    """A row's failure reason for an SDK error (after the SDK's own retries), and whether it is
+    fatal for the run. Never includes the key."""
+    retries = settings.llm_max_retries
+    if isinstance(e, openai.APITimeoutError):
+        return f"timeout: no answer within {settings.llm_timeout:g} s ({retries} retries)", False
+    if isinstance(e, openai.RateLimitError):
+        return f"rate limited: HTTP 429 after {retries} retries", False
+    if isinstance(e, openai.AuthenticationError | openai.PermissionDeniedError):
+        return f"HTTP {e.status_code}: the API key was refused", True
+    if isinstance(e, openai.NotFoundError):
+        return f"HTTP 404: model or endpoint not found ({settings.llm_model})", True
+    if isinstance(e, openai.APIStatusError):
+        return f"HTTP {e.status_code} after {retries} retries", False
+    if isinstance(e, openai.APIConnectionError):
+        return f"connection error: cannot reach {settings.llm_base_url or 'api.openai.com'}", False
+    return f"{type(e).__name__}", False
+
+
+def _repair_message(reason: str, taxonomy: Taxonomy) -> dict:
+    return {"role": "user", "content": (
+        f"Your answer was invalid: {reason}. Answer again with JSON only, matching the schema; "
+        f"primary_label must be one of: {', '.join(taxonomy.keys)}.")}
+
+
+def ask(client: OpenAI, settings: Settings, messages: list[dict], taxonomy: Taxonomy) -> LLMResult:
+    """One request (plus at most one repair request) for one transcript."""
+    started = time.perf_counter()
+    tokens_in = tokens_out = 0
+    reason = None
+    for attempt in range(2):
+        try:
+            resp = client.chat.completions.create(
+                model=settings.llm_model, messages=messages, temperature=0,
+                response_format=response_format(taxonomy))
+        except openai.OpenAIError as e:
+            reason, fatal = describe_api_error(e, settings)
+            return LLMResult(None, reason, _ms(started), tokens_in, tokens_out, fatal)
+        if resp.usage:
+            tokens_in += resp.usage.prompt_tokens or 0
+            tokens_out += resp.usage.completion_tokens or 0
+        content = resp.choices[0].message.content if resp.choices else None
+        answer, reason = parse_answer(content, taxonomy)
+        if answer is not None:
+            return LLMResult(answer, None, _ms(started), tokens_in, tokens_out)
+        if attempt == 0:
+            messages = [*messages, {"role": "assistant", "content": content or ""},
+                        _repair_message(reason or "invalid", taxonomy)]
+    return LLMResult(None, f"invalid answer after one repair: {reason}", _ms(started),
+                     tokens_in, tokens_out)
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)

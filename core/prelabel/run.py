@@ -1,0 +1,213 @@
+"""Executing a planned pre-label run: bounded concurrency, stop and resume, a spend cap.
+Each answer is stored as it arrives, so a stopped run resumes where it ended (the cache)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from core.config import Settings
+from core.db import Database
+from core.errors import UsageError
+from core.prelabel.llm import LLMResult, ask, make_client
+from core.prelabel.plan import PlanItem, RunOptions, RunPlan, cost_of, plan_offline
+from core.storage.prelabels import Prelabel, save_prelabels, save_prompt
+from core.taxonomy import Taxonomy
+
+log = logging.getLogger("triage.prelabel")
+OFFLINE_BATCH = 200
+# One LLM run at a time per database in this process (two browser tabs must not send the same
+# transcripts twice); other processes are kept out by DuckDB's own file lock.
+_RUN_LOCKS: dict[str, threading.Lock] = {}
+_RUN_LOCKS_GUARD = threading.Lock()
+
+
+def _run_lock(db: Database) -> threading.Lock:
+    with _RUN_LOCKS_GUARD:
+        return _RUN_LOCKS.setdefault(str(db.path.resolve()), threading.Lock())
+
+
+@dataclass
+class RunSummary:
+    """What a run did; updated live and handed to the progress callback."""
+
+    labeler: str
+    model: str
+    planned: int
+    cached: int
+    done: int = 0
+    failed: Counter = field(default_factory=Counter)  # reason → count
+    cost_usd: float = 0.0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    stopped: str | None = None  # why it ended early: stopped, spend cap, or a fatal error
+
+    @property
+    def n_failed(self) -> int:
+        return sum(self.failed.values())
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.n_failed
+
+
+Progress = Callable[[RunSummary], None]
+
+
+def _llm_row(plan: RunPlan, item: PlanItem, res: LLMResult) -> Prelabel:
+    t, a = item.transcript, res.answer
+    cost = cost_of(plan.price, res.tokens_in, res.tokens_out)
+    common = dict(transcript_id=t.transcript_id, content_hash=t.content_hash, labeler="llm",
+                  model=plan.model, prompt_version=plan.prompt_version,
+                  taxonomy_version=plan.taxonomy_version, truncated=item.truncated,
+                  latency_ms=res.latency_ms, tokens_in=res.tokens_in, tokens_out=res.tokens_out,
+                  cost_usd=cost)
+    if a is None:
+        return Prelabel(status="failed", error=res.error, **common)
+    return Prelabel(status="ok", primary_label=a.primary_label,
+                    secondary_labels=tuple(k for k in a.secondary_labels if k != a.primary_label),
+                    confidence=a.confidence, rationale=a.rationale, evidence=a.evidence, **common)
+
+
+def _record(summary: RunSummary, row: Prelabel) -> None:
+    summary.tokens_in += row.tokens_in or 0
+    summary.tokens_out += row.tokens_out or 0
+    summary.cost_usd += row.cost_usd or 0.0
+    if row.status == "ok":
+        summary.done += 1
+    else:
+        summary.failed[row.error or "unknown"] += 1
+        log.info("pre-label failed for %s: %s", row.transcript_id, row.error)
+
+
+class _LLMRun:
+    """The submit/collect loop of one LLM run (main thread stores and reports)."""
+
+    def __init__(self, db: Database, settings: Settings, taxonomy: Taxonomy, plan: RunPlan,
+                 options: RunOptions, stop: threading.Event, progress: Progress | None) -> None:
+        self.db, self.settings, self.taxonomy, self.plan = db, settings, taxonomy, plan
+        self.options, self.stop, self.progress = options, stop, progress
+        self.client = make_client(settings)
+        self.summary = RunSummary("llm", plan.model, len(plan.items), plan.cached)
+        self.pending: dict[Future, PlanItem] = {}
+
+    def _may_start(self, item: PlanItem) -> bool:
+        cap = self.options.max_cost
+        if cap is None:
+            return True
+        in_flight = sum(i.est_cost for i in self.pending.values())
+        if self.summary.cost_usd + in_flight + item.est_cost > cap:
+            self.summary.stopped = f"spend cap ${cap:g} reached"
+            return False
+        return True
+
+    def _fill(self, queue: list[PlanItem], pool: ThreadPoolExecutor) -> None:
+        while queue and len(self.pending) < max(1, self.options.concurrency):
+            if self.stop.is_set() or self.summary.stopped or not self._may_start(queue[0]):
+                return
+            item = queue.pop(0)
+            fut = pool.submit(ask, self.client, self.settings, item.messages, self.taxonomy)
+            self.pending[fut] = item
+
+    def _collect(self, futures: set[Future]) -> None:
+        rows = []
+        for fut in futures:
+            item = self.pending.pop(fut)
+            res = fut.result()
+            rows.append(_llm_row(self.plan, item, res))
+            if res.fatal:
+                self.summary.stopped = res.error
+        save_prelabels(self.db, rows)  # one transaction for the answers that arrived together
+        for row in rows:
+            _record(self.summary, row)
+        if self.progress:
+            self.progress(self.summary)
+
+    def run(self) -> RunSummary:
+        queue = list(self.plan.items)
+        with ThreadPoolExecutor(max_workers=max(1, self.options.concurrency)) as pool:
+            try:
+                self._fill(queue, pool)
+                while self.pending:
+                    done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
+                    self._collect(done)
+                    self._fill(queue, pool)
+            except KeyboardInterrupt:  # Ctrl-C in the CLI: end cleanly, report what was done
+                self.summary.stopped = "interrupted"
+            finally:  # interrupted (Ctrl-C, a page rerun): keep what is in flight
+                if self.pending:
+                    wait(self.pending)
+                    self.progress = None
+                    self._collect(set(self.pending))
+        if queue and not self.summary.stopped:
+            self.summary.stopped = "stopped"
+        return self.summary
+
+
+def _run_offline(db: Database, plan: RunPlan, stop: threading.Event,
+                 progress: Progress | None) -> RunSummary:
+    summary = RunSummary("offline", plan.model, len(plan.items), plan.cached)
+    try:
+        _offline_batches(db, plan, stop, progress, summary)
+    except KeyboardInterrupt:  # Ctrl-C between or inside a batch: stored batches stay
+        summary.stopped = "interrupted"
+    return summary
+
+
+def _offline_batches(db: Database, plan: RunPlan, stop: threading.Event,
+                     progress: Progress | None, summary: RunSummary) -> None:
+    for start in range(0, len(plan.items), OFFLINE_BATCH):
+        if stop.is_set():
+            summary.stopped = "stopped"
+            break
+        batch = [i.transcript for i in plan.items[start:start + OFFLINE_BATCH]]
+        began = time.perf_counter()
+        suggestions = plan.offline_model.predict(batch)
+        each_ms = int((time.perf_counter() - began) * 1000 / max(1, len(batch)))
+        rows = [Prelabel(transcript_id=t.transcript_id, content_hash=t.content_hash,
+                         labeler="offline", model=plan.model, prompt_version=plan.prompt_version,
+                         taxonomy_version=plan.taxonomy_version, status="ok", primary_label=s.label,
+                         confidence=s.confidence, rationale=s.rationale, evidence=s.evidence,
+                         latency_ms=each_ms, tokens_in=0, tokens_out=0, cost_usd=0.0)
+                for t, s in zip(batch, suggestions, strict=True)]
+        save_prelabels(db, rows)
+        summary.done += len(rows)
+        if progress:
+            progress(summary)
+
+
+def execute_run(db: Database, settings: Settings | None, taxonomy: Taxonomy, plan: RunPlan,
+                options: RunOptions, stop: threading.Event | None = None,
+                progress: Progress | None = None) -> RunSummary:
+    """Carry out a plan. `stop` ends it cleanly (in-flight answers are kept); re-planning
+    afterwards resumes, since finished work is cached. `settings` may be None offline."""
+    stop = stop or threading.Event()
+    if plan.labeler == "offline":
+        return _run_offline(db, plan, stop, progress)
+    assert settings is not None, "an LLM run needs Settings (key, base URL, model)"
+    spec = plan.spec
+    save_prompt(db, plan.prompt_version, [s.transcript_id for s in spec.few_shot],
+                list(spec.metadata_allowlist))
+    lock = _run_lock(db)
+    if not lock.acquire(blocking=False):
+        raise UsageError("another LLM pre-label run is going on this database; wait for it to "
+                         "finish or stop it, then start again (finished work is cached)")
+    try:
+        log.info("LLM pre-label run: model %s, base URL %s, %d to send, %d cached",
+                 plan.model, settings.llm_base_url or "api.openai.com", len(plan.items), plan.cached)
+        return _LLMRun(db, settings, taxonomy, plan, options, stop, progress).run()
+    finally:
+        lock.release()
+
+
+def prelabel_offline_all(db: Database, taxonomy: Taxonomy,
+                         progress: Progress | None = None) -> RunSummary:
+    """Offline suggestions for every active transcript that lacks one from the current model:
+    what the demo loader and the app's first start call. No key, no network."""
+    plan = plan_offline(db, taxonomy, RunOptions(offline=True))
+    return execute_run(db, None, taxonomy, plan, RunOptions(offline=True), None, progress)

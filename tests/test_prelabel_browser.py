@@ -1,0 +1,102 @@
+"""The Pre-label page in headless Chromium against a real `streamlit run` and the local LLM
+server: start, stop mid-run, resume; the server sees every transcript exactly once."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from core.db import connect
+from core.storage.categories import register_taxonomy
+from tests.conftest import ROOT, add_transcripts, make_record
+from tests.llm_server import LLMServer
+
+pytestmark = pytest.mark.browser
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, limit: float = 60) -> None:
+    """Streamlit's health endpoint answers 'ok' once the server is up."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {proc.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("streamlit did not become healthy")
+
+
+@pytest.fixture
+def app(db_path, tmp_path, taxonomy):
+    db = connect(db_path)
+    register_taxonomy(db, taxonomy)
+    add_transcripts(db, [make_record(i) for i in range(10)])
+    db.close()
+    port = free_port()
+    with LLMServer(delay=0.4) as server:
+        env = {**os.environ, "TRIAGE_DB": str(db_path), "TRIAGE_USER": "ana",
+               "TRIAGE_LOG": str(tmp_path / "triage.log"), "TRIAGE_LLM_BASE_URL": server.base_url,
+               "TRIAGE_LLM_MODEL": "local-model", "TRIAGE_LLM_MAX_RETRIES": "0"}
+        env.pop("OPENAI_API_KEY", None)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "triage_app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.fileWatcherType", "none",
+             "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(url, proc)
+            yield url, server
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+def test_start_stop_resume_in_browser(app, chromium_path, db_path, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, server = app
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page.goto(f"{url}/prelabel")
+        expect(page.get_by_text("10 transcript(s) to pre-label, 0 already done")).to_be_visible(timeout=30000)
+        page.get_by_label("Concurrency").fill("1")
+        page.get_by_label("Concurrency").press("Enter")
+        page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
+        expect(page.get_by_text("2 of 10")).to_be_visible(timeout=30000)
+        page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop the run").click()
+        expect(page.get_by_text("Stopped. Finished pre-labels are kept")).to_be_visible(timeout=30000)
+        page.screenshot(path=str(tmp_path / "prelabel_stopped.png"), full_page=True)
+        k = server.state.count
+        assert 2 <= k < 10
+        expect(page.get_by_text(f"{10 - k} transcript(s) to pre-label, {k} already done")).to_be_visible()
+        page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
+        expect(page.get_by_text(f"done: {10 - k} labeled, {k} cached, 0 failed")).to_be_visible(timeout=60000)
+        page.screenshot(path=str(tmp_path / "prelabel_resumed.png"), full_page=True)
+        browser.close()
+    asked = [re.search(r"\(#(\d+)\)", r["body"]["messages"][-1]["content"]).group(1)
+             for r in server.state.requests]
+    assert sorted(asked, key=int) == [str(i) for i in range(10)]  # each exactly once
+    shots = os.environ.get("TRIAGE_SCREENSHOTS")
+    if shots:
+        for name in ("prelabel_stopped.png", "prelabel_resumed.png"):
+            (tmp_path / name).replace(os.path.join(shots, name))
