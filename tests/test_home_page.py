@@ -38,7 +38,7 @@ def metrics(at):
 def test_home_shows_demo_counts_and_next_step(monkeypatch, demo_db_path):
     at = open_home(monkeypatch, demo_db_path)
     assert metrics(at) == {"Transcripts": "300", "Labeled": "240", "Double-labeled": "48",
-                           "Open disagreements": "4", "Pre-labeled": "0", "Your labels today": "0"}
+                           "Open disagreements": "4", "Pre-labeled": "300", "Your labels today": "0"}
     assert [i.value for i in at.info] == [
         "**Next:** Annotate: 60 of 300 transcripts have no label yet."]
     assert any("bundled demo" in c.value for c in at.caption)

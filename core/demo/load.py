@@ -12,6 +12,7 @@ from typing import Any
 
 from core.db import Database, utcnow
 from core.errors import DatabaseError
+from core.prelabel.run import prelabel_offline_all
 from core.storage.annotations import NewAnnotation, annotation_params, check_annotation
 from core.storage.categories import register_taxonomy
 from core.storage.demo import DEMO_SOURCE, demo_present, insert_annotation_rows, insert_demo_batch
@@ -33,6 +34,7 @@ class DemoSummary:
     labels: int = 0
     adjudications: int = 0
     batch_id: str | None = None
+    prelabels: int = 0
 
     def message(self) -> str:
         """One line for the CLI."""
@@ -40,7 +42,8 @@ class DemoSummary:
             return "The demo is already loaded; nothing to do."
         return (f"Loaded the demo: {self.transcripts} transcripts of the Ledgerly support copilot, "
                 f"{self.labels} labels by two synthetic reviewers and {self.adjudications} "
-                "adjudications (marked origin='demo').")
+                f"adjudications (marked origin='demo'), and offline pre-labels for "
+                f"{self.prelabels} transcripts.")
 
 
 def is_empty(db: Database) -> bool:
@@ -82,5 +85,8 @@ def load_demo(db: Database, taxonomy: Taxonomy) -> DemoSummary:
         insert_demo_batch(con, batch_id, BATCH_FILE_NAME, len(rows), now)
         insert_transcript_rows(con, rows)
         insert_annotation_rows(con, [annotation_params(a) for a in annotations])
+    # Suggestions too, so the Annotate page, the evaluation and the report show them at once.
+    suggested = prelabel_offline_all(db, taxonomy)
     n_adjudications = sum(a.kind == "adjudication" for a in annotations)
-    return DemoSummary(True, len(rows), len(annotations) - n_adjudications, n_adjudications, batch_id)
+    return DemoSummary(True, len(rows), len(annotations) - n_adjudications, n_adjudications,
+                       batch_id, suggested.done)
