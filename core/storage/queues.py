@@ -1,0 +1,137 @@
+"""SQL behind the annotation queues: candidate orders, who labeled what, skips, today's count.
+
+Candidate orders are computed once per queue and cached by core/queues.py; the per-save queries
+here touch only the (small) annotations table, so "save + next" does not grow with transcripts.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.db import Database
+
+# A stable, seeded shuffle: md5 of id and seed (DuckDB's md5 never changes between versions).
+_SEEDED = "md5(t.transcript_id || ':' || CAST(? AS VARCHAR))"
+
+# The newest successful pre-label per transcript.
+_LATEST_PRELABEL = """
+    SELECT transcript_id,
+           arg_max(confidence, created_at) AS confidence,
+           arg_max(primary_label, created_at) AS primary_label
+    FROM prelabels WHERE status = 'ok' GROUP BY transcript_id
+"""
+
+
+def latest_sample_id(db: Database) -> str | None:
+    """The most recently drawn sample, if any."""
+    row = db.con.execute(
+        "SELECT sample_id FROM samples ORDER BY created_at DESC, sample_id DESC LIMIT 1").fetchone()
+    return None if row is None else row[0]
+
+
+def list_samples(db: Database) -> list[tuple[str, str | None, int | None]]:
+    """(sample_id, method, n) of every sample, newest first."""
+    return db.con.execute(
+        "SELECT sample_id, method, n FROM samples ORDER BY created_at DESC, sample_id DESC"
+    ).fetchall()
+
+
+def sample_order(db: Database, sample_id: str) -> list[str]:
+    """The active transcripts of a sample, in the sample's seeded order."""
+    rows = db.con.execute(
+        "SELECT s.transcript_id FROM sample_items s JOIN transcripts t USING (transcript_id) "
+        "WHERE s.sample_id = ? AND NOT t.archived ORDER BY s.position, s.transcript_id",
+        [sample_id]).fetchall()
+    return [r[0] for r in rows]
+
+
+def seeded_order(db: Database, seed: int) -> list[str]:
+    """Every active transcript in a stable order derived from `seed`."""
+    rows = db.con.execute(
+        f"SELECT transcript_id FROM transcripts t WHERE NOT archived ORDER BY {_SEEDED}, 1",
+        [seed]).fetchall()
+    return [r[0] for r in rows]
+
+
+def confidence_order(db: Database) -> list[str]:
+    """Active transcripts by latest pre-label confidence, lowest first; un-prelabeled last."""
+    rows = db.con.execute(
+        f"SELECT t.transcript_id FROM transcripts t LEFT JOIN ({_LATEST_PRELABEL}) p "
+        "USING (transcript_id) WHERE NOT t.archived "
+        "ORDER BY p.confidence ASC NULLS LAST, t.transcript_id").fetchall()
+    return [r[0] for r in rows]
+
+
+def json_path(field: str) -> str:
+    """A JSON path selecting one top-level metadata field, quoted so any name is literal."""
+    return '$."' + field.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def filtered_order(db: Database, seed: int, field: str | None, value: str | None,
+                   source: str | None, prelabel_label: str | None) -> list[str]:
+    """Active transcripts matching every given filter, in the seeded order."""
+    where, params = ["NOT t.archived"], []
+    if field:
+        where.append("json_extract_string(t.metadata, ?) = ?")
+        params += [json_path(field), value or ""]
+    if source:
+        where.append("t.source = ?")
+        params.append(source)
+    if prelabel_label:
+        where.append("p.primary_label = ?")
+        params.append(prelabel_label)
+    rows = db.con.execute(
+        f"SELECT t.transcript_id FROM transcripts t LEFT JOIN ({_LATEST_PRELABEL}) p "
+        f"USING (transcript_id) WHERE {' AND '.join(where)} ORDER BY {_SEEDED}, 1",
+        [*params, seed]).fetchall()
+    return [r[0] for r in rows]
+
+
+def transcripts_version(db: Database) -> tuple:
+    """Changes whenever transcripts are imported or archived (invalidates cached orders)."""
+    return db.con.execute(
+        "SELECT count(*), max(imported_at), count(*) FILTER (WHERE archived) FROM transcripts"
+    ).fetchone()
+
+
+def prelabels_version(db: Database) -> tuple:
+    """Changes whenever a pre-label is added."""
+    return db.con.execute("SELECT count(*), max(created_at) FROM prelabels").fetchone()
+
+
+def labelers_by_transcript(db: Database) -> dict[str, frozenset[str]]:
+    """transcript_id → the reviewers holding a live label or adjudication on it."""
+    rows = db.con.execute(
+        "SELECT transcript_id, list(DISTINCT annotator) FROM current_labels GROUP BY 1").fetchall()
+    return {t: frozenset(who) for t, who in rows}
+
+
+def skipped_by(db: Database, reviewer: str) -> dict[str, datetime]:
+    """transcript_id → when this reviewer last skipped it."""
+    rows = db.con.execute(
+        "SELECT transcript_id, max(created_at) FROM annotations "
+        "WHERE kind = 'skip' AND annotator = ? GROUP BY 1", [reviewer]).fetchall()
+    return dict(rows)
+
+
+def labeled_since(db: Database, reviewer: str, since: datetime) -> int:
+    """How many transcripts this reviewer holds a live label on, made since `since`."""
+    return db.con.execute(
+        "SELECT count(DISTINCT transcript_id) FROM current_labels "
+        "WHERE annotator = ? AND kind = 'label' AND created_at >= ?", [reviewer, since]
+    ).fetchone()[0]
+
+
+def metadata_fields(db: Database, limit: int = 2000) -> list[str]:
+    """Top-level metadata field names seen in (up to `limit`) transcripts, sorted."""
+    rows = db.con.execute(
+        "SELECT DISTINCT unnest(json_keys(metadata)) FROM "
+        "(SELECT metadata FROM transcripts WHERE NOT archived LIMIT ?) ORDER BY 1", [limit]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def sources(db: Database) -> list[str]:
+    """Distinct transcript sources."""
+    return [r[0] for r in db.con.execute(
+        "SELECT DISTINCT source FROM transcripts ORDER BY 1").fetchall()]
