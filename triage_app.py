@@ -17,7 +17,10 @@ def home() -> None:
     st.metric("Transcripts", count_transcripts(ctx.db))
 
 
-PAGES = [st.Page(home, title="Home", icon="🏠", default=True)]
+PAGES = [
+    st.Page(home, title="Home", icon="🏠", default=True),
+    st.Page("pages/annotate.py", title="Annotate", icon="🏷️", url_path="annotate"),
+]
 
 if __name__ == "__main__":
     st.navigation(PAGES).run()

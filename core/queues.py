@@ -166,6 +166,12 @@ class QueueState:
         return QueueItem(tid, index + 1, self.overlap(tid), deferred, self.spec.queue_name,
                          self.spec.sample_id)
 
+    def item(self, transcript_id: str) -> QueueItem | None:
+        """This transcript as an item of the queue (e.g. to go back to it after undo)."""
+        if transcript_id not in self.members:
+            return None
+        return self._item(self.order.index(transcript_id), transcript_id in self.skipped)
+
     def next(self) -> QueueItem | None:
         """The first open, unskipped item in order; else the longest-deferred skipped one."""
         deferred: list[tuple[datetime, int]] = []

@@ -35,6 +35,7 @@ def test_sample_order_follows_positions_and_latest_sample_is_default(db):
 
 def test_labeled_item_is_done_for_everyone_without_overlap(db, taxonomy):
     simple_db(db, 3)
+    set_setting(db, "overlap_share", 0.0, "test")
     head = next_transcript(db, "ann", RANDOM).transcript_id
     assert next_transcript(db, "bob", RANDOM).transcript_id == head
     label(db, taxonomy, head, "ann")
@@ -66,6 +67,7 @@ def test_overlap_share_selects_a_deterministic_fraction():
 
 def test_skip_defers_item_to_the_end_for_that_reviewer_only(db, taxonomy):
     simple_db(db, 3)
+    set_setting(db, "overlap_share", 0.0, "test")
     order = order_of(db)
     label(db, taxonomy, order[0], "ann", kind="skip")
     assert next_transcript(db, "ann", RANDOM).transcript_id == order[1]
