@@ -124,7 +124,7 @@ def message_html(m: MessageView) -> str:
         body = (f'<details class="tr-fold"><summary>{label} — {preview}…</summary>'
                 f"{body}</details>")
     calls = "".join(
-        f'<div class="tr-call">🔧 {escape(c.name)}({escape(c.arguments)})</div>'
+        f'<div class="tr-call">tool call: {escape(c.name)}({escape(c.arguments)})</div>'
         for c in m.tool_calls)
     role_class = escape(m.role if m.role.isalnum() else "other")
     return (f'<div class="tr-msg tr-{role_class}"><div class="tr-head">#{m.index} {who}</div>'

@@ -29,6 +29,15 @@ from core.storage.transcripts import get_transcript  # noqa: E402
 ss = st.session_state
 tax = ctx.taxonomy
 KEYS = {"save": "S", "skip": "X", "undo": "U", "guide": "G"}
+ESC_BLURS = """<script>
+if (!window.__triageEscBlurs) {
+  window.__triageEscBlurs = true;
+  document.addEventListener("keydown", (e) => {
+    const el = document.activeElement;
+    if (e.key === "Escape" && el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA")) el.blur();
+  }, true);
+}
+</script>"""
 
 
 def queue_spec() -> QueueSpec:
@@ -87,7 +96,7 @@ def build_label():
         item, ctx.user, tax, ss.ann_primary, secondary=tuple(ss.get(f"f_sec_{tid}") or ()),
         context_present=ctxp, severity=ss.get(f"f_sev_{tid}"),
         failure_turn=ss.get(f"f_turn_{tid}"), ideal_response=ss.get(f"f_ideal_{tid}"),
-        note=ss.get(f"f_note_{tid}"), prelabel_visible=ss.ann_cur.get("mode") == "shown",
+        note=ss.get(f"f_note_{tid}"), prelabel_visible=bool(ss.ann_cur.get("prelabel_shown")),
         duration_ms=elapsed_ms())
 
 
@@ -134,7 +143,7 @@ def handle_action(spec: QueueSpec) -> None:
     elif action == "undo":
         undo(spec)
         return
-    if ss.get("ann_pending") is not None and flush_pending() and action in ("save", "skip"):
+    if ss.get("ann_pending") is not None and flush_pending():
         assign_next(spec)
 
 
@@ -200,6 +209,7 @@ def transcript_panel(t, views) -> None:
 
 def prelabel_panel(tid: str, mode: str) -> None:
     p = latest_prelabel(ctx.db, tid)
+    ss.ann_cur["prelabel_shown"] = p is not None and mode == "shown"
     with st.container(border=True):
         if p is None:
             st.caption("No pre-label for this transcript.")
@@ -241,7 +251,8 @@ def detail_fields(t, views) -> None:
 
 
 def action_buttons() -> None:
-    a, b, c, d = st.columns(4)
+    a, b = st.columns(2)
+    c, d = st.columns(2)
     a.button("Save & next", key="act_save", shortcut=KEYS["save"], type="primary",
              on_click=request, args=("save",), width="stretch")
     b.button("Skip", key="act_skip", shortcut=KEYS["skip"], on_click=request, args=("skip",),
@@ -264,6 +275,9 @@ def guidelines() -> None:
 
 
 def main() -> None:
+    # A constant script (no transcript text in it): Esc leaves a text field, so keys work again.
+    # Streamlit alone keeps the focus in the field on Esc (checked in Chromium).
+    st.html(ESC_BLURS, unsafe_allow_javascript=True)
     spec = queue_spec()
     if "ann_cur" not in ss or ss.ann_cur["spec"] != spec:
         assign_next(spec)
