@@ -22,7 +22,7 @@ from core.render import (  # noqa: E402
 )
 from core.storage.annotations import CONTEXT_PRESENT, SEVERITIES, retract_label  # noqa: E402
 from core.storage.prelabels import latest_prelabel  # noqa: E402
-from core.storage.queues import list_samples, sources  # noqa: E402
+from core.storage.queues import list_samples, recent_labels, sources  # noqa: E402
 from core.storage.settings import get_setting  # noqa: E402
 from core.storage.transcripts import get_transcript  # noqa: E402
 
@@ -274,6 +274,16 @@ def guidelines() -> None:
                 st.caption(f"e.g. {ex}")
 
 
+def recent() -> None:
+    mine = recent_labels(ctx.db, ctx.user)
+    if mine:
+        with st.sidebar:
+            st.subheader("Your last labels")
+            for tid, key in mine:
+                name = tax.category(key).name if key in tax.keys else key
+                st.text(f"{tid} → {name}")
+
+
 def main() -> None:
     # A constant script (no transcript text in it): Esc leaves a text field, so keys work again.
     # Streamlit alone keeps the focus in the field on Esc (checked in Chromium).
@@ -285,7 +295,11 @@ def main() -> None:
     cur = ss.ann_cur
     item = cur["item"]
     progress_line(item, cur["progress"])
-    show_flash()
+    # Fixed slots: the element tree keeps its shape from run to run, so buttons (and their
+    # keyboard shortcuts) are never remounted while a reviewer types ahead.
+    with st.container():
+        show_flash()
+    recent()
     if item is None:
         st.success("Nothing left in this queue for you. Pick another queue in the sidebar.")
         action_buttons()
@@ -297,14 +311,15 @@ def main() -> None:
     with left:
         transcript_panel(t, views)
     with right:
-        if ss.get("ann_guide"):
-            guidelines()
         prelabel_panel(t.transcript_id, cur["mode"])
         category_buttons()
-        detail_fields(t, views)
         action_buttons()
         st.caption("Keys: category digits · S save & next · X skip · U undo · G guidelines. "
                    "Keys do nothing while a text field has focus: press Esc or click outside.")
+        detail_fields(t, views)
+        with st.container():
+            if ss.get("ann_guide"):
+                guidelines()
 
 
 try:

@@ -14,6 +14,7 @@ from core.taxonomy import Taxonomy, load_taxonomy
 from tests.conftest import add_transcripts, make_record
 
 HOSTILE_ID = "hostile"
+HOSTILE_SOURCE = "hostile-fixture"
 HOSTILE_TEXT = ('<script>window.__pwned=1;alert("xss")</script> '
                 '<img src=x onerror="window.__pwned=2;alert(1)"> '
                 '<a href="javascript:alert(3)">click me</a>')
@@ -90,8 +91,11 @@ def seeded_db(path: Path, n: int = 12, overlap_share: float = 0.0,
     db = connect(path)
     taxonomy = load_taxonomy("default")
     register_taxonomy(db, taxonomy)
-    records = [tool_record(i) for i in range(n)] + ([hostile_record()] if hostile else [])
+    records = [tool_record(i) for i in range(n)]
     add_transcripts(db, records, source="fixture")
+    if hostile:
+        records.append(hostile_record())
+        add_transcripts(db, records[-1:], source=HOSTILE_SOURCE)
     keys = taxonomy.keys
     save_prelabels(db, [prelabel(r["id"], keys[i % len(keys)], round(0.3 + 0.05 * i, 2), taxonomy)
                         for i, r in enumerate(records) if i % 2 == 0])
