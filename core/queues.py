@@ -210,11 +210,11 @@ def load_queue(db: Database, reviewer: str, spec: QueueSpec) -> QueueState:
     spec = _resolve(db, spec)
     seed = int(get_setting(db, "queue_seed"))
     order, members = candidate_order(db, spec, seed)
+    labels = sql.label_state(db, reviewer, start_of_today())
     return QueueState(
-        reviewer=reviewer, spec=spec, order=order, members=members,
-        labelers=sql.labelers_by_transcript(db), skipped=sql.skipped_by(db, reviewer),
-        seed=seed, overlap_share=float(get_setting(db, "overlap_share")),
-        done_today=sql.labeled_since(db, reviewer, start_of_today()))
+        reviewer=reviewer, spec=spec, order=order, members=members, labelers=labels.labelers,
+        skipped=labels.skipped, seed=seed, overlap_share=float(get_setting(db, "overlap_share")),
+        done_today=labels.done_since)
 
 
 def next_transcript(db: Database, reviewer: str, spec: QueueSpec) -> QueueItem | None:

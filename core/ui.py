@@ -59,14 +59,16 @@ def _identity(settings: Settings) -> str:
     raise AssertionError("unreachable")
 
 
-def show_error(e: Exception) -> None:
-    """A message for the user, the traceback for the log; then stop the page."""
+def show_error(e: Exception, stop: bool = True) -> None:
+    """A message for the user, the traceback for the log; then stop the page (unless told not
+    to, when the page still has something to offer, such as a retry)."""
     if isinstance(e, TriageError):
         st.error(str(e))
     else:
-        log.exception("page error")
+        log.error("page error", exc_info=e)
         st.error(f"Something went wrong ({type(e).__name__}). Details are in the log.")
-    st.stop()
+    if stop:
+        st.stop()
 
 
 def bootstrap(title: str, layout: str = "wide") -> AppContext:

@@ -6,7 +6,7 @@ import time
 
 import streamlit as st
 
-from core.ui import bootstrap
+from core.ui import bootstrap, show_error
 
 ctx = bootstrap("Annotate")
 
@@ -69,7 +69,7 @@ def assign_next(spec: QueueSpec, pin: str | None = None) -> None:
     state = load_queue(ctx.db, ctx.user, spec)
     item = (state.item(pin) if pin else None) or state.next()
     ss.ann_cur = {"spec": spec, "item": item, "progress": state.progress(),
-                  "shown_at": time.monotonic()}
+                  "recent": recent_labels(ctx.db, ctx.user), "shown_at": time.monotonic()}
     ss.ann_primary = None
 
 
@@ -185,11 +185,12 @@ def progress_line(item, progress) -> None:
 
 
 def conversation(t, views) -> None:
-    ranges = page_ranges(len(views))
+    n = len(views)
+    ranges = page_ranges(n)
     if len(ranges) > 1:
         lo, hi = st.selectbox(
             "Messages", ranges, key=f"page_{t.transcript_id}",
-            format_func=lambda r: f"messages {r[0]}–{r[1] - 1} of {len(views)}")
+            format_func=lambda r: f"messages {r[0]}–{r[1] - 1} of {n}")
         views = views[lo:hi]
     st.html(messages_html(views))
 
@@ -274,8 +275,7 @@ def guidelines() -> None:
                 st.caption(f"e.g. {ex}")
 
 
-def recent() -> None:
-    mine = recent_labels(ctx.db, ctx.user)
+def recent(mine: list[tuple[str, str]]) -> None:
     if mine:
         with st.sidebar:
             st.subheader("Your last labels")
@@ -299,7 +299,7 @@ def main() -> None:
     # keyboard shortcuts) are never remounted while a reviewer types ahead.
     with st.container():
         show_flash()
-    recent()
+    recent(cur["recent"])
     if item is None:
         st.success("Nothing left in this queue for you. Pick another queue in the sidebar.")
         action_buttons()
@@ -324,5 +324,8 @@ def main() -> None:
 
 try:
     main()
-except TriageError as e:
-    st.error(str(e))
+except Exception as e:  # noqa: BLE001 - told in plain words; the traceback goes to the log
+    show_error(e, stop=False)
+    if ss.get("ann_pending") is not None:
+        st.warning("Your unsaved label is kept in this session and is retried on the next action.")
+        st.button("Retry now", key="act_retry")

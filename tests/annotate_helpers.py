@@ -59,7 +59,7 @@ def hostile_record() -> dict:
 
 def big_record(n_messages: int = 500, target_bytes: int = 1_000_000) -> dict:
     """A ~1 MB, n-message transcript (long tool results) for the rendering benchmark."""
-    per = target_bytes // n_messages
+    per = target_bytes * 4 // (n_messages * 3)  # a quarter of the messages are tool calls
     msgs = [{"role": "system", "content": "You are an agent. " * 50}]
     for i in range(1, n_messages):
         if i % 4 == 2:
