@@ -14,7 +14,7 @@ from core.errors import TriageError
 from core.logs import setup_logging
 from core.storage.categories import register_taxonomy
 from core.storage.settings import get_setting
-from core.taxonomy import Taxonomy, load_taxonomy
+from core.taxonomy import Taxonomy, available_taxonomies, load_taxonomy
 
 log = logging.getLogger("triage.ui")
 
@@ -35,10 +35,19 @@ def _database(db_path: str) -> Database:
     return connect(db_path)
 
 
-def _taxonomy(db: Database) -> Taxonomy:
-    taxonomy = load_taxonomy(get_setting(db, "active_taxonomy"))
-    register_taxonomy(db, taxonomy)
+@st.cache_resource(show_spinner=False)
+def _registered_taxonomy(_db: Database, db_path: str, name: str, mtime_ns: int | None) -> Taxonomy:
+    # Parsed and registered once per file version, not on every rerun.
+    taxonomy = load_taxonomy(name)
+    register_taxonomy(_db, taxonomy)
     return taxonomy
+
+
+def _taxonomy(db: Database) -> Taxonomy:
+    name = get_setting(db, "active_taxonomy")
+    path = available_taxonomies().get(name)
+    mtime = path.stat().st_mtime_ns if path is not None else None
+    return _registered_taxonomy(db, str(db.path), name, mtime)
 
 
 def _identity(settings: Settings) -> str:
