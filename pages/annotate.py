@@ -311,15 +311,15 @@ def main() -> None:
     with left:
         transcript_panel(t, views)
     with right:
+        with st.container():  # always there, so toggling it never remounts the buttons below
+            if ss.get("ann_guide"):
+                guidelines()
         prelabel_panel(t.transcript_id, cur["mode"])
         category_buttons()
         action_buttons()
         st.caption("Keys: category digits · S save & next · X skip · U undo · G guidelines. "
                    "Keys do nothing while a text field has focus: press Esc or click outside.")
         detail_fields(t, views)
-        with st.container():
-            if ss.get("ann_guide"):
-                guidelines()
 
 
 try:

@@ -167,3 +167,29 @@ def test_failing_write_is_told_kept_and_retried(app_db):
     at.run()
     assert at.success[0].value.startswith(f"Saved: {tid} → Wrong retrieval")
     assert rows(app_db) == [(tid, "ann", "label", "wrong_retrieval")]
+
+
+def test_guidelines_toggle_and_long_transcript_is_paged(tmp_path, monkeypatch):
+    from core.storage.categories import register_taxonomy
+    from tests.annotate_helpers import big_record
+    from tests.conftest import add_transcripts
+
+    path = tmp_path / "big.duckdb"
+    db = connect(path)
+    register_taxonomy(db, load_taxonomy("default"))
+    add_transcripts(db, [big_record(n_messages=120, target_bytes=60_000)])
+    db.close()
+    monkeypatch.setenv("TRIAGE_DB", str(path))
+    monkeypatch.setenv("TRIAGE_USER", "ann")
+    at = open_page()
+    pager = at.selectbox(key="page_big")
+    assert pager.options == ["messages 0–39 of 120", "messages 40–79 of 120",
+                             "messages 80–119 of 120"]
+    pager.set_value((80, 120)).run()
+    assert not at.exception
+    assert at.selectbox(key="f_turn_big").options[-1].startswith("#119 ")
+    at.button(key="act_guide").click().run()
+    assert "Guidelines · Default failure modes" in texts(at)
+    assert "Not this when: The fact is in the knowledge base" in texts(at)
+    at.button(key="act_guide").click().run()
+    assert "Guidelines ·" not in texts(at)
