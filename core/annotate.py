@@ -50,13 +50,13 @@ def skip_row(item: QueueItem, annotator: str, taxonomy: Taxonomy,
         taxonomy_version=taxonomy.version)
 
 
-def submit(db: Database, row: NewAnnotation, valid_labels: list[str]) -> str:
-    """Save one annotation in its own committed transaction. Saving the same row again (a retry
-    after an unclear failure) is harmless: its id is already there. Any database failure comes
-    back as DatabaseError in plain words; the caller keeps the row and retries."""
+def submit(db: Database, row: NewAnnotation, valid_labels: list[str], retry: bool = False) -> str:
+    """Save one annotation in its own committed transaction. With `retry` (the row was tried
+    before and may have landed), a row already stored is not stored twice. Any database failure
+    comes back as DatabaseError in plain words; the caller keeps the row and retries."""
     try:
-        if db.con.execute("SELECT 1 FROM annotations WHERE annotation_id = ?",
-                          [row.annotation_id]).fetchone():
+        if retry and db.con.execute("SELECT 1 FROM annotations WHERE annotation_id = ?",
+                                    [row.annotation_id]).fetchone():
             return row.annotation_id
         return save_annotation(db, row, valid_labels)
     except TriageError:

@@ -23,7 +23,7 @@ from typing import NamedTuple
 from core.db import Database, utcnow
 from core.errors import NotFound, UsageError
 from core.storage import queues as sql
-from core.storage.settings import get_setting
+from core.storage.settings import get_settings
 
 KINDS = ("random", "low_confidence", "filtered")
 LABELED_FILTERS = (None, "labeled", "unlabeled")
@@ -87,12 +87,10 @@ def is_overlap(seed: int, transcript_id: str, share: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
-def _resolve(db: Database, spec: QueueSpec) -> QueueSpec:
+def _resolve(spec: QueueSpec, latest_sample: str | None) -> QueueSpec:
     """Fill in the latest sample for a random queue without an explicit sample."""
-    if spec.kind == "random" and spec.sample_id is None:
-        latest = sql.latest_sample_id(db)
-        if latest is not None:
-            return QueueSpec(**{**spec.__dict__, "sample_id": latest})
+    if spec.kind == "random" and spec.sample_id is None and latest_sample is not None:
+        return QueueSpec(**{**spec.__dict__, "sample_id": latest_sample})
     return spec
 
 
@@ -110,9 +108,10 @@ def _compute_order(db: Database, spec: QueueSpec, seed: int) -> list[str]:
     return sql.filtered_order(db, seed, spec.field, spec.value, spec.source, spec.prelabel_label)
 
 
-def candidate_order(db: Database, spec: QueueSpec, seed: int) -> tuple[tuple[str, ...], frozenset[str]]:
+def candidate_order(db: Database, spec: QueueSpec, seed: int,
+                    version: tuple | None = None) -> tuple[tuple[str, ...], frozenset[str]]:
     """The queue's full order (and its set), cached until transcripts or pre-labels change."""
-    version = sql.transcripts_version(db)
+    version = version or sql.transcripts_version(db)
     if spec.kind != "random":
         version = (*version, *sql.prelabels_version(db))
     key = (str(db.path), id(db), spec, seed, version)
@@ -207,13 +206,14 @@ def start_of_today() -> datetime:
 
 def load_queue(db: Database, reviewer: str, spec: QueueSpec) -> QueueState:
     """Read the queue once for a reviewer: order (cached), labels, skips, today's count."""
-    spec = _resolve(db, spec)
-    seed = int(get_setting(db, "queue_seed"))
-    order, members = candidate_order(db, spec, seed)
+    settings = get_settings(db, "queue_seed", "overlap_share")
+    version = sql.transcripts_version(db)
+    spec, seed = _resolve(spec, version[-1]), int(settings["queue_seed"])
+    order, members = candidate_order(db, spec, seed, version)
     labels = sql.label_state(db, reviewer, start_of_today())
     return QueueState(
         reviewer=reviewer, spec=spec, order=order, members=members, labelers=labels.labelers,
-        skipped=labels.skipped, seed=seed, overlap_share=float(get_setting(db, "overlap_share")),
+        skipped=labels.skipped, seed=seed, overlap_share=float(settings["overlap_share"]),
         done_today=labels.done_since)
 
 

@@ -70,6 +70,10 @@ def assign_next(spec: QueueSpec, pin: str | None = None) -> None:
     item = (state.item(pin) if pin else None) or state.next()
     ss.ann_cur = {"spec": spec, "item": item, "progress": state.progress(),
                   "recent": recent_labels(ctx.db, ctx.user), "shown_at": time.monotonic()}
+    if item is not None:  # read once per item, not on every rerun
+        t = get_transcript(ctx.db, item.transcript_id)
+        ss.ann_cur.update(transcript=t, views=message_views(t),
+                          prelabel=latest_prelabel(ctx.db, item.transcript_id))
     ss.ann_primary = None
 
 
@@ -106,11 +110,12 @@ def flush_pending() -> bool:
     if row is None:
         return True
     try:
-        submit(ctx.db, row, tax.keys)
+        submit(ctx.db, row, tax.keys, retry=ss.get("ann_tried", False))
     except TriageError as e:
+        ss.ann_tried = True  # it may have landed after all: the retry checks before inserting
         ss.ann_flash = ("error", f"Not saved: {e}")
         return False
-    ss.ann_pending = None
+    ss.ann_pending, ss.ann_tried = None, False
     if row.kind == "label":
         ss.ann_history = [*ss.get("ann_history", []), row.transcript_id]
         ss.ann_flash = ("success", f"Saved: {row.transcript_id} → {tax.category(row.primary_label).name}"
@@ -124,8 +129,8 @@ def reveal_note(tid: str) -> str:
     """After a blind save, what the pre-labeler had said."""
     if ss.ann_cur.get("mode") != "blind":
         return ""
-    p = latest_prelabel(ctx.db, tid)
-    if p is None or p.primary_label not in tax.keys:
+    p = ss.ann_cur.get("prelabel")
+    if p is None or p.transcript_id != tid or p.primary_label not in tax.keys:
         return ""
     return f" · the pre-label said {tax.category(p.primary_label).name} ({p.confidence:.2f})"
 
@@ -208,8 +213,7 @@ def transcript_panel(t, views) -> None:
                      hide_index=True, width="stretch")
 
 
-def prelabel_panel(tid: str, mode: str) -> None:
-    p = latest_prelabel(ctx.db, tid)
+def prelabel_panel(p, mode: str) -> None:
     ss.ann_cur["prelabel_shown"] = p is not None and mode == "shown"
     with st.container(border=True):
         if p is None:
@@ -304,9 +308,8 @@ def main() -> None:
         st.success("Nothing left in this queue for you. Pick another queue in the sidebar.")
         action_buttons()
         return
-    t = get_transcript(ctx.db, item.transcript_id)
+    t, views = cur["transcript"], cur["views"]
     cur["mode"] = prelabel_mode(get_setting(ctx.db, "prelabel_display"), item.is_overlap)
-    views = message_views(t)
     left, right = st.columns([3, 2], gap="medium")
     with left:
         transcript_panel(t, views)
@@ -314,7 +317,7 @@ def main() -> None:
         with st.container():  # always there, so toggling it never remounts the buttons below
             if ss.get("ann_guide"):
                 guidelines()
-        prelabel_panel(t.transcript_id, cur["mode"])
+        prelabel_panel(cur["prelabel"], cur["mode"])
         category_buttons()
         action_buttons()
         st.caption("Keys: category digits · S save & next · X skip · U undo · G guidelines. "

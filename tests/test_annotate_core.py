@@ -3,7 +3,7 @@ import threading
 import pytest
 
 from core.annotate import label_row, prelabel_mode, submit
-from core.errors import NotFound
+from core.errors import DatabaseError, NotFound
 from core.queues import QueueSpec, load_queue
 from core.storage.annotations import NewAnnotation
 from tests.annotate_helpers import simple_db
@@ -31,8 +31,10 @@ def test_submit_twice_stores_one_row_and_unknown_transcript_is_named(db, taxonom
     simple_db(db, 1)
     item = load_queue(db, "ann", QueueSpec()).next()
     row = label_row(item, "ann", taxonomy, "reasoning")
-    assert submit(db, row, taxonomy.keys) == submit(db, row, taxonomy.keys)
+    assert submit(db, row, taxonomy.keys) == submit(db, row, taxonomy.keys, retry=True)
     assert db.con.execute("SELECT count(*) FROM annotations").fetchone() == (1,)
+    with pytest.raises(DatabaseError, match=f"Could not save the label for {item.transcript_id}"):
+        submit(db, row, taxonomy.keys)  # the same id again, not as a retry: refused, told
     ghost = NewAnnotation(transcript_id="nope", annotator="ann", kind="skip")
     with pytest.raises(NotFound, match="'nope'"):
         submit(db, ghost, taxonomy.keys)

@@ -89,10 +89,12 @@ def filtered_order(db: Database, seed: int, field: str | None, value: str | None
 
 
 def transcripts_version(db: Database) -> tuple:
-    """Changes whenever transcripts are imported or archived (invalidates cached orders)."""
+    """Changes whenever transcripts are imported or archived (invalidates cached orders);
+    its last element is the latest sample's id (read in the same round trip)."""
     return db.con.execute(
-        "SELECT count(*), max(imported_at), count(*) FILTER (WHERE archived) FROM transcripts"
-    ).fetchone()
+        "SELECT count(*), max(imported_at), count(*) FILTER (WHERE archived), "
+        "(SELECT sample_id FROM samples ORDER BY created_at DESC, sample_id DESC LIMIT 1) "
+        "FROM transcripts").fetchone()
 
 
 def prelabels_version(db: Database) -> tuple:
