@@ -121,6 +121,8 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=200)
     ap.add_argument("--reruns", type=int, default=20)
     args = ap.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(a shared machine inflates every figure)")
     with tempfile.TemporaryDirectory() as d:
         results = {}
         for n in (args.small_n, args.big_n):
@@ -136,6 +138,7 @@ def main() -> None:
         small, big = results[args.small_n], results[args.big_n]
         print(f"\nratio {args.big_n:,} / {args.small_n:,}: core {big[0] / small[0]:.2f}x, "
               f"rerun {big[1] / small[1]:.2f}x, choose+save {big[2] / small[2]:.2f}x")
+        print(f"load average now: {os.getloadavg()[0]:.1f}")
         print(f"goals at {args.big_n:,}: core {big[0]:.1f} ms (goal ≤ 20), rerun {big[1]:.1f} ms "
               f"(goal ≤ 300)")
         path = Path(d) / "big.duckdb"

@@ -22,6 +22,7 @@ from typing import NamedTuple
 
 from core.db import Database, utcnow
 from core.errors import NotFound, UsageError
+from core.labelstate import label_state
 from core.storage import queues as sql
 from core.storage.settings import get_settings
 
@@ -210,7 +211,7 @@ def load_queue(db: Database, reviewer: str, spec: QueueSpec) -> QueueState:
     version = sql.transcripts_version(db)
     spec, seed = _resolve(spec, version[-1]), int(settings["queue_seed"])
     order, members = candidate_order(db, spec, seed, version)
-    labels = sql.label_state(db, reviewer, start_of_today())
+    labels = label_state(db, reviewer, start_of_today())
     return QueueState(
         reviewer=reviewer, spec=spec, order=order, members=members, labelers=labels.labelers,
         skipped=labels.skipped, seed=seed, overlap_share=float(settings["overlap_share"]),

@@ -160,3 +160,16 @@ def recent_labels(db: Database, reviewer: str, limit: int = 5) -> list[tuple[str
         "WHERE annotator = ? AND kind = 'label' AND annotation_id NOT IN (SELECT retracts FROM "
         "annotations WHERE kind = 'retraction' AND retracts IS NOT NULL) "
         "GROUP BY 1 ORDER BY max(created_at) DESC LIMIT ?", [reviewer, limit]).fetchall()
+
+
+def annotation_rows_after(db: Database, rowid: int) -> list[tuple]:
+    """(rowid, annotation_id, transcript_id, annotator, kind, created_at, retracts) of the rows
+    appended after `rowid` (annotations is append-only), in rowid order."""
+    return db.con.execute(
+        "SELECT rowid, annotation_id, transcript_id, annotator, kind, created_at, retracts "
+        "FROM annotations WHERE rowid > ? ORDER BY rowid", [rowid]).fetchall()
+
+
+def annotation_count(db: Database) -> int:
+    """How many annotation rows exist (to notice rows an incremental read missed)."""
+    return db.con.execute("SELECT count(*) FROM annotations").fetchone()[0]
