@@ -75,6 +75,9 @@ def assign_next(spec: QueueSpec, pin: str | None = None) -> None:
         ss.ann_cur.update(transcript=t, views=message_views(t),
                           prelabel=latest_prelabel(ctx.db, item.transcript_id))
     ss.ann_primary = None
+    keep = f"_{item.transcript_id}" if item else None
+    for key in [k for k in ss if k.startswith(("f_", "page_")) and not k.endswith(keep or "\0")]:
+        del ss[key]  # the previous item's form: nothing of it carries over
 
 
 def request(action: str) -> None:
@@ -132,7 +135,7 @@ def reveal_note(tid: str) -> str:
     p = ss.ann_cur.get("prelabel")
     if p is None or p.transcript_id != tid or p.primary_label not in tax.keys:
         return ""
-    return f" · the pre-label said {tax.category(p.primary_label).name} ({p.confidence:.2f})"
+    return f" · the pre-label said {tax.category(p.primary_label).name} ({p.confidence or 0:.2f})"
 
 
 def handle_action(spec: QueueSpec) -> None:
