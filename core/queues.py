@@ -15,6 +15,9 @@ call then reads only who-labeled-what and the reviewer's skips.
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -140,6 +143,7 @@ class QueueState:
     seed: int
     overlap_share: float
     done_today: int = 0
+    db: weakref.ref | None = None
     _overlap: dict[str, bool] = field(default_factory=dict)
 
     def overlap(self, transcript_id: str) -> bool:
@@ -173,16 +177,31 @@ class QueueState:
         return self._item(self.order.index(transcript_id), transcript_id in self.skipped)
 
     def next(self) -> QueueItem | None:
-        """The first open, unskipped item in order; else the longest-deferred skipped one."""
+        """The first open, unskipped item in order that no other reviewer has on screen; else
+        the longest-deferred skipped one; else one another reviewer has open (never nothing)."""
         deferred: list[tuple[datetime, int]] = []
+        taken: list[int] = []
+        others = _claimed_by_others(self.db() if self.db else None, self.reviewer)
         for i, tid in enumerate(self.order):
             if not self.is_open(tid):
                 continue
             when = self.skipped.get(tid)
-            if when is None:
+            if when is not None:
+                deferred.append((when, i))
+            elif tid in others:
+                taken.append(i)
+            else:
                 return self._item(i, False)
-            deferred.append((when, i))
-        return self._item(min(deferred)[1], True) if deferred else None
+        if deferred:
+            return self._item(min(deferred)[1], True)
+        return self._item(taken[0], False) if taken else None
+
+    def claim_next(self, db: Database) -> QueueItem | None:
+        """`next`, claimed for this reviewer in one step (no other session can slip between)."""
+        with _claims_lock:
+            item = self.next()
+            claim(db, self.reviewer, item.transcript_id if item else None)
+        return item
 
     def total(self) -> int:
         """Items this queue holds for the reviewer (a 'labeled' queue counts labeled ones only)."""
@@ -215,12 +234,38 @@ def load_queue(db: Database, reviewer: str, spec: QueueSpec) -> QueueState:
     return QueueState(
         reviewer=reviewer, spec=spec, order=order, members=members, labelers=labels.labelers,
         skipped=labels.skipped, seed=seed, overlap_share=float(settings["overlap_share"]),
-        done_today=labels.done_since)
+        done_today=labels.done_since, db=weakref.ref(db))
 
 
 def next_transcript(db: Database, reviewer: str, spec: QueueSpec) -> QueueItem | None:
-    """The transcript this reviewer should label next in this queue, or None when done."""
-    return load_queue(db, reviewer, spec).next()
+    """The transcript this reviewer should label next in this queue (claimed for them, so
+    reviewers working at the same time get different items), or None when done."""
+    return load_queue(db, reviewer, spec).claim_next(db)
+
+
+# Items on a reviewer's screen, in this process (the app is the database's only writer):
+# db → reviewer → (transcript_id, expiry). One claim per reviewer; it lapses after CLAIM_TTL.
+CLAIM_TTL = 600.0
+_claims: weakref.WeakKeyDictionary[Database, dict[str, tuple[str, float]]] = \
+    weakref.WeakKeyDictionary()
+_claims_lock = threading.RLock()
+
+
+def claim(db: Database, reviewer: str, transcript_id: str | None) -> None:
+    """Mark the transcript as on this reviewer's screen (None releases their claim)."""
+    with _claims_lock:
+        mine = _claims.setdefault(db, {})
+        if transcript_id is None:
+            mine.pop(reviewer, None)
+        else:
+            mine[reviewer] = (transcript_id, time.monotonic() + CLAIM_TTL)
+
+
+def _claimed_by_others(db: Database | None, reviewer: str) -> set[str]:
+    now = time.monotonic()
+    with _claims_lock:
+        held = _claims.get(db, {}) if db is not None else {}
+        return {tid for who, (tid, until) in held.items() if who != reviewer and until > now}
 
 
 def queue_progress(db: Database, reviewer: str, spec: QueueSpec) -> QueueProgress:

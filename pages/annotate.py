@@ -12,7 +12,7 @@ ctx = bootstrap("Annotate")
 
 from core.annotate import label_row, prelabel_mode, skip_row, submit  # noqa: E402
 from core.errors import TriageError  # noqa: E402
-from core.queues import QueueSpec, load_queue  # noqa: E402
+from core.queues import QueueSpec, claim, load_queue  # noqa: E402
 from core.render import (  # noqa: E402
     context_html,
     message_views,
@@ -67,7 +67,11 @@ def queue_spec() -> QueueSpec:
 def assign_next(spec: QueueSpec, pin: str | None = None) -> None:
     """Read the queue once: the next item (or a pinned one, after undo) and the progress."""
     state = load_queue(ctx.db, ctx.user, spec)
-    item = (state.item(pin) if pin else None) or state.next()
+    item = state.item(pin) if pin else None
+    if item is None:
+        item = state.claim_next(ctx.db)
+    else:
+        claim(ctx.db, ctx.user, item.transcript_id)
     ss.ann_cur = {"spec": spec, "item": item, "progress": state.progress(),
                   "recent": recent_labels(ctx.db, ctx.user), "shown_at": time.monotonic()}
     if item is not None:  # read once per item, not on every rerun

@@ -37,11 +37,11 @@ def test_labeled_item_is_done_for_everyone_without_overlap(db, taxonomy):
     simple_db(db, 3)
     set_setting(db, "overlap_share", 0.0, "test")
     head = next_transcript(db, "ann", RANDOM).transcript_id
-    assert next_transcript(db, "bob", RANDOM).transcript_id == head
+    assert next_transcript(db, "bob", RANDOM).transcript_id != head  # ann has it on screen
     label(db, taxonomy, head, "ann")
     assert next_transcript(db, "ann", RANDOM).transcript_id != head
     assert next_transcript(db, "bob", RANDOM).transcript_id != head
-    assert queue_progress(db, "bob", RANDOM) == (2, 3, 2, 0)
+    assert queue_progress(db, "bob", RANDOM) == (2, 3, 2, 0)  # bob's item is still open
     assert queue_progress(db, "ann", RANDOM) == (2, 3, 2, 1)
 
 
@@ -164,3 +164,18 @@ def test_incremental_label_state_matches_the_full_query_as_rows_arrive(db, taxon
     # a row the incremental read cannot see by rowid is still noticed (count check)
     db.con.execute("DELETE FROM annotations WHERE transcript_id = 't2'")
     assert tracked(db, "ann", since) == full(db, "ann", since)
+
+
+def test_reviewers_at_the_same_time_get_different_items_until_none_is_left(db):
+    from core.queues import claim
+
+    simple_db(db, 2)
+    set_setting(db, "overlap_share", 0.0, "test")
+    a = next_transcript(db, "ann", RANDOM).transcript_id
+    b = next_transcript(db, "bob", RANDOM).transcript_id
+    assert a != b
+    assert next_transcript(db, "ann", RANDOM).transcript_id == a  # own claim is no obstacle
+    assert next_transcript(db, "cyd", RANDOM).transcript_id in (a, b)  # never nothing
+    claim(db, "ann", None)
+    claim(db, "cyd", None)
+    assert next_transcript(db, "dee", RANDOM).transcript_id == a
