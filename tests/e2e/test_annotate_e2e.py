@@ -248,6 +248,9 @@ def test_three_reviewers_at_once_lose_nothing(browser, server):
     rows = db_rows(server, "SELECT annotator, count(*) FROM annotations WHERE annotator LIKE "
                            "'par%' AND kind = 'label' GROUP BY 1 ORDER BY 1")
     assert rows == [("par0", 2), ("par1", 2), ("par2", 2)]
+    distinct = db_rows(server, "SELECT count(DISTINCT transcript_id) FROM annotations "
+                               "WHERE annotator LIKE 'par%'")
+    assert distinct == [(6,)]  # claims: reviewers at work at once get different transcripts
     for p in pages:
         p.context.close()
 
