@@ -53,7 +53,7 @@ def wait_healthy(proc: subprocess.Popen, url: str, attempts: int = 300) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, browser):
-    path = seeded_db(tmp_path_factory.mktemp("e2e") / "e2e.duckdb", n=12)
+    path = seeded_db(tmp_path_factory.mktemp("e2e") / "e2e.duckdb", n=30)
     port = free_port()
     env = {**os.environ, "TRIAGE_DB": str(path), "PYTHONPATH": str(ROOT),
            "TRIAGE_LOG": str(path.with_suffix(".log"))}
