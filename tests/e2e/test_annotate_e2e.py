@@ -158,7 +158,8 @@ def db_rows(server, sql):
 def test_deep_link_in_fresh_context_asks_name_then_shows_page(browser, server):
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.goto(server["url"] + "/annotate")
-    page.get_by_text("Who is reviewing?").wait_for()
+    page.get_by_label("Your name").wait_for()
+    settle(page)
     page.screenshot(path=str(SHOTS / "annotate_identity.png"))
     page.get_by_label("Your name").fill("deep")
     page.keyboard.press("Enter")
