@@ -66,6 +66,7 @@ def home() -> None:
 PAGES = [
     st.Page(home, title="Home", icon="🏠", default=True),
     st.Page("pages/import.py", title="Import", icon="📥", url_path="import"),
+    st.Page("pages/annotate.py", title="Annotate", icon="🏷️", url_path="annotate"),
     st.Page("pages/adjudicate.py", title="Adjudicate", icon="⚖️", url_path="adjudicate"),
     st.Page("pages/browse.py", title="Browse", icon="🔎", url_path="browse"),
     st.Page("pages/prelabel.py", title="Pre-label", icon="🤖", url_path="prelabel"),

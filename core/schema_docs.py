@@ -175,7 +175,7 @@ JOIN (SELECT transcript_id, max(created_at) AS created_at
       FROM current_labels GROUP BY transcript_id) a USING (transcript_id)
 WHERE f.fix_class IS DISTINCT FROM 'none' AND f.primary_label IS NOT NULL
 GROUP BY ALL
-ORDER BY week, failures DESC"""),
+ORDER BY week, failures DESC, f.primary_label"""),
     ExampleQuery("Agreement pairs", """\
 SELECT a.annotator AS annotator_a, b.annotator AS annotator_b,
        count(*) AS both_labeled,
@@ -186,7 +186,7 @@ JOIN current_labels b
   ON a.transcript_id = b.transcript_id AND a.annotator < b.annotator
 WHERE a.kind = 'label' AND b.kind = 'label'
 GROUP BY ALL
-ORDER BY both_labeled DESC"""),
+ORDER BY both_labeled DESC, annotator_a, annotator_b"""),
     ExampleQuery("Pre-label vs human confusion", """\
 WITH latest AS (
     SELECT transcript_id, arg_max(primary_label, created_at) AS prelabel
@@ -196,7 +196,7 @@ SELECT f.primary_label AS human, l.prelabel, count(*) AS n
 FROM final_labels f JOIN latest l USING (transcript_id)
 WHERE f.primary_label IS NOT NULL
 GROUP BY ALL
-ORDER BY human, n DESC"""),
+ORDER BY human, n DESC, l.prelabel"""),
     ExampleQuery("Slices by a metadata field", """\
 SELECT coalesce(t.metadata->>'channel', '(none)') AS channel,
        count(*) AS labeled,
@@ -206,7 +206,7 @@ SELECT coalesce(t.metadata->>'channel', '(none)') AS channel,
 FROM final_labels f JOIN transcripts t USING (transcript_id)
 WHERE f.primary_label IS NOT NULL
 GROUP BY ALL
-ORDER BY labeled DESC"""),
+ORDER BY labeled DESC, channel"""),
     ExampleQuery("Transcripts with a tool call labeled missed_tool_call", """\
 SELECT t.transcript_id, t.source, t.n_messages, f.status, t.metadata
 FROM final_labels f JOIN transcripts t USING (transcript_id)

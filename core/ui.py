@@ -15,7 +15,7 @@ from core.logs import setup_logging
 from core.snapshot import install_scheduler
 from core.storage.categories import register_taxonomy
 from core.storage.settings import get_setting
-from core.taxonomy import Taxonomy, load_taxonomy
+from core.taxonomy import Taxonomy, available_taxonomies, load_taxonomy
 
 log = logging.getLogger("triage.ui")
 
@@ -38,10 +38,19 @@ def _database(db_path: str) -> Database:
     return db
 
 
-def _taxonomy(db: Database) -> Taxonomy:
-    taxonomy = load_taxonomy(get_setting(db, "active_taxonomy"))
-    register_taxonomy(db, taxonomy)
+@st.cache_resource(show_spinner=False)
+def _registered_taxonomy(_db: Database, db_path: str, name: str, mtime_ns: int | None) -> Taxonomy:
+    # Parsed and registered once per file version, not on every rerun.
+    taxonomy = load_taxonomy(name)
+    register_taxonomy(_db, taxonomy)
     return taxonomy
+
+
+def _taxonomy(db: Database) -> Taxonomy:
+    name = get_setting(db, "active_taxonomy")
+    path = available_taxonomies().get(name)
+    mtime = path.stat().st_mtime_ns if path is not None else None
+    return _registered_taxonomy(db, str(db.path), name, mtime)
 
 
 def _identity(settings: Settings) -> str:
@@ -66,14 +75,16 @@ def _identity(settings: Settings) -> str:
     raise AssertionError("unreachable")
 
 
-def show_error(e: Exception) -> None:
-    """A message for the user, the traceback for the log; then stop the page."""
+def show_error(e: Exception, stop: bool = True) -> None:
+    """A message for the user, the traceback for the log; then stop the page (unless told not
+    to, when the page still has something to offer, such as a retry)."""
     if isinstance(e, TriageError):
         st.error(str(e))
     else:
-        log.exception("page error")
+        log.error("page error", exc_info=e)
         st.error(f"Something went wrong ({type(e).__name__}). Details are in the log.")
-    st.stop()
+    if stop:
+        st.stop()
 
 
 def bootstrap(title: str, layout: str = "wide") -> AppContext:

@@ -90,6 +90,17 @@ def get_setting(db: Database, key: str) -> Any:
     return spec.default if row is None else json.loads(row[0])
 
 
+def get_settings(db: Database, *keys: str) -> dict[str, Any]:
+    """Several settings in one query (the hot path reads them on every save)."""
+    for key in keys:
+        _spec(key)
+    rows = db.con.execute(
+        "SELECT key, arg_max(value, set_at) FROM settings WHERE list_contains(?, key) GROUP BY key",
+        [list(keys)]).fetchall()
+    stored = {k: json.loads(v) for k, v in rows}
+    return {k: stored.get(k, SETTINGS[k].default) for k in keys}
+
+
 def all_settings(db: Database) -> dict[str, Any]:
     """Every known setting with its current value."""
     rows = db.con.execute(

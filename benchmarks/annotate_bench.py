@@ -1,0 +1,150 @@
+"""Annotate benchmark: "save label + load next transcript" through core, and AppTest reruns of
+the Annotate page, at 500 and at 100k transcripts (the ratio shows how cost grows), and the
+rerun for a 1 MB / 500-message transcript.
+
+    /work/venv/bin/python benchmarks/annotate_bench.py [--big-n 100000] [--iterations 200]
+
+Goals: core ≤ 20 ms median, rerun ≤ 300 ms median at 100k.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.annotate import label_row, submit  # noqa: E402
+from core.db import connect  # noqa: E402
+from core.queues import QueueSpec, load_queue  # noqa: E402
+from core.storage.categories import register_taxonomy  # noqa: E402
+from core.storage.transcripts import get_transcript  # noqa: E402
+from core.taxonomy import load_taxonomy  # noqa: E402
+from tests.annotate_helpers import big_record, tool_record  # noqa: E402
+from tests.conftest import add_transcripts  # noqa: E402
+
+PAGE = str(ROOT / "pages" / "annotate.py")
+
+
+def build_db(path: Path, n: int, n_labels: int = 300) -> None:
+    """n transcripts (one realistic record repeated under n ids), some labels and pre-labels."""
+    db = connect(path)
+    tax = load_taxonomy("default")
+    register_taxonomy(db, tax)
+    rec = tool_record(0)
+    db.con.execute(
+        "INSERT INTO transcripts SELECT 'b' || lpad(CAST(i AS VARCHAR), 6, '0'), 'bench', ?, ?, "
+        "NULL, '{\"channel\": \"web\"}', md5(CAST(i AS VARCHAR)), NULL, now(), 5, true, 1200, "
+        "false FROM range(?) t(i)", [json.dumps(rec["messages"]), json.dumps(rec["context"]), n])
+    db.con.execute(
+        "INSERT INTO prelabels (prelabel_id, transcript_id, labeler, model, prompt_version, "
+        "taxonomy_version, status, primary_label, confidence, rationale, evidence, created_at) "
+        "SELECT 'p' || i, 'b' || lpad(CAST(i AS VARCHAR), 6, '0'), 'offline', 'bench', 'p1', ?, "
+        "'ok', 'tone_policy', (i % 97) / 97.0, 'r', 'e', now() FROM range(0, ?, 2) t(i)",
+        [tax.version, n])
+    spec = QueueSpec()
+    for k in range(n_labels):
+        item = load_queue(db, f"seed{k % 3}", spec).next()
+        submit(db, label_row(item, f"seed{k % 3}", tax, "reasoning"), tax.keys)
+    db.close()
+
+
+def time_core(path: Path, iterations: int) -> list[float]:
+    """ms per 'save label + load next transcript (+ progress)' for one reviewer."""
+    db = connect(path)
+    tax = load_taxonomy("default")
+    spec = QueueSpec()
+    state = load_queue(db, "bench", spec)
+    item = state.next()
+    out = []
+    for _ in range(iterations):
+        t0 = time.perf_counter()
+        submit(db, label_row(item, "bench", tax, "escalation", duration_ms=1), tax.keys)
+        state = load_queue(db, "bench", spec)
+        item = state.next()
+        state.progress()
+        get_transcript(db, item.transcript_id)
+        out.append((time.perf_counter() - t0) * 1000)
+    db.close()
+    return out
+
+
+def time_reruns(path: Path, reruns: int, save: bool) -> list[float]:
+    """ms per AppTest run of the Annotate page: a plain rerun, or choose + save (two runs)."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["TRIAGE_DB"] = str(path)
+    os.environ["TRIAGE_USER"] = "apptest"
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    out = []
+    for _ in range(reruns):
+        t0 = time.perf_counter()
+        if save:
+            at.button(key="cat_reasoning").click().run()
+            at.button(key="act_save").click().run()
+        else:
+            at.run()
+        out.append((time.perf_counter() - t0) * 1000)
+        assert not at.exception, at.exception
+    return out
+
+
+def summary(name: str, ms: list[float]) -> float:
+    med = statistics.median(ms)
+    p95 = sorted(ms)[int(len(ms) * 0.95) - 1]
+    print(f"{name:<48} median {med:7.1f} ms   p95 {p95:7.1f} ms   (n={len(ms)})")
+    return med
+
+
+def big_transcript_db(path: Path) -> None:
+    db = connect(path)
+    register_taxonomy(db, load_taxonomy("default"))
+    rec = big_record()
+    add_transcripts(db, [rec], source="big")
+    size = len(json.dumps(rec))
+    print(f"big transcript: {len(rec['messages'])} messages, {size / 1e6:.2f} MB")
+    db.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--small-n", type=int, default=500)
+    ap.add_argument("--big-n", type=int, default=100_000)
+    ap.add_argument("--iterations", type=int, default=200)
+    ap.add_argument("--reruns", type=int, default=20)
+    args = ap.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(a shared machine inflates every figure)")
+    with tempfile.TemporaryDirectory() as d:
+        results = {}
+        for n in (args.small_n, args.big_n):
+            path = Path(d) / f"bench_{n}.duckdb"
+            t0 = time.perf_counter()
+            build_db(path, n)
+            print(f"\n== {n:,} transcripts (built in {time.perf_counter() - t0:.1f} s, 300 labels)")
+            core = summary("core: save label + load next", time_core(path, args.iterations))
+            rerun = summary("AppTest: rerun of the Annotate page", time_reruns(path, args.reruns, False))
+            save = summary("AppTest: choose + save & next (2 runs)",
+                           time_reruns(path, args.reruns, True))
+            results[n] = (core, rerun, save)
+        small, big = results[args.small_n], results[args.big_n]
+        print(f"\nratio {args.big_n:,} / {args.small_n:,}: core {big[0] / small[0]:.2f}x, "
+              f"rerun {big[1] / small[1]:.2f}x, choose+save {big[2] / small[2]:.2f}x")
+        print(f"load average now: {os.getloadavg()[0]:.1f}")
+        print(f"goals at {args.big_n:,}: core {big[0]:.1f} ms (goal ≤ 20), rerun {big[1]:.1f} ms "
+              f"(goal ≤ 300)")
+        path = Path(d) / "big.duckdb"
+        big_transcript_db(path)
+        summary("AppTest: rerun with the 1 MB transcript", time_reruns(path, args.reruns, False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""The Annotate page in AppTest: what the reviewer sees and the rows in DuckDB."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.db import connect
+from core.queues import QueueSpec, next_transcript
+from core.storage.prelabels import save_prelabels
+from core.storage.settings import set_setting
+from core.taxonomy import load_taxonomy
+from tests.annotate_helpers import label, prelabel, seeded_db
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "annotate.py")
+
+
+@pytest.fixture
+def app_db(tmp_path, monkeypatch):
+    path = seeded_db(tmp_path / "app.duckdb", n=6, hostile=False)
+    monkeypatch.setenv("TRIAGE_DB", str(path))
+    monkeypatch.setenv("TRIAGE_USER", "ann")
+    monkeypatch.setenv("TRIAGE_LOG", str(tmp_path / "triage.log"))
+    return path
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def rows(path, sql="SELECT transcript_id, annotator, kind, primary_label FROM annotations "
+                   "ORDER BY created_at"):
+    db = connect(path)
+    try:
+        return db.con.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+def header(at: AppTest) -> str:
+    return at.markdown[0].value
+
+
+def current_id(at: AppTest) -> str:
+    return header(at).split("`")[1]
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.success, *at.info, *at.warning)]
+    parts += [str(t.value) for t in at.text]
+    return "\n".join(parts)
+
+
+def test_label_by_button_saves_a_row_with_every_field(app_db):
+    at = open_page()
+    assert header(at).startswith("**transcript 1 of 6** · 6 left · you labeled **0** today")
+    tid = current_id(at)
+    at.button(key="cat_tone_policy").click().run()
+    at.multiselect(key=f"f_sec_{tid}").select("escalation")
+    at.radio(key=f"f_ctx_{tid}").set_value("yes")
+    at.radio(key=f"f_sev_{tid}").set_value("high")
+    at.selectbox(key=f"f_turn_{tid}").set_value(4)
+    at.text_area(key=f"f_ideal_{tid}").input("I am sorry, let me check that for you.")
+    at.text_area(key=f"f_note_{tid}").input("curt reply")
+    at.button(key="act_save").click().run()
+    assert at.success[0].value.startswith(f"Saved: {tid} → Tone / policy")
+    assert header(at).startswith("**transcript 2 of 6** · 5 left · you labeled **1** today")
+    assert current_id(at) != tid
+    tax = load_taxonomy("default")
+    (row,) = rows(app_db, "SELECT transcript_id, annotator, kind, primary_label, secondary_labels, "
+                          "context_present, severity, failure_turn, ideal_response, note, queue, "
+                          "sample_id, prelabel_visible, duration_ms >= 0, taxonomy_name, "
+                          "taxonomy_version, origin FROM annotations")
+    assert row[:13] == (tid, "ann", "label", "tone_policy", ["escalation"], "yes", "high", 4,
+                        "I am sorry, let me check that for you.", "curt reply", "random", None,
+                        row[12])
+    assert row[13:] == (True, "default", tax.version, "app")
+
+
+def test_save_without_a_category_asks_for_one_and_writes_nothing(app_db):
+    at = open_page()
+    at.button(key="act_save").click().run()
+    assert "Choose a category first" in at.warning[0].value
+    assert rows(app_db) == []
+
+
+def test_skip_defers_and_undo_writes_a_retraction(app_db):
+    at = open_page()
+    first = current_id(at)
+    at.button(key="act_skip").click().run()
+    assert "comes back at the end" in at.info[0].value
+    second = current_id(at)
+    assert second != first
+    at.button(key="cat_no_failure").click().run()
+    at.button(key="act_save").click().run()
+    at.button(key="act_undo").click().run()
+    assert f"Undone: your label on {second} is retracted" in at.info[0].value
+    assert current_id(at) == second
+    kinds = rows(app_db, "SELECT kind, transcript_id FROM annotations ORDER BY created_at")
+    assert kinds == [("skip", first), ("label", second), ("retraction", second)]
+    assert rows(app_db, "SELECT count(*) FROM current_labels") == [(0,)]
+
+
+def test_prelabel_shown_then_blind_mode_hides_it_until_saved(app_db):
+    at = open_page()
+    assert "Pre-label:" in texts(at) or "No pre-label" in texts(at)
+    db = connect(app_db)
+    set_setting(db, "prelabel_display", "blind", "lead")
+    first = next_transcript(db, "ann", QueueSpec()).transcript_id
+    save_prelabels(db, [prelabel(first, "reasoning", 0.42, load_taxonomy("default"))])
+    db.close()
+    at = open_page()
+    assert "Pre-label hidden until you save" in texts(at)
+    assert "Pre-label:" not in texts(at) and "because" not in texts(at)
+    at.button(key="cat_escalation").click().run()
+    at.button(key="act_save").click().run()
+    assert "the pre-label said Reasoning / completeness (0.42)" in at.success[0].value
+    assert rows(app_db, "SELECT prelabel_visible FROM annotations") == [(False,)]
+
+
+def test_overlap_item_reaches_second_reviewer_without_the_first_label(app_db, monkeypatch):
+    db = connect(app_db)
+    set_setting(db, "overlap_share", 1.0, "lead")
+    tax = load_taxonomy("default")
+    first = next_transcript(db, "ann", QueueSpec()).transcript_id
+    label(db, tax, first, "ann", "missing_knowledge")
+    db.close()
+    monkeypatch.setenv("TRIAGE_USER", "bob")
+    at = open_page()
+    assert current_id(at) == first and "double-labeled" in header(at)
+    seen = texts(at)
+    assert "Missing knowledge" not in seen.replace("**1 · Missing knowledge**", "")
+    assert "ann" not in seen.split("Keys:")[0].replace("`" + first + "`", "")
+    assert "Pre-label:" not in seen  # blind on double-labeled items
+
+
+def test_identity_is_asked_once_then_used_on_rows(app_db, monkeypatch):
+    monkeypatch.delenv("TRIAGE_USER")
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert at.title[0].value == "Who is reviewing?"
+    assert [b.label for b in at.button] == ["Start"]  # nothing of the page before the name
+    at.text_input[0].input("Dana Q")
+    at.button[0].click().run()
+    assert header(at).startswith("**transcript 1 of 6**")
+    at.button(key="cat_reasoning").click().run()
+    at.button(key="act_save").click().run()
+    assert rows(app_db, "SELECT annotator FROM annotations") == [("Dana Q",)]
+
+
+def test_failing_write_is_told_kept_and_retried(app_db):
+    at = open_page()
+    tid = current_id(at)
+    db = connect(app_db)
+    # A real failing write: the table is briefly missing (its index must go for the rename).
+    db.con.execute("DROP INDEX annotations_transcript")
+    db.con.execute("ALTER TABLE annotations RENAME TO annotations_away")
+    at.button(key="cat_wrong_retrieval").click().run()
+    at.button(key="act_save").click().run()
+    assert at.error[0].value.startswith(f"Not saved: Could not save the label for {tid}")
+    assert "retried on your next action" in at.warning[0].value
+    assert current_id(at) == tid
+    db.con.execute("ALTER TABLE annotations_away RENAME TO annotations")
+    db.con.execute("CREATE INDEX annotations_transcript ON annotations(transcript_id)")
+    db.close()
+    at.run()
+    assert at.success[0].value.startswith(f"Saved: {tid} → Wrong retrieval")
+    assert rows(app_db) == [(tid, "ann", "label", "wrong_retrieval")]
+
+
+def test_guidelines_toggle_and_long_transcript_is_paged(tmp_path, monkeypatch):
+    from core.storage.categories import register_taxonomy
+    from tests.annotate_helpers import big_record
+    from tests.conftest import add_transcripts
+
+    path = tmp_path / "big.duckdb"
+    db = connect(path)
+    register_taxonomy(db, load_taxonomy("default"))
+    add_transcripts(db, [big_record(n_messages=120, target_bytes=60_000)])
+    db.close()
+    monkeypatch.setenv("TRIAGE_DB", str(path))
+    monkeypatch.setenv("TRIAGE_USER", "ann")
+    at = open_page()
+    pager = at.selectbox(key="page_big")
+    assert pager.options == ["messages 0–39 of 120", "messages 40–79 of 120",
+                             "messages 80–119 of 120"]
+    pager.set_value((80, 120)).run()
+    assert not at.exception
+    assert at.selectbox(key="f_turn_big").options[-1].startswith("#119 ")
+    at.button(key="act_guide").click().run()
+    assert "Guidelines · Default failure modes" in texts(at)
+    assert "Not this when: The fact is in the knowledge base" in texts(at)
+    at.button(key="act_guide").click().run()
+    assert "Guidelines ·" not in texts(at)

@@ -1,0 +1,181 @@
+from core.queues import QueueSpec, is_overlap, load_queue, next_transcript, queue_progress
+from core.storage.annotations import retract_label
+from core.storage.prelabels import save_prelabels
+from core.storage.settings import set_setting
+from tests.annotate_helpers import label, prelabel, simple_db
+from tests.conftest import add_transcripts, make_record
+
+RANDOM = QueueSpec()
+
+
+def order_of(db, reviewer="ann", spec=RANDOM):
+    return list(load_queue(db, reviewer, spec).order)
+
+
+def test_seeded_order_is_stable_and_depends_on_seed(db):
+    ids = simple_db(db, 30)
+    first = order_of(db)
+    assert sorted(first) == sorted(ids) and first != sorted(ids)
+    assert order_of(db) == first
+    set_setting(db, "queue_seed", 7, "test")
+    assert order_of(db) != first and sorted(order_of(db)) == sorted(ids)
+
+
+def test_sample_order_follows_positions_and_latest_sample_is_default(db):
+    simple_db(db, 5)
+    db.con.execute("INSERT INTO samples (sample_id, method, seed, n, created_at) VALUES "
+                   "('s1', 'random', 1, 3, '2026-01-01'), ('s2', 'random', 2, 2, '2026-01-02')")
+    db.con.execute("INSERT INTO sample_items VALUES ('s1','t4',1),('s1','t0',2),('s1','t2',3),"
+                   "('s2','t3',1),('s2','t1',2)")
+    assert order_of(db) == ["t3", "t1"]
+    assert order_of(db, spec=QueueSpec(sample_id="s1")) == ["t4", "t0", "t2"]
+    item = next_transcript(db, "ann", QueueSpec(sample_id="s1"))
+    assert (item.transcript_id, item.position, item.sample_id, item.queue) == ("t4", 1, "s1", "random")
+
+
+def test_labeled_item_is_done_for_everyone_without_overlap(db, taxonomy):
+    simple_db(db, 3)
+    set_setting(db, "overlap_share", 0.0, "test")
+    head = next_transcript(db, "ann", RANDOM).transcript_id
+    assert next_transcript(db, "bob", RANDOM).transcript_id != head  # ann has it on screen
+    label(db, taxonomy, head, "ann")
+    assert next_transcript(db, "ann", RANDOM).transcript_id != head
+    assert next_transcript(db, "bob", RANDOM).transcript_id != head
+    assert queue_progress(db, "bob", RANDOM) == (2, 3, 2, 0)  # bob's item is still open
+    assert queue_progress(db, "ann", RANDOM) == (2, 3, 2, 1)
+
+
+def test_overlap_item_goes_to_a_second_different_reviewer_then_closes(db, taxonomy):
+    simple_db(db, 4)
+    set_setting(db, "overlap_share", 1.0, "test")
+    head = next_transcript(db, "ann", RANDOM)
+    assert head.is_overlap
+    label(db, taxonomy, head.transcript_id, "ann")
+    assert next_transcript(db, "ann", RANDOM).transcript_id != head.transcript_id
+    assert next_transcript(db, "bob", RANDOM).transcript_id == head.transcript_id
+    label(db, taxonomy, head.transcript_id, "bob", "escalation", minutes=1)
+    assert next_transcript(db, "cyd", RANDOM).transcript_id != head.transcript_id
+
+
+def test_overlap_share_selects_a_deterministic_fraction():
+    ids = [f"t{i}" for i in range(2000)]
+    chosen = [t for t in ids if is_overlap(0, t, 0.2)]
+    assert 300 < len(chosen) < 500
+    assert chosen == [t for t in ids if is_overlap(0, t, 0.2)]
+    assert not any(is_overlap(0, t, 0.0) for t in ids)
+
+
+def test_skip_defers_item_to_the_end_for_that_reviewer_only(db, taxonomy):
+    simple_db(db, 3)
+    set_setting(db, "overlap_share", 0.0, "test")
+    order = order_of(db)
+    label(db, taxonomy, order[0], "ann", kind="skip")
+    assert next_transcript(db, "ann", RANDOM).transcript_id == order[1]
+    assert next_transcript(db, "bob", RANDOM).transcript_id == order[0]
+    label(db, taxonomy, order[1], "ann")
+    label(db, taxonomy, order[2], "ann", minutes=1)
+    last = next_transcript(db, "ann", RANDOM)
+    assert (last.transcript_id, last.deferred) == (order[0], True)
+    assert queue_progress(db, "ann", RANDOM).remaining == 1
+
+
+def test_undo_reopens_the_item(db, taxonomy):
+    simple_db(db, 2)
+    head = next_transcript(db, "ann", RANDOM).transcript_id
+    label(db, taxonomy, head, "ann")
+    assert next_transcript(db, "ann", RANDOM).transcript_id != head
+    retract_label(db, head, "ann")
+    assert next_transcript(db, "ann", RANDOM).transcript_id == head
+
+
+def test_low_confidence_order_puts_unprelabeled_last(db, taxonomy):
+    simple_db(db, 4)
+    save_prelabels(db, [prelabel("t2", "tone_policy", 0.9, taxonomy),
+                        prelabel("t0", "escalation", 0.4, taxonomy),
+                        prelabel("t3", "escalation", 0.6, taxonomy)])
+    assert order_of(db, spec=QueueSpec(kind="low_confidence")) == ["t0", "t3", "t2", "t1"]
+    # a newer pre-label replaces the older one, and the cached order notices
+    save_prelabels(db, [prelabel("t2", "tone_policy", 0.1, taxonomy)])
+    assert order_of(db, spec=QueueSpec(kind="low_confidence"))[0] == "t2"
+
+
+def test_filters_by_metadata_source_prelabel_and_labeled(db, taxonomy):
+    simple_db(db, 6)  # odd ids are channel=web
+    add_transcripts(db, [make_record("x1", metadata={"tier": 'gold "vip"'})], source="other")
+    assert sorted(order_of(db, spec=QueueSpec(kind="filtered", field="channel", value="web"))) == [
+        "t1", "t3", "t5"]
+    assert order_of(db, spec=QueueSpec(kind="filtered", field="tier", value='gold "vip"')) == ["x1"]
+    assert order_of(db, spec=QueueSpec(kind="filtered", source="other")) == ["x1"]
+    save_prelabels(db, [prelabel("t4", "escalation", 0.5, taxonomy)])
+    assert order_of(db, spec=QueueSpec(kind="filtered", prelabel_label="escalation")) == ["t4"]
+    label(db, taxonomy, "t1", "ann")
+    set_setting(db, "overlap_share", 1.0, "test")
+    labeled = QueueSpec(labeled="labeled")
+    assert next_transcript(db, "bob", labeled).transcript_id == "t1"
+    assert queue_progress(db, "bob", labeled) == (1, 1, 1, 0)
+    assert next_transcript(db, "bob", labeled).queue == "filtered"
+    unlabeled = QueueSpec(labeled="unlabeled")
+    assert next_transcript(db, "bob", unlabeled).transcript_id != "t1"
+
+
+def test_empty_queue_returns_none_and_zero_progress(db, taxonomy):
+    assert next_transcript(db, "ann", RANDOM) is None
+    simple_db(db, 1)
+    label(db, taxonomy, "t0", "ann")
+    assert next_transcript(db, "ann", RANDOM) is None
+    assert queue_progress(db, "ann", RANDOM) == (1, 1, 0, 1)
+
+
+def test_label_state_agrees_with_current_labels_view(db, taxonomy):
+    from core.queues import start_of_today
+    from core.storage.queues import label_state
+
+    simple_db(db, 3)
+    label(db, taxonomy, "t0", "ann", "tone_policy")
+    label(db, taxonomy, "t0", "ann", "escalation", minutes=1)
+    retract_label(db, "t0", "ann")  # the earlier label is live again
+    label(db, taxonomy, "t1", "bob")
+    retract_label(db, "t1", "bob")
+    label(db, taxonomy, "t2", "ann", kind="skip")
+    state = label_state(db, "ann", start_of_today())
+    view = dict(db.con.execute(
+        "SELECT transcript_id, list(DISTINCT annotator) FROM current_labels GROUP BY 1").fetchall())
+    assert state.labelers == {t: frozenset(who) for t, who in view.items()} == {
+        "t0": frozenset({"ann"})}
+    assert set(state.skipped) == {"t2"} and state.done_since == 1
+
+
+def test_incremental_label_state_matches_the_full_query_as_rows_arrive(db, taxonomy):
+    from core.labelstate import label_state as tracked
+    from core.queues import start_of_today
+    from core.storage.queues import label_state as full
+
+    simple_db(db, 4)
+    since = start_of_today()
+    steps = [lambda: label(db, taxonomy, "t0", "ann"),
+             lambda: label(db, taxonomy, "t0", "bob", minutes=1),
+             lambda: retract_label(db, "t0", "ann"),
+             lambda: label(db, taxonomy, "t1", "ann", kind="skip"),
+             lambda: label(db, taxonomy, "t1", "ann", minutes=2),
+             lambda: label(db, taxonomy, "t2", "cyd", kind="adjudication")]
+    for step in steps:
+        step()
+        assert tracked(db, "ann", since) == full(db, "ann", since)
+    # a row the incremental read cannot see by rowid is still noticed (count check)
+    db.con.execute("DELETE FROM annotations WHERE transcript_id = 't2'")
+    assert tracked(db, "ann", since) == full(db, "ann", since)
+
+
+def test_reviewers_at_the_same_time_get_different_items_until_none_is_left(db):
+    from core.queues import claim
+
+    simple_db(db, 2)
+    set_setting(db, "overlap_share", 0.0, "test")
+    a = next_transcript(db, "ann", RANDOM).transcript_id
+    b = next_transcript(db, "bob", RANDOM).transcript_id
+    assert a != b
+    assert next_transcript(db, "ann", RANDOM).transcript_id == a  # own claim is no obstacle
+    assert next_transcript(db, "cyd", RANDOM).transcript_id in (a, b)  # never nothing
+    claim(db, "ann", None)
+    claim(db, "cyd", None)
+    assert next_transcript(db, "dee", RANDOM).transcript_id == a
