@@ -87,8 +87,21 @@ def show_error(e: Exception, stop: bool = True) -> None:
         st.stop()
 
 
+def _leave_pages_directory_mode() -> None:
+    """A deep link that is the server's very first request runs the page through Streamlit's
+    old `pages/` auto-discovery (its sidebar lists file names), because only a run of the entry
+    script's st.navigation turns that mode off, process-wide. Turn it off as st.navigation
+    does and rerun: the entry script then serves the same URL through PAGES."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def bootstrap(title: str, layout: str = "wide") -> AppContext:
     """Page config, settings, database, taxonomy and identity: the first line of every page."""
+    _leave_pages_directory_mode()
     st.set_page_config(page_title=f"{title} · Triage", page_icon="🩺", layout=layout)
     settings = load_settings()
     setup_logging(settings.resolved_log_path, settings.log_level)

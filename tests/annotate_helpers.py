@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from core.db import Database, connect, utcnow
+from core.demo import load_demo
 from core.storage.annotations import NewAnnotation, save_annotation
 from core.storage.categories import register_taxonomy
 from core.storage.prelabels import Prelabel, save_prelabels
@@ -85,12 +86,14 @@ def prelabel(tid: str, label: str, confidence: float, taxonomy: Taxonomy,
 
 
 def seeded_db(path: Path, n: int = 12, overlap_share: float = 0.0,
-              prelabel_display: str = "shown", hostile: bool = True) -> Path:
-    """A database the app can open: n tool transcripts (+ a hostile one), pre-labels on every
-    other transcript, the default taxonomy. The lead may point this at the demo database."""
+              prelabel_display: str = "shown", hostile: bool = True, demo: bool = False) -> Path:
+    """A database the app can open: the bundled demo (when asked), then n tool transcripts
+    (+ a hostile one), pre-labels on every other one of those, the default taxonomy."""
     db = connect(path)
     taxonomy = load_taxonomy("default")
     register_taxonomy(db, taxonomy)
+    if demo:
+        load_demo(db, taxonomy)
     records = [tool_record(i) for i in range(n)]
     add_transcripts(db, records, source="fixture")
     if hostile:

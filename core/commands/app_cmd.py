@@ -45,7 +45,8 @@ def streamlit_command(script: Path, port: int | None, extra: list[str]) -> list[
     """The `streamlit run` command line: headless, no usage statistics, and a fixed address to
     print (else headless Streamlit asks a web service for this machine's external IP)."""
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--browser.serverAddress", "localhost"]
+           "--browser.gatherUsageStats", "false", "--browser.serverAddress", "localhost",
+           "--client.toolbarMode", "minimal"]
     if port is not None:
         cmd += ["--server.port", str(port)]
     return cmd + [a for i, a in enumerate(extra) if not (i == 0 and a == "--")]

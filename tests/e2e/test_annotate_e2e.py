@@ -53,7 +53,7 @@ def wait_healthy(proc: subprocess.Popen, url: str, attempts: int = 300) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, browser):
-    path = seeded_db(tmp_path_factory.mktemp("e2e") / "e2e.duckdb", n=30)
+    path = seeded_db(tmp_path_factory.mktemp("e2e") / "e2e.duckdb", n=30, demo=True)
     port = free_port()
     env = {**os.environ, "TRIAGE_DB": str(path), "PYTHONPATH": str(ROOT),
            "TRIAGE_LOG": str(path.with_suffix(".log"))}
@@ -156,6 +156,7 @@ def db_rows(server, sql):
 
 
 def test_deep_link_in_fresh_context_asks_name_then_shows_page(browser, server):
+    """First in the module: the server's very first page request is this deep link."""
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     page.goto(server["url"] + "/annotate")
     page.get_by_label("Your name").wait_for()
@@ -165,6 +166,11 @@ def test_deep_link_in_fresh_context_asks_name_then_shows_page(browser, server):
     page.keyboard.press("Enter")
     header(page).wait_for()
     page.get_by_role("button", name=re.compile("Tone . policy")).wait_for()
+    # The app's own navigation (PAGES), not Streamlit's pages/ auto-list of file names.
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_text("Report", exact=True).wait_for()
+    assert nav.get_by_text("Home", exact=True).is_visible()
+    assert nav.get_by_text("triage app").count() == 0
     page.screenshot(path=str(SHOTS / "annotate_deep_link.png"), full_page=True)
     page.context.close()
 
