@@ -5,51 +5,29 @@ annotation, and someone who labeled the transcript cannot adjudicate it."""
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from core.adjudicate import Disagreement, adjudicate, load_disagreement, open_disagreements
 from core.errors import TriageError
+from core.render import context_html, message_views, messages_html, metadata_rows
 from core.storage.annotations import Annotation
 from core.storage.transcripts import Transcript
 from core.ui import bootstrap
 
 ctx = bootstrap("Adjudicate")
-AVATARS = {"system": "⚙️", "developer": "⚙️", "tool": "🛠️", "function": "🛠️"}
-
-
-def _show_message(m: dict) -> None:
-    role = str(m.get("role") or "?")
-    with st.chat_message(role if role in ("user", "assistant") else role,
-                         avatar=AVATARS.get(role)):
-        st.caption(role + (f" · {m['name']}" if m.get("name") else ""))
-        if m.get("content"):
-            st.text(m["content"] if isinstance(m["content"], str) else json.dumps(m["content"]))
-        for call in m.get("tool_calls") or []:
-            fn = call.get("function") or {}
-            st.code(f"{fn.get('name')}({fn.get('arguments')})", language=None, wrap_lines=True)
 
 
 def _show_transcript(t: Transcript) -> None:
-    """The conversation with Streamlit's escaping primitives (the lead swaps in the shared
-    renderer at merge: this is the one place to change)."""
-    system = [m for m in t.messages if m.get("role") in ("system", "developer")]
-    if system:
-        with st.expander("System prompt"):
-            for m in system:
-                st.text(str(m.get("content") or ""))
-    for m in t.messages:
-        if m.get("role") not in ("system", "developer"):
-            _show_message(m)
-    if t.context:
-        with st.expander(f"Retrieved context ({len(t.context)})"):
-            for doc in t.context:
-                st.caption(str(doc.get("source") or "?"))
-                st.text(str(doc.get("text") or ""))
+    """The conversation and its retrieved context, with the Annotate page's renderer (every
+    transcript string escaped)."""
+    talk, docs = st.tabs(["Conversation", f"Context ({len(t.context or [])})"])
+    with talk:
+        st.html(messages_html(message_views(t)))
+    with docs:
+        st.html(context_html(t.context))
     if t.metadata:
         with st.expander("Metadata"):
-            st.json(t.metadata)
+            st.dataframe(metadata_rows(t.metadata), hide_index=True)
 
 
 def _label_name(key: str | None) -> str:

@@ -11,6 +11,7 @@ from core.ui import bootstrap, show_error
 ctx = bootstrap("Annotate")
 
 from core.annotate import label_row, prelabel_mode, skip_row, submit  # noqa: E402
+from core.browse import OPEN_TRANSCRIPT_KEY  # noqa: E402
 from core.errors import TriageError  # noqa: E402
 from core.queues import QueueSpec, claim, load_queue  # noqa: E402
 from core.render import (  # noqa: E402
@@ -82,6 +83,20 @@ def assign_next(spec: QueueSpec, pin: str | None = None) -> None:
     keep = f"_{item.transcript_id}" if item else None
     for key in [k for k in ss if k.startswith(("f_", "page_")) and not k.endswith(keep or "\0")]:
         del ss[key]  # the previous item's form: nothing of it carries over
+
+
+def open_requested(spec: QueueSpec) -> None:
+    """Browse opens a transcript here (session key, or ?transcript= in a shared link): show
+    it as an item of the current queue, once; then the queue goes on as usual."""
+    wanted = ss.pop(OPEN_TRANSCRIPT_KEY, None) or st.query_params.get("transcript")
+    if not wanted:
+        return
+    st.query_params.pop("transcript", None)
+    assign_next(spec, pin=wanted)
+    item = ss.ann_cur["item"]
+    if item is None or item.transcript_id != wanted:
+        ss.ann_flash = ("warning", f"{wanted} is not in this queue (or not an active transcript): "
+                        "pick another queue in the sidebar, e.g. Filtered by source.")
 
 
 def request(action: str) -> None:
@@ -302,6 +317,7 @@ def main() -> None:
     spec = queue_spec()
     if "ann_cur" not in ss or ss.ann_cur["spec"] != spec:
         assign_next(spec)
+    open_requested(spec)
     handle_action(spec)
     cur = ss.ann_cur
     item = cur["item"]

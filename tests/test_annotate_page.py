@@ -193,3 +193,22 @@ def test_guidelines_toggle_and_long_transcript_is_paged(tmp_path, monkeypatch):
     assert "Not this when: The fact is in the knowledge base" in texts(at)
     at.button(key="act_guide").click().run()
     assert "Guidelines ·" not in texts(at)
+
+
+def test_browse_opens_a_given_transcript_then_the_queue_goes_on(app_db):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["open_transcript_id"] = "t004"
+    at.run()
+    assert not at.exception, at.exception
+    assert current_id(at) == "t004"
+    at.button(key="cat_escalation").click().run()
+    at.button(key="act_save").click().run()
+    assert rows(app_db)[-1] == ("t004", "ann", "label", "escalation")
+    assert current_id(at) != "t004"
+
+
+def test_opening_an_unknown_transcript_says_so(app_db):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.query_params["transcript"] = "nope"
+    at.run()
+    assert "nope is not in this queue" in texts(at)
