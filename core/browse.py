@@ -6,13 +6,13 @@ or status cannot reveal it either: the row reads "pending second review"."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 
 import pandas as pd
 
 from core.db import Database
+from core.queues import is_overlap  # the queues' rule; Browse evaluates it in SQL too
 from core.storage.browse import (
     HIDDEN_STATUS,
     BrowseQuery,
@@ -25,13 +25,6 @@ from core.storage.settings import get_setting
 
 STATUSES = ("unlabeled", "single", "agreed", "disagreement", "adjudicated", HIDDEN_STATUS)
 OPEN_TRANSCRIPT_KEY = "open_transcript_id"  # session_state key the Annotate page reads
-
-
-def is_overlap(seed: int, transcript_id: str, share: float) -> bool:
-    """Whether a transcript goes to two reviewers: the queues' rule (core/queues.py), which
-    the Browse SQL (core/storage/browse.OVERLAP_SQL) evaluates in the database."""
-    digest = hashlib.sha1(f"{seed}:{transcript_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < share
 
 
 @dataclass(frozen=True)
