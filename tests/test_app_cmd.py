@@ -75,7 +75,8 @@ def test_app_passes_port_and_extra_arguments_to_streamlit():
     cmd = streamlit_command(app_script(), args.port, args.streamlit_args)
     assert cmd[:5] == [sys.executable, "-m", "streamlit", "run", str(ROOT / "triage_app.py")]
     assert cmd[5:] == ["--server.headless", "true", "--browser.gatherUsageStats", "false",
-                       "--browser.serverAddress", "localhost", "--server.port", "8599",
+                       "--browser.serverAddress", "localhost", "--client.toolbarMode", "minimal",
+                       "--server.port", "8599",
                        "--theme.base", "dark"]
 
 

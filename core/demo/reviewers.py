@@ -8,6 +8,8 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from core.queues import is_overlap
+
 REVIEWERS = ("maria", "deniz")
 ADJUDICATOR = "lead"
 LABELED_SHARE = 0.8
@@ -25,7 +27,9 @@ def review(items: list[Any], rng: random.Random) -> list[dict[str, Any]]:
     `items` have .record, .story (the truth) and .failure_index."""
     positions = range(len(items))
     labeled = sorted(rng.sample(positions, round(len(items) * LABELED_SHARE)))
-    overlap = sorted(rng.sample(labeled, round(len(labeled) * OVERLAP_SHARE)))
+    # The queues' own overlap rule at the default seed and share, so the app treats exactly
+    # these as the double-labeled items (Browse and Annotate agree with the demo).
+    overlap = [i for i in labeled if is_overlap(0, items[i].record["id"], OVERLAP_SHARE)]
     candidates = [i for i in overlap if items[i].story.confusable != items[i].story.label]
     disagree = rng.sample(candidates, N_DISAGREEMENTS)
     rows = []
