@@ -73,7 +73,7 @@ def _decision(d: Disagreement) -> None:
     cats = ctx.taxonomy.categories
     for row in range(0, len(cats), 3):
         for col, c in zip(st.columns(3), cats[row:row + 3], strict=False):
-            col.button(f"{c.shortcut} · {c.name}", key=f"adjudicate_{c.key}",
+            col.button(c.name, key=f"adjudicate_{c.key}",
                        shortcut=c.shortcut or None, on_click=_decide,
                        args=(d.transcript.transcript_id, c.key), width="stretch",
                        help=c.definition)

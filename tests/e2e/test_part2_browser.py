@@ -107,7 +107,7 @@ def test_adjudicate_by_keyboard_browse_and_import_the_demo_file(browser, seeded_
     page.goto(f"{server.url}/adjudicate")
     expect(page.get_by_text("2 open disagreement(s)")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Note: retriever got the FAQ")).to_be_visible()
-    expect(page.get_by_role("button", name="1 · Missing knowledge")).to_be_visible()
+    expect(page.get_by_role("button", name="Missing knowledge")).to_be_visible()
     expect(page.get_by_text("How do I reset my password? (#0)")).to_be_visible()
     page.screenshot(path=str(SHOTS / "adjudicate_before.png"), full_page=True)
     note = page.get_by_label("Note (why this label)")
@@ -118,7 +118,7 @@ def test_adjudicate_by_keyboard_browse_and_import_the_demo_file(browser, seeded_
     expect(page.get_by_text("t0: adjudicated as Missing knowledge.")).to_be_visible()
     expect(page.get_by_text("1 open disagreement(s)")).to_be_visible()
     expect(page.get_by_text("How do I reset my password? (#1)")).to_be_visible()
-    expect(page.get_by_role("button", name="5 · Schema / format")).to_be_visible()
+    expect(page.get_by_role("button", name="Schema / format")).to_be_visible()
     expect(note).to_have_value("")
     page.screenshot(path=str(SHOTS / "adjudicate_after.png"), full_page=True)
     page.goto(f"{server.url}/browse")
@@ -197,12 +197,12 @@ def test_oidc_login_identity_replaces_the_typed_name(browser, tmp_path):
             page.goto(f"{server.url}/adjudicate")
             expect(page.get_by_text("adjudicating as rev@example.com")).to_be_visible(
                 timeout=30_000)
-            expect(page.get_by_role("button", name="2 · Wrong retrieval")).to_be_visible()
+            expect(page.get_by_role("button", name="Wrong retrieval")).to_be_visible()
             page.get_by_role("heading", name="Adjudicate").click()
             page.keyboard.press("2")  # wrong_retrieval
             expect(page.get_by_text("t0: adjudicated as Wrong retrieval.")).to_be_visible()
             expect(page.get_by_text("transcript t1")).to_be_visible()
-            expect(page.get_by_role("button", name="5 · Schema / format")).to_be_visible()
+            expect(page.get_by_role("button", name="Schema / format")).to_be_visible()
             page.screenshot(path=str(SHOTS / "oidc_adjudicated.png"))
         finally:
             server.stop()
