@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 
+def exit_code_for(rows_rejected: int, rows_applied: int) -> int:
+    """PRODUCT.md's exit codes for a batch: 0 nothing rejected (duplicates only is fine),
+    1 some rows rejected and the rest applied, 2 every row rejected (nothing applied)."""
+    if rows_rejected and not rows_applied:
+        return 2
+    return 1 if rows_rejected else 0
+
+
 class TriageError(Exception):
     """Base of every error Triage reports to a user (CLI message + exit code, page st.error)."""
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from core.db import Database, utcnow
-from core.errors import ImportFailed, UsageError
+from core.errors import ImportFailed, UsageError, exit_code_for
 from core.readers import Progress, RawRow, columns_of, detect_format, read_rows
 from core.records import PreparedRow, RowError
 from core.rowcheck import (
@@ -60,9 +60,7 @@ class ImportResult:
     @property
     def exit_code(self) -> int:
         """0 nothing rejected (duplicates only is fine), 1 some rows rejected, 2 none applied."""
-        if self.rows_rejected and not (self.rows_imported or self.rows_duplicate):
-            return 2
-        return 1 if self.rows_rejected else 0
+        return exit_code_for(self.rows_rejected, self.rows_imported + self.rows_duplicate)
 
     def summary(self, max_errors: int = 10) -> list[str]:
         """The one-screen report the CLI prints and the Import page shows."""

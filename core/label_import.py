@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from core.db import Database, utcnow
-from core.errors import ImportFailed, UnknownLabel
+from core.errors import ImportFailed, UnknownLabel, exit_code_for
 from core.ingest import MAX_KEPT_ERRORS, RejectsFile, check_file, new_batch_id
 from core.readers import RawRow, detect_format, read_rows
 from core.records import RowError, describe_error
@@ -76,9 +76,7 @@ class LabelImportResult:
     @property
     def exit_code(self) -> int:
         """0 nothing rejected, 1 some rows rejected, 2 nothing applied."""
-        if self.rows_rejected and not (self.rows_imported or self.rows_duplicate):
-            return 2
-        return 1 if self.rows_rejected else 0
+        return exit_code_for(self.rows_rejected, self.rows_imported + self.rows_duplicate)
 
     def summary(self, max_errors: int = 10) -> list[str]:
         """The one-screen report."""

@@ -12,8 +12,9 @@ import duckdb
 from core.cli import build_parser, run
 from core.commands.app_cmd import app_script, streamlit_command
 from core.db import connect
+from tests.browser_helpers import free_port, wait_healthy
 from tests.conftest import ROOT, add_transcripts, make_record
-from tests.demo_helpers import TRIAGE, clean_env, free_port, wait_until_healthy
+from tests.demo_helpers import TRIAGE, clean_env
 
 
 def test_triage_app_loads_the_demo_then_serves_until_sigterm(tmp_path):
@@ -22,7 +23,7 @@ def test_triage_app_loads_the_demo_then_serves_until_sigterm(tmp_path):
                             env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
-        wait_until_healthy(proc, port)
+        wait_healthy(proc, f"http://127.0.0.1:{port}")
     finally:
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)

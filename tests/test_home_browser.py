@@ -7,11 +7,9 @@ import subprocess
 
 import pytest
 
+from tests.browser_helpers import CHROMIUM_ARGS, free_port, wait_healthy
 from tests.conftest import ROOT
-from tests.demo_helpers import TRIAGE, clean_env, free_port, wait_until_healthy
-
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run"]
+from tests.demo_helpers import TRIAGE, clean_env
 
 
 @pytest.mark.browser
@@ -24,9 +22,9 @@ def test_first_start_shows_the_demo_summary(tmp_path, chromium_path):
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
-        wait_until_healthy(proc, port)
+        wait_healthy(proc, f"http://127.0.0.1:{port}")
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium_path, args=BROWSER_ARGS)
+            browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1300, "height": 1000})
             page.goto(f"http://127.0.0.1:{port}/")
             expect(page.get_by_text("Final labels by category")).to_be_visible(timeout=30_000)

@@ -5,43 +5,18 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
 from core.db import connect
 from core.storage.categories import register_taxonomy
+from tests.browser_helpers import CHROMIUM_ARGS, free_port, wait_healthy
 from tests.conftest import ROOT, add_transcripts, make_record
 from tests.llm_server import LLMServer
 
 pytestmark = pytest.mark.browser
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, limit: float = 60) -> None:
-    """Streamlit's health endpoint answers 'ok' once the server is up."""
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {proc.stdout.read()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("streamlit did not become healthy")
 
 
 @pytest.fixture
@@ -63,7 +38,7 @@ def app(db_path, tmp_path, taxonomy):
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_healthy(url, proc)
+            wait_healthy(proc, url)
             yield url, server
         finally:
             proc.terminate()
@@ -75,7 +50,7 @@ def test_start_stop_resume_in_browser(app, chromium_path, db_path, tmp_path):
 
     url, server = app
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path, args=ARGS)
+        browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         page.goto(f"{url}/prelabel")
         expect(page.get_by_text("10 transcript(s) to pre-label, 0 already done")).to_be_visible(timeout=30000)

@@ -12,10 +12,8 @@ from core.report_pdf import html_to_pdf
 from core.report_render import render_html
 from core.storage.categories import register_taxonomy
 from core.taxonomy import load_taxonomy
+from tests.browser_helpers import CHROMIUM_ARGS
 from tests.test_report_render import IMG, SCRIPT, hostile_set
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +38,7 @@ def test_html_report_opens_offline_and_injected_html_stays_text(exported, chromi
 
     dialogs, requests, errors = [], [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=ARGS)
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 900, "height": 1200})
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.on("request", lambda r: requests.append(r.url))

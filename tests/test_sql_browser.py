@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,31 +12,10 @@ from core.db import connect
 from core.storage.categories import register_taxonomy
 from core.taxonomy import load_taxonomy
 from tests.analysts_helpers import fill
+from tests.browser_helpers import CHROMIUM_ARGS, free_port, wait_healthy
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.browser
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {server.stderr.read()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)  # the server is not listening yet
-    raise RuntimeError("streamlit did not become healthy")
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +26,7 @@ def app_url(tmp_path_factory):
     register_taxonomy(db, taxonomy)
     fill(db, taxonomy)
     db.close()
-    port = _free_port()
+    port = free_port()
     env = {"TRIAGE_DB": str(folder / "triage.duckdb"), "TRIAGE_USER": "ana",
            "PATH": str(Path(sys.executable).parent), "HOME": str(folder)}
     server = subprocess.Popen(
@@ -60,7 +36,7 @@ def app_url(tmp_path_factory):
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, server)
+        wait_healthy(server, url)
         yield url
     finally:
         server.terminate()
@@ -71,7 +47,7 @@ def test_sql_page_runs_a_query_and_refuses_a_file_read(app_url, chromium_path, t
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, args=ARGS)
+        browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app_url)
         page.get_by_role("link", name="SQL").click()

@@ -9,46 +9,20 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from core.db import connect
 from tests.annotate_helpers import HOSTILE_SOURCE, HOSTILE_TEXT, seeded_db
+from tests.browser_helpers import CHROMIUM_ARGS, free_port, wait_healthy
 from tests.conftest import require_or_skip
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(__file__).resolve().parent / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(proc: subprocess.Popen, url: str, attempts: int = 300) -> None:
-    """Poll /_stcore/health (bounded); the wait between tries is the child's own exit wait."""
-    for _ in range(attempts):
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        try:
-            proc.wait(timeout=0.1)
-            raise RuntimeError(f"streamlit exited early: {proc.stdout.read()}")  # type: ignore[union-attr]
-        except subprocess.TimeoutExpired:
-            continue
-    raise RuntimeError(f"streamlit not healthy at {url}")
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +37,7 @@ def server(tmp_path_factory, browser):
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    wait_healthy(proc, f"http://127.0.0.1:{port}/_stcore/health")
+    wait_healthy(proc, f"http://127.0.0.1:{port}")
     yield {"url": f"http://127.0.0.1:{port}", "db": path, "proc": proc}
     if proc.poll() is None:
         proc.terminate()
@@ -80,7 +54,7 @@ def browser():
 
     SHOTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=ARGS)
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield b
         b.close()
 

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,36 +13,14 @@ import pytest
 from core.db import connect
 from core.storage.categories import register_taxonomy
 from core.taxonomy import load_taxonomy
+from tests.browser_helpers import CHROMIUM_ARGS, free_port, wait_healthy
 from tests.conftest import require_or_skip
 from tests.part2_helpers import ROOT, seed_disagreements
 
 CHROMIUM = "/usr/bin/chromium"
 DEMO_FILE = ROOT / "core" / "demo" / "transcripts.jsonl"
 SHOTS = ROOT / "tests" / "e2e" / "screenshots"
-BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run"]
 pytestmark = pytest.mark.browser
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    """Block until Streamlit's health endpoint answers (or the server died)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)  # the port is not open yet: nothing to wait on but the socket
-    raise TimeoutError("streamlit did not become healthy")
 
 
 class Server:
@@ -62,7 +37,7 @@ class Server:
              "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false", *extra],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_healthy(self.url, self.proc)
+        wait_healthy(self.proc, self.url)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -75,7 +50,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
 
