@@ -38,6 +38,17 @@ class FakeLLM:
         self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
+        self.hold_from: int | None = None  # requests numbered above this wait for `release`
+        self.release = threading.Event()
+
+    def hold_after(self, n: int) -> None:
+        """Answer the first n requests; hold later ones until `release` is set (bounded)."""
+        self.hold_from = n
+        self.release.clear()
+
+    def wait_if_held(self, number: int) -> None:
+        if self.hold_from is not None and number > self.hold_from:
+            self.release.wait(timeout=60)
 
     def enter(self) -> None:
         with self.lock:
@@ -98,6 +109,7 @@ def _handler(state: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 state.leave()
 
         def _answer(self, body: dict) -> None:
+            state.wait_if_held(state.count)
             b = state.next_behaviour(body)
             if state.delay:
                 time.sleep(state.delay)

@@ -26,7 +26,7 @@ def app(db_path, tmp_path, taxonomy):
     add_transcripts(db, [make_record(i) for i in range(10)])
     db.close()
     port = free_port()
-    with LLMServer(delay=0.4) as server:
+    with LLMServer() as server:
         env = {**os.environ, "TRIAGE_DB": str(db_path), "TRIAGE_USER": "ana",
                "TRIAGE_LOG": str(tmp_path / "triage.log"), "TRIAGE_LLM_BASE_URL": server.base_url,
                "TRIAGE_LLM_MODEL": "local-model", "TRIAGE_LLM_MAX_RETRIES": "0"}
@@ -56,9 +56,11 @@ def test_start_stop_resume_in_browser(app, chromium_path, db_path, tmp_path):
         expect(page.get_by_text("10 transcript(s) to pre-label, 0 already done")).to_be_visible(timeout=30000)
         page.get_by_label("Concurrency").fill("1")
         page.get_by_label("Concurrency").press("Enter")
+        server.state.hold_after(2)  # the third answer waits until the test has pressed Stop
         page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
         expect(page.get_by_text("2 of 10")).to_be_visible(timeout=30000)
         page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop the run").click()
+        server.state.release.set()
         expect(page.get_by_text("Stopped. Finished pre-labels are kept")).to_be_visible(timeout=30000)
         page.screenshot(path=str(tmp_path / "prelabel_stopped.png"), full_page=True)
         k = server.state.count
