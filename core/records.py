@@ -5,11 +5,12 @@ every problem becomes a RowError naming the field ("'messages' must be a list, g
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from core.storage.transcripts import canonical_json
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 RECORD_FIELDS = ("id", "messages", "metadata", "context", "tools")
@@ -161,10 +162,6 @@ def normalize(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 @dataclass(frozen=True)
 class PreparedRow:
     """A valid record in storage form: canonical JSON texts, content hash, derived counts."""
@@ -186,12 +183,12 @@ def prepare(record: dict[str, Any]) -> PreparedRow:
     messages = record["messages"]
     context = record.get("context") or None
     tools = record.get("tools") or None
-    m_json, c_json, t_json = _dumps(messages), _dumps(context), _dumps(tools)
+    m_json, c_json, t_json = canonical_json(messages), canonical_json(context), canonical_json(tools)
     payload = f'{{"context":{c_json},"messages":{m_json},"tools":{t_json}}}'
     return PreparedRow(
         transcript_id=str(record["id"]), messages=m_json,
         context=None if context is None else c_json, tools=None if tools is None else t_json,
-        metadata=_dumps(record.get("metadata") or {}),
+        metadata=canonical_json(record.get("metadata") or {}),
         content_hash=hashlib.sha256(payload.encode("utf-8")).hexdigest(),
         n_messages=len(messages),
         has_tool_calls=any(m.get("tool_calls") or m.get("function_call") for m in messages),

@@ -221,6 +221,19 @@ def test_import_parquet_with_mapping(tmp_path, db_path):
     assert t.messages == [{"role": "user", "content": "q2"}] and t.metadata == {"tier": "free"}
 
 
+def test_import_parquet_timestamps_and_decimals_become_metadata_text(tmp_path, db_path):
+    from datetime import datetime
+    from decimal import Decimal
+
+    table = pa.table({"id": ["p1"], "user": ["q"], "assistant": ["a"],
+                      "ts": [datetime(2026, 1, 1, 9)], "amount": [Decimal("12.50")]})
+    pq.write_table(table, tmp_path / "t.parquet")
+    result = import_file(connect(db_path), tmp_path / "t.parquet")
+    assert (result.rows_imported, result.rows_rejected) == (1, 0)
+    assert get_transcript(connect(db_path), "p1").metadata == {"ts": "2026-01-01T09:00:00",
+                                                              "amount": 12.5}
+
+
 def test_preview_file_stores_nothing(tmp_path, db_path):
     f = write_jsonl(tmp_path / "p.jsonl", [make_record(i) for i in range(30)] + [{"id": 1}])
     preview = preview_file(f, n=20)

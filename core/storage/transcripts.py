@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from core.db import Database
@@ -77,9 +78,20 @@ def count_transcripts(db: Database, include_archived: bool = False) -> int:
     return db.con.execute(sql).fetchone()[0]
 
 
+def _json_default(value: Any) -> Any:
+    """Values JSON lacks, as CSV/Parquet readers give them: dates and times as ISO text,
+    decimals as numbers."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} values cannot be stored as JSON")
+
+
 def canonical_json(value: Any) -> str:
     """Stable JSON text (sorted keys, no spaces): what hashes and storage use."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=_json_default)
 
 
 def content_hash(messages: list, context: list | None, tools: list | None) -> str:
