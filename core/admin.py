@@ -11,7 +11,7 @@ from core.db import Database
 from core.errors import PermissionDenied, UsageError
 from core.storage.admin import list_batches, log_admin_action, set_batch_archived
 from core.storage.categories import register_taxonomy
-from core.storage.settings import get_setting, set_setting
+from core.storage.settings import coerce_setting, get_setting, set_setting
 from core.taxonomy import Taxonomy, available_taxonomies, load_taxonomy
 
 MIXED_TAXONOMY_WARNING = (
@@ -42,6 +42,7 @@ def change_setting(db: Database, key: str, value: Any, user: str) -> Any:
     """Set a setting as `user` (admins only, validated). Refuses an `admins` list that would
     lock the person changing it out, and routes `active_taxonomy` through switch_taxonomy."""
     require_admin(db, user, f"change the setting {key!r}")
+    value = coerce_setting(key, value)  # text from the CLI becomes the typed value first
     if key == "active_taxonomy":
         return switch_taxonomy(db, str(value), user).name
     if key == "admins" and isinstance(value, list) and value and user not in value:

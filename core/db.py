@@ -77,6 +77,12 @@ class Database:
     def close(self) -> None:
         self._con.close()
 
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:

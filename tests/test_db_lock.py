@@ -70,13 +70,13 @@ def test_readers_fall_back_to_snapshot(prepared_db, capsys):
     shutil.copy(prepared_db, snapshot_path_for(prepared_db))
     proc = _hold(prepared_db)
     try:
-        code, out, _ = cli(capsys, prepared_db, "config", "get", "overlap_share")
-        assert code == 0
-        assert out.startswith("note: the database is held by another process; reading the "
+        code, out, err = cli(capsys, prepared_db, "config", "get", "overlap_share")
+        assert code == 0 and out == "0.3\n"  # stdout stays the value, for scripts
+        assert err.startswith("note: the database is held by another process; reading the "
                               f"snapshot {snapshot_path_for(prepared_db)} (")
-        assert " s old)\n" in out and out.endswith("0.3\n")
-        code, out, _ = cli(capsys, prepared_db, "sample", "--list")
-        assert code == 0 and "reading the snapshot" in out and "no samples yet" in out
+        assert " s old)\n" in err
+        code, out, err = cli(capsys, prepared_db, "sample", "--list")
+        assert code == 0 and "reading the snapshot" in err and "no samples yet" in out
     finally:
         _release(proc)
 

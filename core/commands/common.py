@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 
 from core.config import Settings
+from core.db import Database, connect_for_reading
 
 
 def add_command(sub: argparse._SubParsersAction, name: str, help: str, example: str,
@@ -25,3 +27,12 @@ def acting_user(settings: Settings) -> str:
         return getpass.getuser()
     except Exception:
         return "cli"
+
+
+def reading_database(settings: Settings) -> Database:
+    """Open the database to read; when another process holds it, the snapshot, and say so on
+    stderr (stdout stays the command's output, for scripts)."""
+    handle = connect_for_reading(settings.db_path)
+    if handle.notice():
+        print(handle.notice(), file=sys.stderr)
+    return handle.db

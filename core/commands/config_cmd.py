@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from core.commands.common import acting_user, add_command
+from core.admin import change_setting
+from core.commands.common import acting_user, add_command, reading_database
 from core.config import Settings
-from core.db import connect, connect_for_reading
-from core.storage.settings import SETTINGS, all_settings, get_setting, set_setting
+from core.db import connect
+from core.storage.settings import SETTINGS, all_settings, get_setting
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,24 +28,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _get(args: argparse.Namespace, settings: Settings) -> int:
-    handle = connect_for_reading(settings.db_path)
-    if handle.notice():
-        print(handle.notice())
-    print(json.dumps(get_setting(handle.db, args.key)))
+    with reading_database(settings) as db:
+        print(json.dumps(get_setting(db, args.key)))
     return 0
 
 
 def _set(args: argparse.Namespace, settings: Settings) -> int:
-    db = connect(settings.db_path)
-    value = set_setting(db, args.key, args.value, acting_user(settings))
+    # The same rules as the Settings page: admins only, no lock-out, a taxonomy that exists.
+    with connect(settings.db_path) as db:
+        value = change_setting(db, args.key, args.value, acting_user(settings))
     print(f"{args.key} = {json.dumps(value)}")
     return 0
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
-    handle = connect_for_reading(settings.db_path)
-    if handle.notice():
-        print(handle.notice())
-    for key, value in all_settings(handle.db).items():
-        print(f"{key} = {json.dumps(value)}\n    {SETTINGS[key].meaning}")
+    with reading_database(settings) as db:
+        for key, value in all_settings(db).items():
+            print(f"{key} = {json.dumps(value)}\n    {SETTINGS[key].meaning}")
     return 0

@@ -6,9 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.commands.common import add_command
+from core.commands.common import add_command, reading_database
 from core.config import Settings
-from core.db import connect_for_reading
 from core.export import FORMATS, WHATS, export
 
 
@@ -31,13 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    handle = connect_for_reading(settings.db_path)
-    if handle.notice():
-        print(handle.notice(), file=sys.stderr)
+    db = reading_database(settings)
     try:
-        result = export(handle.db, args.what, args.fmt, args.output, args.test_size, args.seed)
+        result = export(db, args.what, args.fmt, args.output, args.test_size, args.seed)
     finally:
-        handle.db.close()
+        db.close()
     for note in result.warnings:
         print(f"warning: {note}", file=sys.stderr)
     for path, n in result.files.items():

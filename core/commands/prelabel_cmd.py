@@ -6,9 +6,9 @@ import argparse
 import dataclasses
 import sys
 
-from core.commands.common import add_command
+from core.commands.common import add_command, reading_database
 from core.config import Settings
-from core.db import connect, connect_for_reading
+from core.db import connect
 from core.errors import UsageError
 from core.prelabel.evaluate import evaluate_prelabels
 from core.prelabel.plan import RunOptions, RunPlan, plan_run
@@ -50,11 +50,9 @@ def _options(args: argparse.Namespace) -> RunOptions:
 
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    handle = connect_for_reading(settings.db_path)
-    if handle.notice():
-        print(handle.notice())
-    taxonomy = load_taxonomy(get_setting(handle.db, "active_taxonomy"))
-    result = evaluate_prelabels(handle.db, taxonomy, args.labeler)
+    db = reading_database(settings)
+    taxonomy = load_taxonomy(get_setting(db, "active_taxonomy"))
+    result = evaluate_prelabels(db, taxonomy, args.labeler)
     if result is None:
         print("nothing to evaluate yet: no transcript has both a pre-label and a final human label "
               "made with the pre-label hidden")

@@ -8,9 +8,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from core.commands.common import add_command
+from core.commands.common import add_command, reading_database
 from core.config import Settings
-from core.db import connect_for_reading
 from core.errors import UsageError
 from core.report import build_report
 from core.report_pdf import html_to_pdf, require_browser
@@ -53,11 +52,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError("--format pdf needs --output FILE (a PDF is not written to a terminal)")
         require_browser()  # fail before the work, naming what to install
     when = _generated_at(args.generated_at)
-    handle = connect_for_reading(settings.db_path)
-    if handle.notice():
-        print(handle.notice(), file=sys.stderr)
-    taxonomy = load_taxonomy(get_setting(handle.db, "active_taxonomy"))
-    report = build_report(handle.db, taxonomy, random_only=args.random_only,
+    db = reading_database(settings)
+    taxonomy = load_taxonomy(get_setting(db, "active_taxonomy"))
+    report = build_report(db, taxonomy, random_only=args.random_only,
                           slice_fields=args.slices, generated_at=when)
     if args.format == "json":
         text: str | bytes = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"

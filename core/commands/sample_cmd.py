@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from core.commands.common import acting_user, add_command
+from core.commands.common import acting_user, add_command, reading_database
 from core.config import Settings
-from core.db import connect, connect_for_reading
+from core.db import connect
 from core.errors import UsageError
 from core.samples import draw_sample, list_samples, parse_where
 from core.storage.samples import stratum_counts
@@ -52,10 +52,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _list(settings: Settings) -> int:
-    handle = connect_for_reading(settings.db_path)
-    if handle.notice():
-        print(handle.notice())
-    samples = list_samples(handle.db)
+    db = reading_database(settings)
+    samples = list_samples(db)
     if not samples:
         print("no samples yet: draw one with `triage sample --n 300 --seed 7`")
     for s in samples:
@@ -63,5 +61,5 @@ def _list(settings: Settings) -> int:
         extra += f" filter {json.dumps(s.filter)}" if s.filter else ""
         print(f"{s.sample_id}  {s.created_at:%Y-%m-%d %H:%M}  {s.method:10} n={s.n:<6} "
               f"seed={s.seed}{extra}  by {s.created_by or '-'}")
-    handle.db.close()
+    db.close()
     return 0

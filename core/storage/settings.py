@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -76,9 +77,33 @@ def coerce_setting(key: str, value: Any) -> Any:
         raise UsageError(f"{key}: expected {getattr(spec.kind, '__name__', spec.kind)}, got {value!r}")
     if spec.choices and value not in spec.choices:
         raise UsageError(f"{key}: {value!r} is not one of {', '.join(spec.choices)}")
+    _check_contents(key, value)
+    return value
+
+
+def _check_contents(key: str, value: Any) -> None:
+    """What a type check cannot see: ranges, list items, price entries, patterns."""
     if key == "overlap_share" and not 0 <= value <= 1:
         raise UsageError("overlap_share must be between 0 and 1")
-    return value
+    if key == "snapshot_interval" and value < 1:
+        raise UsageError("snapshot_interval must be at least 1 second")
+    if key in ("admins", "metadata_allowlist", "redact_patterns") and not all(
+            isinstance(v, str) and v.strip() for v in value):
+        raise UsageError(f"{key}: every item must be a non-empty string, got {value!r}")
+    if key == "redact_patterns":
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise UsageError(f"redact_patterns: {pattern!r} is not a regular expression ({e})") from e
+    if key == "price_table":
+        for model, price in value.items():
+            if not (isinstance(price, dict) and set(price) <= {"input_per_mtok", "output_per_mtok"}
+                    and all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+                            for v in price.values())):
+                raise UsageError(
+                    f"price_table: {model!r} must map to {{\"input_per_mtok\": USD, "
+                    f"\"output_per_mtok\": USD}} with numbers ≥ 0, got {price!r}")
 
 
 def get_setting(db: Database, key: str) -> Any:
