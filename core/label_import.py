@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from core.db import Database, utcnow
+from core.db import Database
 from core.errors import ImportFailed, UnknownLabel, exit_code_for
 from core.ingest import MAX_KEPT_ERRORS, RejectsFile, check_file, new_batch_id
 from core.readers import RawRow, detect_format, read_rows
@@ -114,7 +114,9 @@ def parse_label_row(raw: RawRow, taxonomy: Taxonomy) -> NewAnnotation | RowError
         primary_label=row.primary_label, secondary_labels=tuple(row.secondary_labels),
         context_present=row.context_present, severity=row.severity, note=row.note,
         taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version, origin="import",
-        created_at=_naive_utc(row.created_at) if row.created_at else utcnow())
+        # No created_at in the file: stored as the import time (annotation_params), and matched
+        # on (transcript, annotator, label) alone, so re-importing the file adds nothing.
+        created_at=_naive_utc(row.created_at) if row.created_at else None)
 
 
 def _naive_utc(t: datetime) -> datetime:
@@ -132,6 +134,7 @@ def _classify(db: Database, parsed: list[tuple[RawRow, NewAnnotation | RowError]
     anns = [a for _, a in parsed if isinstance(a, NewAnnotation)]
     known = existing_transcripts(db.con, [a.transcript_id for a in anns])
     seen = stored_keys(db.con, [a.transcript_id for a in anns])
+    timeless = {k[:3] for k in seen}
     keep = []
     for raw, a in parsed:
         if isinstance(a, NewAnnotation) and a.transcript_id not in known:
@@ -142,10 +145,11 @@ def _classify(db: Database, parsed: list[tuple[RawRow, NewAnnotation | RowError]
             if len(result.errors) < MAX_KEPT_ERRORS:
                 result.errors.append(a)
             sink.write(raw, a)
-        elif _key(a) in seen:
+        elif _key(a) in seen or (a.created_at is None and _key(a)[:3] in timeless):
             result.rows_duplicate += 1
         else:
             seen.add(_key(a))
+            timeless.add(_key(a)[:3])
             keep.append(a)
     return keep
 

@@ -112,3 +112,15 @@ def test_labels_created_at_with_zone_stored_as_utc(tmp_path, db, db_path, capsys
                                             "created_at": "2026-01-01T12:00:00+02:00"}])
     assert cli(capsys, db_path, "annotations", "import", str(f))[0] == 0
     assert str(count(db_path, "SELECT created_at FROM annotations")) == "2026-01-01 10:00:00"
+
+
+def test_reimporting_labels_without_created_at_adds_nothing(tmp_path, db, taxonomy):
+    from core.label_import import import_labels
+
+    add_transcripts(db, [make_record(0)])
+    f = tmp_path / "l.csv"
+    f.write_text("transcript_id,annotator,primary_label\nt0,ann9,reasoning\n")
+    first, again = import_labels(db, f), import_labels(db, f)
+    assert (first.rows_imported, again.rows_imported, again.rows_duplicate) == (1, 0, 1)
+    assert again.exit_code == 0
+    assert db.con.execute("SELECT count(*) FROM annotations").fetchone()[0] == 1
