@@ -133,3 +133,13 @@ def test_help_renders_for_every_command_and_subcommand():
     from core.cli_docs import _walk
 
     assert len(_walk(build_parser(), "triage")) > 3
+
+
+def test_readme_code_fences_are_closed_before_each_heading():
+    inside = False
+    for number, line in enumerate(README.splitlines(), 1):
+        if line.startswith("```"):
+            inside = not inside
+        heading = line.startswith(("## ", "### ", "#### "))
+        assert not (inside and heading), f"README line {number}: heading inside a code block"
+    assert not inside, "README ends inside a code block"
