@@ -157,3 +157,15 @@ def test_real_transcripts_round_trip_through_jsonl_export(db, shared_data, tmp_p
     assert fresh.con.execute(sql).fetchall() == db.con.execute(sql).fetchall()
     assert {r["id"]: r for r in read_jsonl(out)} == {
         r["id"]: {k: v for k, v in r.items() if v is not None} for r in originals}
+
+
+def test_cli_export_of_nothing_exits_2_and_leaves_no_file(db_path, tmp_path, capsys):
+    from core.cli import run
+    from core.db import connect as open_db
+
+    open_db(db_path).close()
+    out = tmp_path / "a.csv"
+    code = run(["--db", str(db_path), "export", "--what", "annotations", "--format", "csv",
+                "--output", str(out)])
+    assert code == 2 and not out.exists()
+    assert "nothing to export: no annotations rows" in capsys.readouterr().err

@@ -37,6 +37,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         db.close()
     for note in result.warnings:
         print(f"warning: {note}", file=sys.stderr)
+    if not sum(result.files.values()):
+        for path in result.files:  # an empty file would pass for a result in a script
+            Path(path).unlink(missing_ok=True)
+        print(f"error: nothing to export: no {args.what} rows in {db.path}", file=sys.stderr)
+        return 2
     for path, n in result.files.items():
         print(f"wrote {n} rows to {path}")
     return 0
