@@ -81,6 +81,9 @@ def draw_sample(db: Database, n: int, seed: int, stratify_by: str | None = None,
     if not pool:
         what = f" matching {where}" if where else ""
         raise NotFound(f"no active transcripts{what} to sample from; import some first")
+    if stratify_by and all(stratum is None for _, stratum in pool):
+        raise UsageError(f"--stratify-by {stratify_by}: no transcript has this field (a metadata "
+                         "key or `source`); check its spelling")
     ids = _order(pool, n, seed, stratify_by is not None)
     sample = Sample(
         sample_id=f"s{utcnow():%Y%m%d}-{uuid.uuid4().hex[:6]}",

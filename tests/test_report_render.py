@@ -148,3 +148,14 @@ def test_cli_usage_errors_exit_2(db, db_path, capsys):
     with pytest.raises(SystemExit) as exc:
         run(["--db", str(db_path), "report", "--format", "svg"])
     assert exc.value.code == 2
+
+
+def test_cli_report_output_creates_folders_and_refuses_a_folder(db_path, tmp_path, capsys):
+    from core.cli import run
+    from core.db import connect as open_db
+
+    open_db(db_path).close()
+    out = tmp_path / "new" / "dir" / "r.json"
+    assert run(["--db", str(db_path), "report", "--output", str(out)]) == 0 and out.exists()
+    assert run(["--db", str(db_path), "report", "--output", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err

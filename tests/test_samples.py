@@ -84,3 +84,13 @@ def test_sample_cli_and_list(db, db_path, capsys):
     assert json.loads(row) == {"tier": ["free"]}
     code, _, err = cli(capsys, db_path, "sample", "--n", "5")
     assert code == 2 and "needs --n N and --seed S" in err
+
+
+def test_stratify_by_a_field_no_transcript_has_is_refused(db):
+    from core.errors import UsageError
+    from core.samples import draw_sample
+
+    add_transcripts(db, [make_record(i) for i in range(5)])
+    with pytest.raises(UsageError, match="no transcript has this field"):
+        draw_sample(db, 3, seed=1, stratify_by="chanel")
+    assert db.con.execute("SELECT count(*) FROM samples").fetchone()[0] == 0

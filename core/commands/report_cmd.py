@@ -73,6 +73,9 @@ def _write(content: str | bytes, output: str | None) -> None:
         sys.stdout.write(content if isinstance(content, str) else content.decode())
         return
     path = Path(output)
+    if path.is_dir():
+        raise UsageError(f"--output {output} is a folder; give a file name, e.g. {path / 'report.html'}")
+    path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(content, bytes):
         path.write_bytes(content)
     else:
