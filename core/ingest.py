@@ -101,6 +101,8 @@ def new_batch_id() -> str:
 
 def check_file(path: Path) -> None:
     """ImportFailed unless the file exists, is readable and is not blank."""
+    if path.is_dir():
+        raise ImportFailed(f"{path} is a folder: import its files one at a time")
     if not path.is_file():
         raise ImportFailed(f"{path}: no such file")
     try:

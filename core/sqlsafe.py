@@ -62,6 +62,9 @@ def check_query(sql: str) -> str:
         raise QueryRefused(f"One statement per run: this text holds {len(statements)} statements "
                            f"({kinds}). Keep one query.")
     statement = statements[0]
+    if statement.type == duckdb.StatementType.MULTI:  # what DuckDB makes of a bare PIVOT
+        raise QueryRefused("A PIVOT needs its values listed here: `PIVOT t ON col IN ('a', 'b') "
+                           "USING count(*)` (or use GROUP BY).")
     if statement.type != duckdb.StatementType.SELECT:
         raise QueryRefused(f"Only queries that read (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, "
                            f"SUMMARIZE) run here, not {_kind(statement)} statements.")

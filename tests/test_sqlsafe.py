@@ -99,3 +99,10 @@ def test_result_downloads_as_csv_and_parquet(snapshot, tmp_path):
     path.write_bytes(result_parquet(result))
     assert pq.read_table(path).to_pylist() == [
         {"transcript_id": "t5", "secondary_labels": ["noisy_context"]}]
+
+
+def test_pivot_runs_with_listed_values_and_a_bare_pivot_says_how(snapshot):
+    result = run_query(snapshot, "PIVOT annotations ON kind IN ('label') USING count(*)")
+    assert "label" in result.columns and result.table.num_rows == 1
+    with pytest.raises(QueryRefused, match="A PIVOT needs its values listed"):
+        run_query(snapshot, "PIVOT annotations ON kind")
