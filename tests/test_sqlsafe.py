@@ -102,7 +102,8 @@ def test_result_downloads_as_csv_and_parquet(snapshot, tmp_path):
 
 
 def test_pivot_runs_with_listed_values_and_a_bare_pivot_says_how(snapshot):
-    result = run_query(snapshot, "PIVOT annotations ON kind IN ('label') USING count(*)")
-    assert "label" in result.columns and result.table.num_rows == 1
+    result = run_query(snapshot, "PIVOT annotations ON kind IN ('label') USING count(*) "
+                                 "GROUP BY annotator ORDER BY annotator")
+    assert result.columns == ["annotator", "label"]
     with pytest.raises(QueryRefused, match="A PIVOT needs its values listed"):
         run_query(snapshot, "PIVOT annotations ON kind")
