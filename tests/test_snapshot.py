@@ -112,7 +112,7 @@ def test_app_like_writer_and_analysts_read_with_no_lock_error_and_no_lost_label(
         reading = subprocess.run(
             [sys.executable, "-c", MAIN, "--db", str(live), "config", "get", "snapshot_interval"],
             cwd=ROOT, capture_output=True, text=True, timeout=60)
-        assert reading.returncode == 0 and "reading the snapshot" in reading.stdout, reading.stderr
+        assert reading.returncode == 0 and "reading the snapshot" in reading.stderr, reading.stderr
         exported = subprocess.run(
             [sys.executable, "-c", MAIN, "--db", str(live), "export", "--what", "annotations",
              "--format", "csv", "--output", str(tmp_path / "a.csv")],

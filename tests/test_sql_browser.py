@@ -50,7 +50,7 @@ def test_sql_page_runs_a_query_and_refuses_a_file_read(app_url, chromium_path, t
         browser = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app_url)
-        page.get_by_role("link", name="SQL").click()
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="SQL").click()
         editor = page.get_by_label("Query (one SELECT; read-only; no file access)")
         editor.fill("SELECT transcript_id, primary_label, status FROM final_labels ORDER BY 1")
         page.get_by_role("button", name="Run").click()

@@ -186,8 +186,8 @@ def test_label_five_by_keyboard_reload_and_see_them(browser, server):
         page.screenshot(path=str(SHOTS / "debug_reload.png"), full_page=True)
         raise
     sidebar = page.get_by_test_id("stSidebar")
-    for tid in seen:
-        assert sidebar.get_by_text(f"{tid} → Tone / policy").is_visible()
+    for tid in seen:  # wait_for: the sidebar may still be drawing after the header
+        sidebar.get_by_text(f"{tid} → Tone / policy").wait_for()
     page.screenshot(path=str(SHOTS / "annotate_after_reload.png"), full_page=True)
     rows = db_rows(server, "SELECT transcript_id FROM annotations WHERE annotator = 'kim' "
                            "AND kind = 'label' AND primary_label = 'tone_policy'")
