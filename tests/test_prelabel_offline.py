@@ -123,3 +123,17 @@ def test_metrics_literal_case(taxonomy):
                                   {"bucket": "0.7–0.9", "n": 1, "accuracy": 1.0},
                                   {"bucket": "0.9–1.0", "n": 1, "accuracy": 1.0}]
     assert r["kappa"] == pytest.approx(0.6363636, abs=1e-6)
+
+
+def test_evidence_quote_is_the_whole_sentence_holding_the_signal():
+    from core.prelabel.offline import quote_around
+
+    text = ("USER: I was charged twice. Please fix it now\nASSISTANT: As stated in our help "
+            "center, duplicate charges are refunded within 5-10 business days. Read the article.")
+    at = text.find("refunded")
+    assert quote_around(text, at, 8) == ("ASSISTANT: As stated in our help center, duplicate "
+                                        "charges are refunded within 5-10 business days.")
+    assert quote_around(text, text.find("charged"), 7) == "USER: I was charged twice."
+    long = "a " * 300 + "needle " + "b " * 300
+    quote = quote_around(long, long.find("needle"), 6)
+    assert "needle" in quote and len(quote) < 340 and not quote.startswith(" ")

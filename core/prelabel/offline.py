@@ -80,6 +80,21 @@ def training_version(pairs: list[tuple[str, str]]) -> str:
     return f"n={len(pairs)}:{digest[:8]}"
 
 
+
+def quote_around(text: str, pos: int, length: int, reach: int = 160) -> str:
+    """The sentence (or line) of `text` holding text[pos:pos+length], never cut mid-word and at
+    most about `reach` characters either side: a quote a reviewer can find in the transcript."""
+    found = [(text.rfind(sep, 0, pos), sep) for sep in ("\n", ". ", "? ", "! ")]
+    start = max([i + len(sep) for i, sep in found if i >= 0] or [0])
+    if pos - start > reach:
+        start = text.find(" ", pos - reach) + 1
+    ends = [text.find(sep, pos + length) for sep in ("\n", ". ", "? ", "! ")]
+    end = min([e + 1 for e in ends if e >= 0] or [len(text)])
+    if end - (pos + length) > reach:
+        cut = text.rfind(" ", pos + length, pos + length + reach)
+        end = cut if cut > 0 else pos + length + reach
+    return text[start:end].strip()
+
 class OfflineModel:
     """A fitted offline labeler (rules or a trained classifier) that suggests for any transcript."""
 
@@ -133,7 +148,7 @@ class OfflineModel:
                 break
             pos = text.lower().find(name)
             if pos >= 0:
-                evidence = text[max(0, pos - 80): pos + len(name) + 80].strip()
+                evidence = quote_around(text, pos, len(name))
                 break
         how = "calibrated" if self.calibrated else "uncalibrated (too few labels per class)"
         return (f"model trained on {self.n_labels} reviewer labels ({how}); strongest signals: "
