@@ -32,7 +32,7 @@ SELECT 't' || i, 'bench',
                   json_object('role', 'assistant', 'content', repeat('Here is what I found. ', 20))),
        NULL, NULL,
        json_object('channel', ['web', 'email', 'chat'][1 + i % 3], 'model', 'gpt-4o'),
-       md5(i::VARCHAR), NULL, now()::TIMESTAMP, 3, false, 700, false
+       md5(i::VARCHAR), NULL, now()::TIMESTAMP, 3, false, 700, false, 't' || i
 FROM range(?) r(i)
 """
 ANNOTATIONS_SQL = """

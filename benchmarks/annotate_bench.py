@@ -42,7 +42,7 @@ def build_db(path: Path, n: int, n_labels: int = 300) -> None:
     db.con.execute(
         "INSERT INTO transcripts SELECT 'b' || lpad(CAST(i AS VARCHAR), 6, '0'), 'bench', ?, ?, "
         "NULL, '{\"channel\": \"web\"}', md5(CAST(i AS VARCHAR)), NULL, now(), 5, true, 1200, "
-        "false FROM range(?) t(i)", [json.dumps(rec["messages"]), json.dumps(rec["context"]), n])
+        "false, 'b' || lpad(CAST(i AS VARCHAR), 6, '0') FROM range(?) t(i)", [json.dumps(rec["messages"]), json.dumps(rec["context"]), n])
     db.con.execute(
         "INSERT INTO prelabels (prelabel_id, transcript_id, labeler, model, prompt_version, "
         "taxonomy_version, status, primary_label, confidence, rationale, evidence, created_at) "

@@ -27,7 +27,8 @@ SELECT 'b' || lpad(i::VARCHAR, 6, '0'), CASE WHEN i % 3 = 0 THEN 'shop' ELSE 'su
                   json_object('role', 'assistant', 'content', repeat('answer text ', 40))),
        NULL, NULL, json_object('channel', CASE WHEN i % 2 = 0 THEN 'web' ELSE 'email' END,
                                'tier', 'tier' || (i % 5)),
-       md5(i::VARCHAR), 'bench', now()::TIMESTAMP, 2, false, 500, false
+       md5(i::VARCHAR), 'bench', now()::TIMESTAMP, 2, false, 500, false,
+       'b' || lpad(i::VARCHAR, 6, '0')
 FROM range(?) t(i);
 INSERT INTO annotations (annotation_id, transcript_id, annotator, kind, primary_label,
                          taxonomy_name, taxonomy_version, created_at)

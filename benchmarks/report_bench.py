@@ -25,7 +25,7 @@ FILL = """
 INSERT INTO transcripts
 SELECT 'b' || i, 'bench', '[{"role":"user","content":"Where is my order ' || i || '?"}]',
        NULL, NULL, json_object('channel', ['web','email','chat'][i % 3 + 1], 'tier',
-       ['free','pro'][i % 2 + 1]), md5(i::VARCHAR), NULL, TIMESTAMP '2026-03-01', 1, false, 30, false
+       ['free','pro'][i % 2 + 1]), md5(i::VARCHAR), NULL, TIMESTAMP '2026-03-01', 1, false, 30, false, 'b' || i
 FROM range($n) t(i);
 INSERT INTO annotations (annotation_id, transcript_id, annotator, kind, primary_label,
     context_present, queue, taxonomy_name, taxonomy_version, created_at, origin)

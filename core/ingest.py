@@ -26,12 +26,14 @@ from core.storage.batches import (
     TRANSCRIPT_COLUMNS,
     Batch,
     existing_hashes,
-    existing_ids,
     insert_transcripts,
     record_batch,
+    stored_records,
+    taken_ids,
 )
 
 CHUNK_ROWS = 5000
+DEFAULT_SOURCE = "default"  # ids are unique per source: files imported without one share it
 MAX_KEPT_ERRORS = 1000
 IMPORT_MEMORY_LIMIT = "400MB"
 
@@ -49,6 +51,7 @@ class ImportResult:
     duplicates_by_id: int = 0
     duplicates_by_content: int = 0
     rows_rejected: int = 0
+    ids_qualified: int = 0  # imported as `<source>/<id>`: another source holds that id
     errors: list[RowError] = field(default_factory=list)
     rejects_path: Path | None = None
     seconds: float = 0.0
@@ -73,6 +76,9 @@ class ImportResult:
             f"  rejected    {self.rows_rejected:>9,}",
             f"  time        {self.seconds:>9.1f} s",
         ]
+        if self.ids_qualified:
+            lines.append(f"{self.ids_qualified:,} ids were already used by another source; those "
+                         f"transcripts are stored as '{self.source}/<id>'")
         if self.rejects_path:
             lines.append(f"rejected rows written to {self.rejects_path}")
         if self.errors:
@@ -174,7 +180,7 @@ class RejectsFile:
 
 
 class _Importer:
-    """The state of one import across chunks: ids and hashes seen in this file."""
+    """The state of one import across chunks: record ids and hashes seen in this file."""
 
     def __init__(self, result: ImportResult, rejects: RejectsFile) -> None:
         self.result = result
@@ -198,38 +204,66 @@ class _Importer:
                 self.reject(raw, rec)
             else:
                 valid.append((raw, rec))
-        stored_ids = existing_ids(con, [p.transcript_id for _, p in valid])
+        stored = stored_records(con, self.result.source, [p.record_id for _, p in valid])
         stored_hashes = existing_hashes(con, [p.content_hash for _, p in valid])
-        new = [p for raw, p in valid if self._is_new(raw, p, stored_ids, stored_hashes)]
-        insert_transcripts(con, self._columns(new))
+        new = [p for raw, p in valid if self._is_new(raw, p, stored, stored_hashes)]
+        insert_transcripts(con, self._columns(new, self._transcript_ids(con, new)))
         self.result.rows_imported += len(new)
 
-    def _is_new(self, raw: RawRow, p: PreparedRow, stored_ids: dict[str, str],
+    def _is_new(self, raw: RawRow, p: PreparedRow, stored: dict[str, str],
                 stored_hashes: set[str]) -> bool:
-        known = stored_ids.get(p.transcript_id) or self.seen_ids.get(p.transcript_id)
+        known = stored.get(p.record_id) or self.seen_ids.get(p.record_id)
         if known is not None:
             if known == p.content_hash:
                 self.result.duplicates_by_id += 1
             else:
-                where = "the database" if p.transcript_id in stored_ids else "an earlier row"
+                where = "the database" if p.record_id in stored else "an earlier row"
                 self.reject(raw, RowError(raw.number, "id", (
-                    f"id conflict: {p.transcript_id!r} is already in {where} with different "
-                    "content (same id must mean same conversation; give it a new id)"), raw.unit))
+                    f"id conflict: {p.record_id!r} is already in {where} with different "
+                    f"content (ids are unique per source, here {self.result.source!r}: same id "
+                    "must mean same conversation; give it a new id, or import logs from "
+                    "another system with --source NAME)"), raw.unit))
             return False
         if p.content_hash in stored_hashes or p.content_hash in self.seen_hashes:
             self.result.duplicates_by_content += 1
             return False
-        self.seen_ids[p.transcript_id] = p.content_hash
+        self.seen_ids[p.record_id] = p.content_hash
         self.seen_hashes.add(p.content_hash)
         return True
 
-    def _columns(self, rows: list[PreparedRow]) -> dict[str, list]:
+    def _transcript_ids(self, con: Any, rows: list[PreparedRow]) -> list[str]:
+        """Each new row's database-wide id: its own id, or `<source>/<id>` (then `~2`, `~3`…)
+        when another source already uses it. Rows of this import earlier in the transaction
+        count as taken too."""
+        first = [p.record_id for p in rows] + [self._qualified(p.record_id, 1) for p in rows]
+        taken = taken_ids(con, first)
+        looked_up = set(first)
+        out = []
+        for p in rows:
+            n = 0
+            while True:
+                tid = self._qualified(p.record_id, n)
+                if tid not in taken and (tid in looked_up or not taken_ids(con, [tid])):
+                    break
+                n += 1
+            taken.add(tid)
+            out.append(tid)
+        self.result.ids_qualified += sum(t != p.record_id for t, p in zip(out, rows, strict=True))
+        return out
+
+    def _qualified(self, record_id: str, n: int) -> str:
+        if n == 0:
+            return record_id
+        return f"{self.result.source}/{record_id}" + (f"~{n}" if n > 1 else "")
+
+    def _columns(self, rows: list[PreparedRow], transcript_ids: list[str]) -> dict[str, list]:
         cols: dict[str, list] = {c: [] for c in TRANSCRIPT_COLUMNS}
         for p in rows:
-            for name in ("transcript_id", "messages", "context", "tools", "metadata",
+            for name in ("record_id", "messages", "context", "tools", "metadata",
                          "content_hash", "n_messages", "has_tool_calls", "n_chars"):
                 cols[name].append(getattr(p, name))
         n = len(rows)
+        cols["transcript_id"] = transcript_ids
         cols["source"] = [self.result.source] * n
         cols["batch_id"] = [self.result.batch_id] * n
         cols["imported_at"] = [self.imported_at] * n
@@ -250,7 +284,7 @@ def import_file(db: Database, path: Path | str, *, source: str | None = None,
     mapping = mapping or {}
     _check_mapping(path, fmt, mapping)
     batch_id = new_batch_id()
-    result = ImportResult(batch_id, path.name, fmt, source or path.stem)
+    result = ImportResult(batch_id, path.name, fmt, source or DEFAULT_SOURCE)
     sink = RejectsFile(Path(rejects) if rejects else db.path.parent / "rejects" / f"{batch_id}.jsonl")
     importer = _Importer(result, sink)
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -20,17 +20,20 @@ from core.readers import RawRow, detect_format, read_rows
 from core.records import RowError, describe_error
 from core.storage.annotations import NewAnnotation
 from core.storage.categories import register_taxonomy
-from core.storage.imported_labels import existing_transcripts, insert_annotations, stored_keys
+from core.storage.imported_labels import (
+    existing_transcripts,
+    insert_annotations,
+    stored_keys,
+    transcript_ids_by_record,
+)
 from core.storage.settings import get_setting
 from core.taxonomy import Taxonomy, load_taxonomy
-
-LABEL_COLUMNS = ("transcript_id", "annotator", "primary_label", "secondary_labels",
-                 "context_present", "severity", "note", "created_at")
 
 
 class _LabelRow(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     transcript_id: str | int
+    source: str | None = None  # then transcript_id is the record's id within that source
     annotator: str
     primary_label: str
     secondary_labels: list[str] = []
@@ -94,7 +97,13 @@ def _blank_to_none(row: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in row.items()}
 
 
-def parse_label_row(raw: RawRow, taxonomy: Taxonomy) -> NewAnnotation | RowError:
+@dataclass(frozen=True)
+class _Parsed:
+    annotation: NewAnnotation
+    source: str | None  # set: annotation.transcript_id is a record id in this source
+
+
+def parse_label_row(raw: RawRow, taxonomy: Taxonomy) -> _Parsed | RowError:
     """One input row → an annotation to store, or what is wrong with it."""
     if raw.error:
         return raw.error
@@ -109,14 +118,14 @@ def parse_label_row(raw: RawRow, taxonomy: Taxonomy) -> NewAnnotation | RowError
         if label not in taxonomy.keys:
             field_name = "primary_label" if label == row.primary_label else "secondary_labels"
             return RowError(raw.number, field_name, str(UnknownLabel(label, taxonomy.keys)), raw.unit)
-    return NewAnnotation(
+    return _Parsed(NewAnnotation(
         transcript_id=str(row.transcript_id), annotator=row.annotator, kind="label",
         primary_label=row.primary_label, secondary_labels=tuple(row.secondary_labels),
         context_present=row.context_present, severity=row.severity, note=row.note,
         taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version, origin="import",
         # No created_at in the file: stored as the import time (annotation_params), and matched
         # on (transcript, annotator, label) alone, so re-importing the file adds nothing.
-        created_at=_naive_utc(row.created_at) if row.created_at else None)
+        created_at=_naive_utc(row.created_at) if row.created_at else None), row.source)
 
 
 def _naive_utc(t: datetime) -> datetime:
@@ -126,6 +135,26 @@ def _naive_utc(t: datetime) -> datetime:
 
 def _key(a: NewAnnotation) -> tuple:
     return (a.transcript_id, a.annotator, a.primary_label, a.created_at)
+
+
+def _resolve(db: Database, parsed: list[tuple[RawRow, _Parsed | RowError]]
+             ) -> list[tuple[RawRow, NewAnnotation | RowError]]:
+    """Rows that name a source carry the record's id: find the transcript id it was stored
+    under (they differ when another source used the id first)."""
+    keys = [(p.source, p.annotation.transcript_id) for _, p in parsed
+            if isinstance(p, _Parsed) and p.source]
+    found = transcript_ids_by_record(db.con, keys)
+    out: list[tuple[RawRow, NewAnnotation | RowError]] = []
+    for raw, p in parsed:
+        if isinstance(p, RowError) or not p.source:
+            out.append((raw, p if isinstance(p, RowError) else p.annotation))
+        elif (tid := found.get((p.source, p.annotation.transcript_id))) is None:
+            out.append((raw, RowError(raw.number, "transcript_id", (
+                f"unknown transcript: no id {p.annotation.transcript_id!r} in source "
+                f"{p.source!r} (import the transcript first, or check the source)"), raw.unit)))
+        else:
+            out.append((raw, replace(p.annotation, transcript_id=tid)))
+    return out
 
 
 def _classify(db: Database, parsed: list[tuple[RawRow, NewAnnotation | RowError]],
@@ -169,7 +198,7 @@ def import_labels(db: Database, path: Path | str, fmt: str = "auto",
     try:
         parsed = [(raw, parse_label_row(raw, taxonomy)) for raw in read_rows(path, fmt)]
         result.rows_read = len(parsed)
-        keep = _classify(db, parsed, result, sink)
+        keep = _classify(db, _resolve(db, parsed), result, sink)
         result.rows_imported = len(keep)
         if not parsed:
             raise ImportFailed(f"{path.name}: no rows found; nothing to import")

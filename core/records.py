@@ -166,7 +166,7 @@ def normalize(record: dict[str, Any]) -> dict[str, Any]:
 class PreparedRow:
     """A valid record in storage form: canonical JSON texts, content hash, derived counts."""
 
-    transcript_id: str
+    record_id: str  # the id as written in the record; the importer picks the transcript_id
     messages: str
     context: str | None
     tools: str | None
@@ -186,7 +186,7 @@ def prepare(record: dict[str, Any]) -> PreparedRow:
     m_json, c_json, t_json = canonical_json(messages), canonical_json(context), canonical_json(tools)
     payload = f'{{"context":{c_json},"messages":{m_json},"tools":{t_json}}}'
     return PreparedRow(
-        transcript_id=str(record["id"]), messages=m_json,
+        record_id=str(record["id"]), messages=m_json,
         context=None if context is None else c_json, tools=None if tools is None else t_json,
         metadata=canonical_json(record.get("metadata") or {}),
         content_hash=hashlib.sha256(payload.encode("utf-8")).hexdigest(),

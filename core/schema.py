@@ -198,6 +198,19 @@ CREATE TABLE prelabel_prompts (
 );
 """
 
+# Ids are unique per source (PRODUCT.md), while every other table refers to a transcript by
+# `transcript_id` alone. So `transcript_id` stays the database-wide key, and the id as written in
+# the record is kept in `record_id`, unique within its source. The two are equal unless another
+# source already used that id; then the importer makes transcript_id `<source>/<id>`.
+M005_RECORD_IDS = """
+ALTER TABLE transcripts ADD COLUMN record_id VARCHAR;
+UPDATE transcripts SET record_id = transcript_id;
+"""
+# Its own migration: DuckDB cannot create an index in the transaction that updated the table.
+M006_RECORD_ID_INDEX = """
+CREATE UNIQUE INDEX transcripts_source_record ON transcripts(source, record_id);
+"""
+
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -214,6 +227,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m002_label_views", _sql(M002_VIEWS)),
     ("m003_part2_admin_log", _sql(M003_PART2_ADMIN_LOG)),
     ("m004_prelabel_prompts", _sql(M004_PRELABEL_PROMPTS)),
+    ("m005_record_ids", _sql(M005_RECORD_IDS)),
+    ("m006_record_id_index", _sql(M006_RECORD_ID_INDEX)),
 ]
 
 

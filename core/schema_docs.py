@@ -41,8 +41,9 @@ class Relation:
 
 RELATIONS: tuple[Relation, ...] = (
     Relation("transcripts", "table", "one imported conversation", {
-        "transcript_id": "id from the imported record (unique per source)",
-        "source": "the --source name given at import",
+        "transcript_id": "the key every other table uses: the record's id, or `<source>/<id>` "
+                         "when another source already used that id",
+        "source": "the --source name given at import (`default` when none was given)",
         "messages": "JSON list of chat messages (OpenAI format: role, content, tool_calls, …)",
         "context": "JSON list of retrieved documents {source, text}, or NULL",
         "tools": "JSON list of tool definitions the model had, or NULL",
@@ -54,6 +55,7 @@ RELATIONS: tuple[Relation, ...] = (
         "has_tool_calls": "true when any message carries tool calls",
         "n_chars": "characters of message content",
         "archived": "true when its batch was archived (left out of queues and the report)",
+        "record_id": "the id as written in the imported record; unique per source",
     }),
     Relation("import_batches", "table", "one import run", {
         "batch_id": "unique id of the import",

@@ -22,8 +22,9 @@ from core.render import (  # noqa: E402
     page_ranges,
 )
 from core.storage.annotations import CONTEXT_PRESENT, SEVERITIES, retract_label  # noqa: E402
+from core.storage.browse import sources  # noqa: E402
 from core.storage.prelabels import latest_prelabel  # noqa: E402
-from core.storage.queues import list_samples, recent_labels, sources  # noqa: E402
+from core.storage.queues import list_samples, recent_labels  # noqa: E402
 from core.storage.settings import get_setting  # noqa: E402
 from core.storage.transcripts import get_transcript  # noqa: E402
 
@@ -231,6 +232,8 @@ def transcript_panel(t, views) -> None:
     with st.sidebar:
         st.subheader("Metadata")
         rows = metadata_rows(t.metadata) + [("source", t.source), ("messages", str(t.n_messages))]
+        if t.original_id != t.transcript_id:
+            rows.append(("id in the source", t.original_id))
         st.dataframe({"field": [k for k, _ in rows], "value": [v for _, v in rows]},
                      hide_index=True, width="stretch")
 

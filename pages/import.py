@@ -7,10 +7,10 @@ from pathlib import Path
 import streamlit as st
 
 from core.errors import ImportFailed, TriageError
-from core.ingest import ImportResult, import_file, preview_file
+from core.ingest import DEFAULT_SOURCE, ImportResult, import_file, preview_file
 from core.readers import FORMATS, MAP_FIELDS
 from core.samples import draw_sample, parse_where
-from core.storage.browse import common_metadata_fields
+from core.storage.browse import common_metadata_fields, sources
 from core.ui import bootstrap
 from core.uploads import default_mapping, preview_rows, rejects_path_for, store_upload
 
@@ -101,8 +101,12 @@ def _import_section() -> None:
         return
     path = _stored_upload(upload)
     left, right = st.columns(2)
-    source = left.text_input("Source", value=Path(upload.name).stem, key="import_source",
-                             help="where these logs come from; ids are unique per source")
+    known = ", ".join(sources(ctx.db)) or "none yet"
+    source = left.text_input(
+        "Source", value=DEFAULT_SOURCE, key="import_source",
+        help="Where these logs come from. Ids are unique per source: the same id with other "
+             "content is a conflict within a source, and a different transcript in another one. "
+             f"Sources so far: {known}.")
     fmt = right.selectbox("Format", FORMATS, key="import_format")
     preview = preview_file(path, fmt, {}, n=1)
     mapping = _mapping(preview.columns) if preview.columns is not None else {}

@@ -41,7 +41,7 @@ def test_upload_preview_and_import_with_a_rejected_row(db, db_path, monkeypatch)
     at.button(key="import_confirm").click().run()
     assert "Imported; some rows were rejected (see below). (exit code 1)" in texts(at)
     assert "rejected            1" in at.code[0].value
-    assert batches(db) == [("logs.jsonl", "jsonl", "logs", 3, 2, 1, "ann")]
+    assert batches(db) == [("logs.jsonl", "jsonl", "default", 3, 2, 1, "ann")]
     assert at.get("download_button")[0].proto.label == "Download rejected rows (JSONL)"
 
 

@@ -293,3 +293,53 @@ def test_import_csv_bad_rows(tmp_path, db_path, capsys):
     assert "row 1: more cells than the header has columns" in out
     assert "row 2: column 'user' is not valid UTF-8" in out
     assert count(db_path) == 1
+
+
+def test_ids_are_unique_per_source(tmp_path, db_path, capsys):
+    # Two systems both number their conversations t1, t2: each source keeps its own.
+    cli(capsys, db_path, "import", str(write_jsonl(tmp_path / "a.jsonl", [make_record(1)])),
+        "--source", "helpdesk")
+    other = [make_record(1, text="Where is my parcel?"), make_record(2)]
+    f = write_jsonl(tmp_path / "b.jsonl", other)
+    code, out, _ = cli(capsys, db_path, "import", str(f), "--source", "shop")
+    assert code == 0 and "imported            2" in out
+    assert "1 ids were already used by another source; those transcripts are stored as " \
+           "'shop/<id>'" in out
+    db = connect(db_path)
+    assert db.con.execute("SELECT transcript_id, source, record_id FROM transcripts "
+                          "ORDER BY transcript_id").fetchall() == [
+        ("shop/t1", "shop", "t1"), ("t1", "helpdesk", "t1"), ("t2", "shop", "t2")]
+    assert get_transcript(db, "shop/t1").messages[1]["content"].startswith("Where is my parcel")
+    db.close()
+    # Re-importing the same file is a duplicate by id within its source, never a third copy.
+    code, out, _ = cli(capsys, db_path, "import", str(f), "--source", "shop")
+    assert code == 0 and "duplicates          2  (2 same id and content" in out
+    # Within a source, the same id with other content is still a conflict, named with its source.
+    changed = write_jsonl(tmp_path / "c.jsonl", [make_record(1, text="Changed")])
+    code, out, _ = cli(capsys, db_path, "import", str(changed), "--source", "shop")
+    assert code == 2
+    code, out, _ = cli(capsys, db_path, "import", str(changed), "--source", "shop2")
+    assert code == 0 and count(db_path) == 4
+    assert count(db_path, "SELECT count(*) FROM transcripts WHERE transcript_id = 'shop2/t1'") == 1
+
+
+def test_conflict_message_names_the_source(tmp_path, db_path, capsys):
+    write_jsonl(tmp_path / "a.jsonl", [make_record(1)])
+    cli(capsys, db_path, "import", str(tmp_path / "a.jsonl"))
+    f = write_jsonl(tmp_path / "b.jsonl", [make_record(1, text="Other"), make_record(2)])
+    code, out, _ = cli(capsys, db_path, "import", str(f))
+    assert code == 1
+    assert ("line 1: id conflict: 't1' is already in the database with different content (ids are "
+            "unique per source, here 'default'") in out
+    assert "import logs from another system with --source NAME" in out
+
+
+def test_a_qualified_id_already_taken_gets_a_suffix(tmp_path, db_path, capsys):
+    # Pathological but possible: a source literally uses the id another source's copy would get.
+    rows = [make_record(1), make_record("shop/t1", text="Literal")]
+    cli(capsys, db_path, "import", str(write_jsonl(tmp_path / "a.jsonl", rows)))
+    f = write_jsonl(tmp_path / "b.jsonl", [make_record(1, text="Shop's own t1")])
+    code, out, _ = cli(capsys, db_path, "import", str(f), "--source", "shop")
+    assert code == 0
+    assert count(db_path, "SELECT count(*) FROM transcripts WHERE transcript_id = 'shop/t1~2' "
+                          "AND record_id = 't1' AND source = 'shop'") == 1

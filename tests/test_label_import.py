@@ -124,3 +124,20 @@ def test_reimporting_labels_without_created_at_adds_nothing(tmp_path, db, taxono
     assert (first.rows_imported, again.rows_imported, again.rows_duplicate) == (1, 0, 1)
     assert again.exit_code == 0
     assert db.con.execute("SELECT count(*) FROM annotations").fetchone()[0] == 1
+
+
+def test_labels_with_a_source_column_use_the_record_id(tmp_path, db_path, capsys):
+    # Two sources both have a t1; a label file from the shop team names the shop's.
+    cli(capsys, db_path, "import", str(write_jsonl(tmp_path / "a.jsonl", [make_record(1)])))
+    shop = write_jsonl(tmp_path / "b.jsonl", [make_record(1, text="Where is my parcel?")])
+    cli(capsys, db_path, "import", str(shop), "--source", "shop")
+    f = tmp_path / "labels.csv"
+    f.write_text("source,transcript_id,annotator,primary_label\nshop,t1,ana,wrong_retrieval\n"
+                 "shop,t9,ana,reasoning\n,t1,ben,no_failure\n")
+    code, out, _ = cli(capsys, db_path, "annotations", "import", str(f))
+    assert code == 1
+    assert "row 2: unknown transcript: no id 't9' in source 'shop'" in out
+    assert count(db_path, "SELECT count(*) FROM annotations WHERE transcript_id = 'shop/t1' "
+                          "AND primary_label = 'wrong_retrieval'") == 1
+    assert count(db_path, "SELECT count(*) FROM annotations WHERE transcript_id = 't1' "
+                          "AND primary_label = 'no_failure'") == 1

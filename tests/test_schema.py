@@ -41,3 +41,22 @@ def test_migrate_is_idempotent_and_recorded(db_path):
     connect(db_path).close()
     db = connect(db_path)
     assert applied_migrations(db.con) == [name for name, _ in MIGRATIONS]
+
+
+def test_record_ids_migration_keeps_existing_transcripts(db_path):
+    # A database made before m005: its transcripts get record_id = transcript_id.
+    import duckdb
+
+    from core.schema import migrate
+
+    con = duckdb.connect(str(db_path))
+    con.execute("CREATE TABLE _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+    for name, migration in MIGRATIONS[:4]:
+        migration(con)
+        con.execute("INSERT INTO _migrations VALUES (?, now())", [name])
+    con.execute("INSERT INTO transcripts (transcript_id, source, messages, content_hash) "
+                "VALUES ('t1', 'old', '[]', 'h')")
+    assert migrate(con) == ["m005_record_ids", "m006_record_id_index"]
+    assert con.execute("SELECT record_id FROM transcripts").fetchall() == [("t1",)]
+    con.execute("UPDATE transcripts SET archived = true")  # the unique index allows updates
+    con.close()

@@ -17,7 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp = add_command(
         asub, "import",
         "Import labels from CSV/JSONL (transcript_id, annotator, primary_label, optional "
-        "secondary_labels as a JSON array, context_present, severity, note, created_at).",
+        "secondary_labels as a JSON array, context_present, severity, note, created_at). "
+        "With a source column, transcript_id is the record's own id within that source.",
         "triage annotations import labels.csv --rejects bad_labels.jsonl")
     imp.add_argument("path", metavar="PATH", help="CSV or JSONL file of labels")
     imp.add_argument("--format", choices=("auto", "csv", "jsonl", "json"), default="auto")

@@ -8,7 +8,7 @@ import sys
 from core.commands.common import acting_user, add_command
 from core.config import Settings
 from core.db import connect
-from core.ingest import import_file
+from core.ingest import DEFAULT_SOURCE, import_file
 from core.readers import FORMATS, parse_mapping
 
 
@@ -18,7 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "triage import tickets.csv --source helpdesk --map id=ticket_id "
         "--map user=question --map assistant=answer --map context=docs")
     p.add_argument("path", metavar="PATH", help="file to import")
-    p.add_argument("--source", metavar="NAME", help="where these logs come from (default: file name)")
+    p.add_argument("--source", metavar="NAME", default=DEFAULT_SOURCE,
+                   help="where these logs come from; ids are unique per source, so the same id "
+                        "from another source is another transcript (default: %(default)s)")
     p.add_argument("--format", choices=FORMATS, default="auto",
                    help="file format (default: from the extension, else sniffed)")
     p.add_argument("--map", action="append", metavar="FIELD=COLUMN", dest="mapping",

@@ -1,5 +1,6 @@
 """The `import_batches` table, and the set-based statements an import runs per chunk:
-duplicate lookup by id and by content hash (one join each), and the bulk insert."""
+duplicate lookup by record id and by content hash, which transcript ids are taken (one join
+each), and the bulk insert."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ BATCH_COLUMNS = (
 )
 TRANSCRIPT_COLUMNS = (
     "transcript_id", "source", "messages", "context", "tools", "metadata", "content_hash",
-    "batch_id", "imported_at", "n_messages", "has_tool_calls", "n_chars", "archived",
+    "batch_id", "imported_at", "n_messages", "has_tool_calls", "n_chars", "archived", "record_id",
 )
 
 
@@ -57,12 +58,20 @@ def _join(con: Any, column: str, values: list[str], sql: str) -> list[tuple]:
     return con.execute(sql.replace("_keys", sub), [values]).fetchall()
 
 
-def existing_ids(con: Any, ids: list[str]) -> dict[str, str]:
-    """Of these ids, those already stored → their content hash (one join for the chunk)."""
-    rows = _join(con, "transcript_id", ids,
-                 "SELECT t.transcript_id, t.content_hash FROM _keys k "
-                 "JOIN transcripts t USING (transcript_id)")
+def stored_records(con: Any, source: str, record_ids: list[str]) -> dict[str, str]:
+    """Of these record ids, those this source already holds → their content hash."""
+    rows = con.execute(
+        "SELECT t.record_id, t.content_hash FROM (SELECT unnest(?::VARCHAR[]) AS record_id) k "
+        "JOIN transcripts t ON t.record_id = k.record_id AND t.source = ?",
+        [record_ids, source]).fetchall()
     return dict(rows)
+
+
+def taken_ids(con: Any, ids: list[str]) -> set[str]:
+    """Of these transcript ids, those already used by any source."""
+    rows = _join(con, "transcript_id", ids,
+                 "SELECT transcript_id FROM _keys k JOIN transcripts t USING (transcript_id)")
+    return {r[0] for r in rows}
 
 
 def existing_hashes(con: Any, hashes: list[str]) -> set[str]:

@@ -26,6 +26,17 @@ def existing_transcripts(con: Any, ids: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
+def transcript_ids_by_record(con: Any, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(source, record id) → the transcript id it is stored under, for those that exist."""
+    if not keys:
+        return {}
+    rows = con.execute(
+        "SELECT t.source, t.record_id, t.transcript_id FROM (SELECT unnest(?::VARCHAR[]) AS source, "
+        "unnest(?::VARCHAR[]) AS record_id) k JOIN transcripts t USING (source, record_id)",
+        [[s for s, _ in keys], [r for _, r in keys]]).fetchall()
+    return {(s, r): t for s, r, t in rows}
+
+
 def stored_keys(con: Any, ids: list[str]) -> set[tuple]:
     """(transcript_id, annotator, primary_label, created_at) of labels already imported for
     these transcripts: a re-import of the same file adds nothing."""

@@ -147,12 +147,6 @@ def metadata_fields(db: Database, limit: int = 2000) -> list[str]:
     return [r[0] for r in rows]
 
 
-def sources(db: Database) -> list[str]:
-    """Distinct transcript sources."""
-    return [r[0] for r in db.con.execute(
-        "SELECT DISTINCT source FROM transcripts ORDER BY 1").fetchall()]
-
-
 def recent_labels(db: Database, reviewer: str, limit: int = 5) -> list[tuple[str, str]]:
     """(transcript_id, primary_label) of this reviewer's latest live labels, newest first."""
     return db.con.execute(

@@ -13,7 +13,7 @@ from core.errors import NotFound
 
 COLUMNS = (
     "transcript_id, source, messages, context, tools, metadata, content_hash, batch_id, "
-    "imported_at, n_messages, has_tool_calls, n_chars, archived"
+    "imported_at, n_messages, has_tool_calls, n_chars, archived, record_id"
 )
 
 
@@ -34,6 +34,12 @@ class Transcript:
     has_tool_calls: bool
     n_chars: int
     archived: bool
+    record_id: str | None = None  # the id as written in the imported record (unique per source)
+
+    @property
+    def original_id(self) -> str:
+        """The id to write when the transcript goes back out as a record."""
+        return self.record_id or self.transcript_id
 
 
 def _load(v: str | None) -> Any:
@@ -45,7 +51,7 @@ def _row_to_transcript(r: tuple) -> Transcript:
         transcript_id=r[0], source=r[1], messages=_load(r[2]) or [], context=_load(r[3]),
         tools=_load(r[4]), metadata=_load(r[5]) or {}, content_hash=r[6], batch_id=r[7],
         imported_at=r[8], n_messages=r[9] or 0, has_tool_calls=bool(r[10]), n_chars=r[11] or 0,
-        archived=bool(r[12]),
+        archived=bool(r[12]), record_id=r[13],
     )
 
 
@@ -108,7 +114,8 @@ def has_tool_calls(messages: list[dict[str, Any]]) -> bool:
 
 def transcript_row(record: dict[str, Any], source: str, batch_id: str | None,
                    imported_at: datetime) -> tuple:
-    """A validated record → the `transcripts` row (13 columns, COLUMNS order)."""
+    """A validated record → the `transcripts` row (COLUMNS order). The transcript id is the
+    record's id: callers that may meet it in another source go through the importer instead."""
     messages = record["messages"]
     context = record.get("context") or None
     tools = record.get("tools") or None
@@ -120,11 +127,12 @@ def transcript_row(record: dict[str, Any], source: str, batch_id: str | None,
         None if tools is None else canonical_json(tools),
         canonical_json(record.get("metadata") or {}),
         content_hash(messages, context, tools), batch_id, imported_at, len(messages),
-        has_tool_calls(messages), n_chars, False,
+        has_tool_calls(messages), n_chars, False, str(record["id"]),
     )
 
 
 def insert_transcript_rows(con: Any, rows: list[tuple]) -> None:
     """Insert prepared rows (see transcript_row) on a connection inside the caller's transaction."""
     if rows:
-        con.executemany(f"INSERT INTO transcripts ({COLUMNS}) VALUES ({', '.join('?' * 13)})", rows)
+        marks = ", ".join("?" * len(COLUMNS.split(",")))
+        con.executemany(f"INSERT INTO transcripts ({COLUMNS}) VALUES ({marks})", rows)
