@@ -8,6 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from core.db import Database
 from core.errors import NotFound
 
@@ -95,9 +97,35 @@ def _json_default(value: Any) -> Any:
 
 
 def canonical_json(value: Any) -> str:
-    """Stable JSON text (sorted keys, no spaces): what hashes and storage use."""
+    """Stable JSON text (sorted keys, no spaces): what hashes and storage use.
+
+    The text is Python's `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`
+    (hashes stored since the first release depend on it). orjson writes the same bytes ~10x
+    faster for plain JSON values (dicts, lists, strings, 64-bit ints, bools, None), so it takes
+    those; anything else (floats, whose text differs, dates, decimals, huge ints, lone
+    surrogates) goes through json.dumps."""
+    if _plain(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+        except orjson.JSONEncodeError:
+            pass
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       default=_json_default)
+
+
+def _plain(value: Any) -> bool:
+    """True when `value` holds only dicts, lists, strings, ints, bools and None."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is dict:
+            stack.extend(v.values())
+        elif t is list:
+            stack.extend(v)
+        elif not (t is str or t is int or t is bool or v is None):
+            return False
+    return True
 
 
 def content_hash(messages: list, context: list | None, tools: list | None) -> str:
