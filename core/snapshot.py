@@ -8,7 +8,6 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,13 +156,10 @@ class SnapshotScheduler:
                 t.join()
 
 
-_schedulers: weakref.WeakKeyDictionary[Database, SnapshotScheduler] = weakref.WeakKeyDictionary()
-
-
 def install_scheduler(db: Database, interval: Callable[[], float] | None = None) -> SnapshotScheduler:
     """Refresh the snapshot after every committed write on `db` (the app calls this once)."""
-    if db in _schedulers:
-        return _schedulers[db]
+    if (installed := scheduler_for(db)) is not None:
+        return installed
     if interval is None:
         from core.storage.settings import get_setting
 
@@ -172,10 +168,13 @@ def install_scheduler(db: Database, interval: Callable[[], float] | None = None)
 
     scheduler = SnapshotScheduler(db, interval)
     db.after_commit.append(scheduler.mark_dirty)
-    _schedulers[db] = scheduler
     return scheduler
 
 
 def scheduler_for(db: Database) -> SnapshotScheduler | None:
-    """The scheduler installed on `db`, if any."""
-    return _schedulers.get(db)
+    """The scheduler installed on `db`, if any. It is found through the database's own hooks,
+    not a registry, so a database nobody uses any more can be freed with its scheduler."""
+    for hook in db.after_commit:
+        if isinstance(owner := getattr(hook, "__self__", None), SnapshotScheduler):
+            return owner
+    return None
