@@ -27,7 +27,7 @@ from core.queues import QueueSpec, load_queue  # noqa: E402
 from core.storage.categories import register_taxonomy  # noqa: E402
 from core.storage.transcripts import get_transcript  # noqa: E402
 from core.taxonomy import load_taxonomy  # noqa: E402
-from tests.annotate_helpers import big_record, tool_record  # noqa: E402
+from tests.annotate_helpers import big_record, close_open_databases, tool_record  # noqa: E402
 from tests.conftest import add_transcripts  # noqa: E402
 
 PAGE = str(ROOT / "pages" / "annotate.py")
@@ -144,6 +144,7 @@ def main() -> None:
         path = Path(d) / "big.duckdb"
         big_transcript_db(path)
         summary("AppTest: rerun with the 1 MB transcript", time_reruns(path, args.reruns, False))
+        close_open_databases()
 
 
 if __name__ == "__main__":

@@ -121,3 +121,21 @@ def label(db: Database, taxonomy: Taxonomy, tid: str, who: str, key: str = "tone
                       taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version,
                       created_at=utcnow() + timedelta(milliseconds=minutes))
     return save_annotation(db, a, taxonomy.keys)
+
+
+def close_open_databases() -> None:
+    """Close the databases AppTest runs left open (Streamlit's resource cache, the last
+    script's globals, pending snapshot timers), so DuckDB's bindings do not list them as
+    leaked when the interpreter exits."""
+    import gc
+
+    import streamlit as st
+
+    from core.snapshot import scheduler_for
+
+    st.cache_resource.clear()
+    for db in [o for o in gc.get_objects() if isinstance(o, Database)]:
+        if (scheduler := scheduler_for(db)) is not None:
+            scheduler.cancel()
+        db.close()
+    gc.collect()

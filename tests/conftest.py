@@ -99,19 +99,6 @@ def llm_server():
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Close the databases AppTest runs left open (Streamlit's resource cache, the last
-    script's globals, pending snapshot timers), so DuckDB's bindings do not list them as
-    leaked when the interpreter exits."""
-    import gc
+    from tests.annotate_helpers import close_open_databases
 
-    import streamlit as st
-
-    from core.db import Database
-    from core.snapshot import scheduler_for
-
-    st.cache_resource.clear()
-    for db in [o for o in gc.get_objects() if isinstance(o, Database)]:
-        if (scheduler := scheduler_for(db)) is not None:
-            scheduler.cancel()
-        db.close()
-    gc.collect()
+    close_open_databases()
