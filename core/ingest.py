@@ -77,8 +77,10 @@ class ImportResult:
             f"  time        {self.seconds:>9.1f} s",
         ]
         if self.ids_qualified:
-            lines.append(f"{self.ids_qualified:,} ids were already used by another source; those "
-                         f"transcripts are stored as '{self.source}/<id>'")
+            n = self.ids_qualified
+            lines.append(f"{n:,} {'id was' if n == 1 else 'ids were'} already used by another "
+                         f"source; {'that transcript is' if n == 1 else 'those transcripts are'} "
+                         f"stored as '{self.source}/<id>' (record_id keeps the id)")
         if self.rejects_path:
             lines.append(f"rejected rows written to {self.rejects_path}")
         if self.errors:

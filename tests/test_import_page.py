@@ -92,3 +92,22 @@ def test_draw_a_sample_form_records_the_sample(db, db_path, monkeypatch):
         "SELECT method, seed, n, filter, stratify_by, created_by FROM samples").fetchone()
     assert (method, seed, n, json.loads(where), stratify_by, by) == (
         "stratified", 3, 4, {"channel": ["web"]}, "channel", "ann")
+
+
+def test_same_ids_from_another_source_are_other_transcripts(db, db_path, monkeypatch):
+    at = app("pages/import.py", db_path, "ann", monkeypatch).run()
+    at.file_uploader(key="import_file").set_value(
+        ("helpdesk.jsonl", jsonl(make_record(1)), "application/jsonl")).run()
+    assert at.text_input(key="import_source").value == "default"
+    at.button(key="import_confirm").click().run()
+    at = app("pages/import.py", db_path, "ann", monkeypatch).run()
+    at.file_uploader(key="import_file").set_value(
+        ("shop.jsonl", jsonl(make_record(1, text="Where is my parcel?")), "application/jsonl")).run()
+    assert "Sources so far: default" in at.text_input(key="import_source").help
+    at.text_input(key="import_source").input("shop").run()
+    at.button(key="import_confirm").click().run()
+    assert "Imported, nothing rejected. (exit code 0)" in texts(at)
+    assert "1 id was already used by another source; that transcript is stored as " \
+           "'shop/<id>' (record_id keeps the id)" in at.code[0].value
+    assert db.con.execute("SELECT transcript_id, source, record_id FROM transcripts ORDER BY 1"
+                          ).fetchall() == [("shop/t1", "shop", "t1"), ("t1", "default", "t1")]

@@ -303,8 +303,8 @@ def test_ids_are_unique_per_source(tmp_path, db_path, capsys):
     f = write_jsonl(tmp_path / "b.jsonl", other)
     code, out, _ = cli(capsys, db_path, "import", str(f), "--source", "shop")
     assert code == 0 and "imported            2" in out
-    assert "1 ids were already used by another source; those transcripts are stored as " \
-           "'shop/<id>'" in out
+    assert "1 id was already used by another source; that transcript is stored as " \
+           "'shop/<id>' (record_id keeps the id)" in out
     db = connect(db_path)
     assert db.con.execute("SELECT transcript_id, source, record_id FROM transcripts "
                           "ORDER BY transcript_id").fetchall() == [
