@@ -32,7 +32,7 @@ def _next_step(s: LandingSummary) -> None:
     st.info(f"**Next:** {s.next_step.message}")
     page = _page(ACTION_PAGES.get(s.next_step.action, ""))
     if page is not None:
-        st.page_link(page, label=f"Go to {page.title}", icon="➡️")
+        st.page_link(page, label=f"Go to {page.title}", icon=":material/arrow_forward:")
     links = [p for p in map(_page, LINKS) if p is not None]
     for col, page in zip(st.columns(max(len(links), 1)), links, strict=False):
         with col:
@@ -64,16 +64,16 @@ def home() -> None:
 
 
 PAGES = [
-    st.Page(home, title="Home", icon="🏠", default=True),
-    st.Page("pages/import.py", title="Import", icon="📥", url_path="import"),
-    st.Page("pages/annotate.py", title="Annotate", icon="🏷️", url_path="annotate"),
-    st.Page("pages/adjudicate.py", title="Adjudicate", icon="⚖️", url_path="adjudicate"),
-    st.Page("pages/browse.py", title="Browse", icon="🔎", url_path="browse"),
-    st.Page("pages/prelabel.py", title="Pre-label", icon="🤖", url_path="prelabel"),
-    st.Page("pages/report.py", title="Report", icon="📊", url_path="report"),
-    st.Page("pages/sql.py", title="SQL", icon="🧮", url_path="sql"),
-    st.Page("pages/settings.py", title="Settings", icon="⚙️", url_path="settings"),
-    st.Page("pages/admin.py", title="Admin", icon="🛡️", url_path="admin"),
+    st.Page(home, title="Home", icon=":material/home:", default=True),
+    st.Page("pages/import.py", title="Import", icon=":material/upload_file:", url_path="import"),
+    st.Page("pages/annotate.py", title="Annotate", icon=":material/label:", url_path="annotate"),
+    st.Page("pages/adjudicate.py", title="Adjudicate", icon=":material/balance:", url_path="adjudicate"),
+    st.Page("pages/browse.py", title="Browse", icon=":material/search:", url_path="browse"),
+    st.Page("pages/prelabel.py", title="Pre-label", icon=":material/smart_toy:", url_path="prelabel"),
+    st.Page("pages/report.py", title="Report", icon=":material/bar_chart:", url_path="report"),
+    st.Page("pages/sql.py", title="SQL", icon=":material/terminal:", url_path="sql"),
+    st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
+    st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"),
 ]
 
 if __name__ == "__main__":

@@ -336,7 +336,7 @@ def main() -> None:
         return
     t, views = cur["transcript"], cur["views"]
     cur["mode"] = prelabel_mode(get_setting(ctx.db, "prelabel_display"), item.is_overlap)
-    left, right = st.columns([3, 2], gap="medium")
+    left, right = st.columns([4, 3], gap="medium")
     with left:
         transcript_panel(t, views)
     with right:

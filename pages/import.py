@@ -47,8 +47,9 @@ def _mapping(columns: list[str]) -> dict[str, str]:
 def _show_preview(path: Path, fmt: str, mapping: dict[str, str]) -> None:
     preview = preview_file(path, fmt, mapping, n=20)
     st.subheader("Preview")
-    st.caption(f"Format: {preview.format} · first {len(preview.records) + len(preview.errors)} "
-               f"rows: {len(preview.records)} valid, {len(preview.errors)} with errors")
+    n = len(preview.records) + len(preview.errors)
+    st.caption(f"Format: {preview.format} · first {'row' if n == 1 else f'{n} rows'}: "
+               f"{len(preview.records)} valid, {len(preview.errors)} with errors")
     if preview.records:
         st.dataframe(preview_rows(preview), hide_index=True, key="import_preview")
     if preview.errors:
