@@ -84,7 +84,26 @@ class Database:
         self.close()
 
 
+def _check_is_duckdb(path: Path) -> None:
+    """DatabaseError unless `path` is missing, empty or a DuckDB file: DuckDB would otherwise
+    open, say, a JSONL file given by mistake as an empty in-memory database, and every write
+    would vanish at exit."""
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file (give --db a .duckdb file)")
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise DatabaseError(f"cannot open {path}: {e.strerror}") from e
+    if head and head[8:12] != b"DUCK":
+        raise DatabaseError(f"{path} is not a DuckDB database (did you mean to import it? "
+                            "`triage import FILE`; --db names the database file)")
+
+
 def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    _check_is_duckdb(path)
     try:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as e:

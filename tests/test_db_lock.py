@@ -3,6 +3,7 @@ snapshot (saying how old it is), or exit 2 when there is none."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -86,3 +87,14 @@ def test_readers_without_snapshot_exit_2(holder, prepared_db, capsys):
         code, out, err = cli(capsys, prepared_db, *args)
         assert code == 2 and out == ""
         assert f"is held by process {holder.pid}" in err
+
+
+def test_db_that_is_not_a_duckdb_file_is_refused(tmp_path, capsys):
+    # DuckDB would open a JSONL file as an empty in-memory database and drop every write.
+    logs = tmp_path / "logs.jsonl"
+    logs.write_text(json.dumps(make_record(1)) + "\n")
+    code, _, err = cli(capsys, logs, "import", str(logs))
+    assert code == 2 and f"{logs} is not a DuckDB database" in err
+    assert logs.read_text().startswith('{"id": "t1"')
+    code, _, err = cli(capsys, tmp_path, "report")
+    assert code == 2 and "is a folder, not a database file" in err
