@@ -102,6 +102,16 @@ class Preview:
     errors: list[RowError]
 
 
+def source_name(source: str | None) -> str:
+    """The source a batch goes to: the name given, trimmed; `default` when none was given."""
+    if source is None:
+        return DEFAULT_SOURCE
+    if not source.strip():
+        raise UsageError("the source name is blank: give a name, or leave --source out to use "
+                         f"{DEFAULT_SOURCE!r}")
+    return source.strip()
+
+
 def new_batch_id() -> str:
     """Sortable and unique: UTC time plus a random suffix."""
     return f"{utcnow():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
@@ -286,7 +296,7 @@ def import_file(db: Database, path: Path | str, *, source: str | None = None,
     mapping = mapping or {}
     _check_mapping(path, fmt, mapping)
     batch_id = new_batch_id()
-    result = ImportResult(batch_id, path.name, fmt, source or DEFAULT_SOURCE)
+    result = ImportResult(batch_id, path.name, fmt, source_name(source))
     sink = RejectsFile(Path(rejects) if rejects else db.path.parent / "rejects" / f"{batch_id}.jsonl")
     importer = _Importer(result, sink)
     try:

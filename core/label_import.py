@@ -31,7 +31,9 @@ from core.taxonomy import Taxonomy, load_taxonomy
 
 
 class _LabelRow(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Text is trimmed, except transcript_id: ids match exactly, as import stored them (a
+    # trimmed " t1 " could name another transcript). Source names are trimmed at import too.
+    model_config = ConfigDict(extra="forbid")
     transcript_id: str | int
     source: str | None = None  # then transcript_id is the record's id within that source
     annotator: str
@@ -42,6 +44,12 @@ class _LabelRow(BaseModel):
     note: str | None = None
     created_at: datetime | None = None
 
+    @field_validator("source", "annotator", "primary_label", "context_present", "severity",
+                     "note", mode="before")
+    @classmethod
+    def _trim(cls, v: Any) -> Any:
+        return v.strip() if isinstance(v, str) else v
+
     @field_validator("secondary_labels", mode="before")
     @classmethod
     def _json_list(cls, v: Any) -> Any:
@@ -49,10 +57,10 @@ class _LabelRow(BaseModel):
             return []
         if isinstance(v, str):
             try:
-                return json.loads(v)
+                v = json.loads(v)
             except json.JSONDecodeError as e:
                 raise ValueError(f"must be a JSON array such as [\"noisy_context\"] ({e.msg})") from e
-        return v
+        return [x.strip() if isinstance(x, str) else x for x in v] if isinstance(v, list) else v
 
     @field_validator("annotator", "primary_label")
     @classmethod

@@ -62,7 +62,7 @@ def _run_import(path: Path, source: str, fmt: str, mapping: dict[str, str]) -> N
     bar = st.progress(0.0, text="Importing…")
     rejects = rejects_path_for(path)
     try:
-        result = import_file(ctx.db, path, source=source or None, fmt=fmt, mapping=mapping,
+        result = import_file(ctx.db, path, source=source.strip() or None, fmt=fmt, mapping=mapping,
                              rejects=rejects, imported_by=ctx.user,
                              progress=lambda f, n: bar.progress(min(f, 1.0), text=f"{n:,} rows read"))
     except ImportFailed as e:

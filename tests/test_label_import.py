@@ -141,3 +141,19 @@ def test_labels_with_a_source_column_use_the_record_id(tmp_path, db_path, capsys
                           "AND primary_label = 'wrong_retrieval'") == 1
     assert count(db_path, "SELECT count(*) FROM annotations WHERE transcript_id = 't1' "
                           "AND primary_label = 'no_failure'") == 1
+
+
+def test_ids_match_exactly_and_source_names_are_trimmed(tmp_path, db_path, capsys):
+    rows = [make_record(" sp "), make_record("sp", text="Another conversation")]
+    cli(capsys, db_path, "import", str(write_jsonl(tmp_path / "a.jsonl", rows)), "--source", " prod ")
+    assert count(db_path, "SELECT count(*) FROM transcripts WHERE source = 'prod'") == 2
+    f = write_jsonl(tmp_path / "l.jsonl", [
+        {"source": "prod ", "transcript_id": " sp ", "annotator": " ana ", "primary_label": "reasoning "},
+        {"transcript_id": "sp ", "annotator": "ana", "primary_label": "reasoning"}])
+    code, out, _ = cli(capsys, db_path, "annotations", "import", str(f))
+    assert code == 1 and "line 2: unknown transcript_id 'sp '" in out
+    assert count(db_path, "SELECT count(*) FROM annotations WHERE transcript_id = ' sp ' "
+                          "AND annotator = 'ana' AND primary_label = 'reasoning'") == 1
+    assert count(db_path, "SELECT count(*) FROM annotations WHERE transcript_id = 'sp'") == 0
+    code, _, err = cli(capsys, db_path, "import", str(tmp_path / "a.jsonl"), "--source", "  ")
+    assert code == 2 and "the source name is blank" in err
