@@ -79,8 +79,10 @@ def draw_sample(db: Database, n: int, seed: int, stratify_by: str | None = None,
         _check_field(stratify_by)
     pool = candidates(db, where, stratify_by)
     if not pool:
-        what = f" matching {where}" if where else ""
-        raise NotFound(f"no active transcripts{what} to sample from; import some first")
+        if where:
+            shown = " and ".join(f"{k} in {v}" for k, v in where.items())
+            raise NotFound(f"no active transcript has {shown}; check the field and values")
+        raise NotFound("no active transcripts to sample from; import some first")
     if stratify_by and all(stratum is None for _, stratum in pool):
         raise UsageError(f"--stratify-by {stratify_by}: no transcript has this field (a metadata "
                          "key or `source`); check its spelling")

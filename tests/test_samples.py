@@ -6,10 +6,11 @@ import json
 
 import pytest
 
+from core.db import connect
 from core.errors import NotFound, UsageError
 from core.samples import allocate, draw_sample, get_sample, list_samples
 from tests.conftest import add_transcripts, make_record
-from tests.ingest_helpers import cli, count
+from tests.ingest_helpers import cli, count, write_jsonl
 
 
 def _records(n=100):
@@ -60,7 +61,7 @@ def test_source_field_and_errors(db):
     add_transcripts(db, _records(5), source="alpha")
     add_transcripts(db, [make_record(i) for i in range(5, 8)], source="beta")
     assert draw_sample(db, 5, 1, where={"source": ["beta"]}).n == 3
-    with pytest.raises(NotFound, match="no active transcripts matching"):
+    with pytest.raises(NotFound, match=r"no active transcript has source in \['gamma'\]"):
         draw_sample(db, 5, 1, where={"source": ["gamma"]})
     with pytest.raises(UsageError, match="--n must be at least 1"):
         draw_sample(db, 0, 1)
@@ -75,7 +76,7 @@ def test_sample_cli_and_list(db, db_path, capsys):
     code, out, _ = cli(capsys, db_path, "--user", "ana", "sample", "--n", "20", "--seed", "1",
                        "--stratify-by", "channel", "--where", "tier=free")
     assert code == 0
-    assert "20 of 100 active transcripts, stratified (seed 1), filter {\"tier\": [\"free\"]}" in out
+    assert "20 of 80 active transcripts matching the filter, stratified (seed 1), filter {\"tier\": [\"free\"]}" in out
     assert "  channel=web: 8\n" in out
     code, out, _ = cli(capsys, db_path, "sample", "--list")
     assert code == 0 and "stratified n=20" in out and "by ana" in out
@@ -94,3 +95,22 @@ def test_stratify_by_a_field_no_transcript_has_is_refused(db):
     with pytest.raises(UsageError, match="no transcript has this field"):
         draw_sample(db, 3, seed=1, stratify_by="chanel")
     assert db.con.execute("SELECT count(*) FROM samples").fetchone()[0] == 0
+
+
+def test_same_seed_same_sample_whatever_the_import_order(tmp_path, capsys):
+    # Both sources use ids t0..t9; whichever is imported second gets `<source>/<id>` keys.
+    files = {s: write_jsonl(tmp_path / f"{s}.jsonl",
+                            [make_record(i, text=f"{s} question") for i in range(10)])
+             for s in ("A", "B")}
+    drawn = []
+    for order in (("A", "B"), ("B", "A")):
+        db_path = tmp_path / f"{''.join(order)}.duckdb"
+        for s in order:
+            cli(capsys, db_path, "import", str(files[s]), "--source", s)
+        db = connect(db_path)
+        sample = draw_sample(db, 6, 7)
+        drawn.append([db.con.execute("SELECT source, record_id FROM transcripts WHERE "
+                                     "transcript_id = ?", [t]).fetchone()
+                      for t in sample.transcript_ids])
+        db.close()
+    assert drawn[0] == drawn[1]

@@ -10,8 +10,7 @@ from core.config import Settings
 from core.db import connect
 from core.errors import UsageError
 from core.samples import draw_sample, list_samples, parse_where
-from core.storage.samples import stratum_counts
-from core.storage.transcripts import count_transcripts
+from core.storage.samples import candidates, stratum_counts
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,8 +36,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     db = connect(settings.db_path)
     try:
         sample = draw_sample(db, args.n, args.seed, args.stratify_by, where, acting_user(settings))
-        pool = count_transcripts(db)
-        print(f"sample {sample.sample_id}: {sample.n:,} of {pool:,} active transcripts, "
+        pool = len(candidates(db, sample.filter or {}, None))
+        matching = " matching the filter" if sample.filter else ""
+        print(f"sample {sample.sample_id}: {sample.n:,} of {pool:,} active transcripts{matching}, "
               f"{sample.method} (seed {sample.seed})"
               + (f", filter {json.dumps(sample.filter)}" if sample.filter else ""))
         if sample.n < args.n:

@@ -41,7 +41,8 @@ def _quote_path(key: str) -> str:
 def candidates(db: Database, where: dict[str, list[str]], stratify_by: str | None
                ) -> list[tuple[str, str | None]]:
     """(transcript_id, stratum value) of active transcripts matching every filter field
-    (any of its values), ordered by id so that a seed alone fixes the draw."""
+    (any of its values), in a fixed order so that a seed alone fixes the draw: by source and
+    the record's own id, which (unlike transcript_id) do not depend on import order."""
     clauses, params = ["NOT archived"], []
     for field, values in where.items():
         clauses.append(f"{_field_sql(field)} IN (SELECT unnest(?::VARCHAR[]))")
@@ -49,7 +50,7 @@ def candidates(db: Database, where: dict[str, list[str]], stratify_by: str | Non
     stratum = _field_sql(stratify_by) if stratify_by else "NULL"
     return db.con.execute(
         f"SELECT transcript_id, {stratum} FROM transcripts WHERE {' AND '.join(clauses)} "
-        "ORDER BY transcript_id", params).fetchall()
+        "ORDER BY source, coalesce(record_id, transcript_id)", params).fetchall()
 
 
 def save_sample(db: Database, sample: Sample) -> None:
