@@ -243,7 +243,10 @@ def compose_report(data: ReportData, taxonomy: Taxonomy, agreement: Agreement,
     verdict = decide(classes, checks)
     needed, reason = more_failures(classes, len(failures))
     sampling, tax = sampling_section(data, random_only), taxonomy_info(data, taxonomy)
-    warnings = tuple(w for w in (sampling.warning, tax.warning) if w)
+    unknown = [f for f, v in (slices or {}).items() if v and all(x is None for x in v.values())]
+    warnings = tuple(w for w in (sampling.warning, tax.warning) if w) + tuple(
+        f"slice {f!r}: no transcript in the report has this field (a metadata key or `source`); "
+        "check its spelling" for f in unknown)
     return Report(
         verdict=verdict,
         verdict_sentence=verdict_sentence(verdict, classes, len(failures), checks, needed),

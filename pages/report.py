@@ -76,8 +76,9 @@ st.header("Next actions")
 show_table(next_actions_table(report), "No failures labeled yet.")
 
 st.header("Slices")
-fields = metadata_fields(ctx.db)
-field = st.selectbox("Slice by metadata field", ["(none)", *fields], key="report_slice")
+fields = ["source", *(f for f in metadata_fields(ctx.db) if f != "source")]
+field = st.selectbox("Slice by source or a metadata field", ["(none)", *fields],
+                     key="report_slice")
 if field != "(none)":
     rows = report_slices(ctx.db, ctx.taxonomy, field, random_only)
     report = dataclasses.replace(report, slices={field: rows})

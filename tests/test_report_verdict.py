@@ -210,6 +210,10 @@ def test_slices_tiny_missing_and_empty(db, taxonomy):
             for s in r.slices["tier"]] == [("gold", 3, 3, True, "wrong_retrieval"),
                                           ("(missing)", 1, 1, True, "tone_policy")]
     assert [s.value for s in r.slices["absent"]] == ["(missing)"]
+    assert r.warnings == ("slice 'absent': no transcript in the report has this field (a "
+                          "metadata key or `source`); check its spelling",)
+    by_source = report(db, taxonomy, slice_fields=["source"]).slices["source"]
+    assert [(s.value, s.n_labeled) for s in by_source] == [("test", 4)]  # the column
     empty = build_report(db, taxonomy, random_only=True, slice_fields=["tier"], generated_at=WHEN)
     assert empty.slices["tier"] != ()  # random queue labels are included
     db.con.execute("DELETE FROM annotations")

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--random-only", action="store_true",
                    help="only transcripts whose labels all came from the random queue")
     p.add_argument("--slice", metavar="FIELD", nargs="+", default=[], dest="slices",
-                   help="metadata field(s) to slice by, e.g. --slice channel model")
+                   help="fields to slice by: source or metadata keys, e.g. --slice source channel")
     p.add_argument("--generated-at", metavar="ISO",
                    help="timestamp printed as 'generated' (for reproducible exports)")
     p.set_defaults(func=run)

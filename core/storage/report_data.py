@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from core.db import Database
-from core.storage.transcripts import get_transcripts
+from core.storage.transcripts import field_sql, get_transcripts
 
 # The report's inputs are materialised once per build in connection-local temp tables (the
 # final_labels view is costly to evaluate repeatedly). report_current: current labels of active
@@ -158,12 +158,11 @@ def metadata_fields(db: Database) -> list[str]:
 
 
 def slice_values(db: Database, field: str) -> dict[str, str | None]:
-    """transcript → the text of metadata[field] (None when absent), over the included
-    transcripts (after prepare_report_tables / read_report_data on this thread)."""
-    path = "$." + json.dumps(field)
+    """transcript → the field's text (`source`, else metadata[field]; None when absent), over
+    the included transcripts (after prepare_report_tables / read_report_data on this thread)."""
     return dict(db.con.execute(
-        "SELECT i.transcript_id, json_extract_string(t.metadata, ?) FROM report_included i "
-        "JOIN transcripts t USING (transcript_id)", [path]).fetchall())
+        f"SELECT i.transcript_id, {field_sql(field, 't')} FROM report_included i "
+        "JOIN transcripts t USING (transcript_id)").fetchall())
 
 
 def example_transcripts(db: Database, categories: list[str], per_category: int = 3) -> list[Example]:

@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from core.db import Database
+from core.storage.transcripts import field_sql
 
 
 @dataclass(frozen=True)
@@ -27,16 +28,6 @@ class Sample:
     transcript_ids: tuple[str, ...] = ()
 
 
-def _field_sql(field: str) -> str:
-    """SQL for a field's value: `source` is a column, anything else a metadata key."""
-    if field == "source":
-        return "source"
-    return "json_extract_string(metadata, " + _quote_path(field) + ")"
-
-
-def _quote_path(key: str) -> str:
-    return "'$.\"" + key.replace("'", "''").replace('"', '\\"') + "\"'"
-
 
 def candidates(db: Database, where: dict[str, list[str]], stratify_by: str | None
                ) -> list[tuple[str, str | None]]:
@@ -45,9 +36,9 @@ def candidates(db: Database, where: dict[str, list[str]], stratify_by: str | Non
     the record's own id, which (unlike transcript_id) do not depend on import order."""
     clauses, params = ["NOT archived"], []
     for field, values in where.items():
-        clauses.append(f"{_field_sql(field)} IN (SELECT unnest(?::VARCHAR[]))")
+        clauses.append(f"{field_sql(field)} IN (SELECT unnest(?::VARCHAR[]))")
         params.append(values)
-    stratum = _field_sql(stratify_by) if stratify_by else "NULL"
+    stratum = field_sql(stratify_by) if stratify_by else "NULL"
     return db.con.execute(
         f"SELECT transcript_id, {stratum} FROM transcripts WHERE {' AND '.join(clauses)} "
         "ORDER BY source, coalesce(record_id, transcript_id)", params).fetchall()
@@ -99,6 +90,6 @@ def get_sample(db: Database, sample_id: str) -> Sample | None:
 def stratum_counts(db: Database, sample_id: str, field: str) -> list[tuple[Any, int]]:
     """How many items of a sample fall in each value of a field."""
     return db.con.execute(
-        f"SELECT {_field_sql(field)} AS v, count(*) FROM sample_items JOIN transcripts "
+        f"SELECT {field_sql(field)} AS v, count(*) FROM sample_items JOIN transcripts "
         "USING (transcript_id) WHERE sample_id = ? GROUP BY v ORDER BY 2 DESC, 1",
         [sample_id]).fetchall()

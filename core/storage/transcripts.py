@@ -57,6 +57,16 @@ def _row_to_transcript(r: tuple) -> Transcript:
     )
 
 
+def field_sql(field: str, table: str = "") -> str:
+    """SQL for a transcript field's text, as filters, strata and slices use it: `source` is
+    the column, any other name a metadata key. `table` qualifies the columns (e.g. "t")."""
+    prefix = f"{table}." if table else ""
+    if field == "source":
+        return prefix + "source"
+    path = "'$.\"" + field.replace("'", "''").replace('"', '\\"') + "\"'"
+    return f"json_extract_string({prefix}metadata, {path})"
+
+
 def get_transcript(db: Database, transcript_id: str) -> Transcript:
     """One transcript by id; NotFound if there is none."""
     row = db.con.execute(
