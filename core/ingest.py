@@ -52,6 +52,7 @@ class ImportResult:
     duplicates_by_content: int = 0
     rows_rejected: int = 0
     ids_qualified: int = 0  # imported as `<source>/<id>`: another source holds that id
+    qualified_examples: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     rejects_path: Path | None = None
     seconds: float = 0.0
@@ -78,9 +79,10 @@ class ImportResult:
         ]
         if self.ids_qualified:
             n = self.ids_qualified
+            shown = ", ".join(repr(t) for t in self.qualified_examples) + (", …" if n > 3 else "")
             lines.append(f"{n:,} {'id was' if n == 1 else 'ids were'} already used by another "
-                         f"source; {'that transcript is' if n == 1 else 'those transcripts are'} "
-                         f"stored as '{self.source}/<id>' (record_id keeps the id)")
+                         f"source; {'that transcript is' if n == 1 else 'those are'} stored as "
+                         f"{shown} (record_id keeps the id as written)")
         if self.rejects_path:
             lines.append(f"rejected rows written to {self.rejects_path}")
         if self.errors:
@@ -246,21 +248,26 @@ class _Importer:
     def _transcript_ids(self, con: Any, rows: list[PreparedRow]) -> list[str]:
         """Each new row's database-wide id: its own id, or `<source>/<id>` (then `~2`, `~3`…)
         when another source already uses it. Rows of this import earlier in the transaction
-        count as taken too."""
-        first = [p.record_id for p in rows] + [self._qualified(p.record_id, 1) for p in rows]
-        taken = taken_ids(con, first)
-        looked_up = set(first)
-        out = []
-        for p in rows:
-            n = 0
-            while True:
-                tid = self._qualified(p.record_id, n)
-                if tid not in taken and (tid in looked_up or not taken_ids(con, [tid])):
-                    break
-                n += 1
-            taken.add(tid)
-            out.append(tid)
-        self.result.ids_qualified += sum(t != p.record_id for t, p in zip(out, rows, strict=True))
+        count as taken too. One lookup per round of candidates, not per row."""
+        out = [""] * len(rows)
+        taken: set[str] = set()
+        pending, n = list(range(len(rows))), 0
+        while pending:
+            wanted = {i: self._qualified(rows[i].record_id, n) for i in pending}
+            taken |= taken_ids(con, sorted(set(wanted.values()) - taken))
+            still = []
+            for i in pending:
+                if wanted[i] in taken:
+                    still.append(i)
+                else:
+                    out[i] = wanted[i]
+                    taken.add(wanted[i])
+            pending, n = still, n + 1
+        for tid, p in zip(out, rows, strict=True):
+            if tid != p.record_id:
+                self.result.ids_qualified += 1
+                if len(self.result.qualified_examples) < 3:
+                    self.result.qualified_examples.append(tid)
         return out
 
     def _qualified(self, record_id: str, n: int) -> str:

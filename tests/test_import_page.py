@@ -108,6 +108,6 @@ def test_same_ids_from_another_source_are_other_transcripts(db, db_path, monkeyp
     at.button(key="import_confirm").click().run()
     assert "Imported, nothing rejected. (exit code 0)" in texts(at)
     assert "1 id was already used by another source; that transcript is stored as " \
-           "'shop/<id>' (record_id keeps the id)" in at.code[0].value
+           "'shop/t1' (record_id keeps the id as written)" in at.code[0].value
     assert db.con.execute("SELECT transcript_id, source, record_id FROM transcripts ORDER BY 1"
                           ).fetchall() == [("shop/t1", "shop", "t1"), ("t1", "default", "t1")]

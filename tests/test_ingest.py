@@ -304,7 +304,7 @@ def test_ids_are_unique_per_source(tmp_path, db_path, capsys):
     code, out, _ = cli(capsys, db_path, "import", str(f), "--source", "shop")
     assert code == 0 and "imported            2" in out
     assert "1 id was already used by another source; that transcript is stored as " \
-           "'shop/<id>' (record_id keeps the id)" in out
+           "'shop/t1' (record_id keeps the id as written)" in out
     db = connect(db_path)
     assert db.con.execute("SELECT transcript_id, source, record_id FROM transcripts "
                           "ORDER BY transcript_id").fetchall() == [
@@ -343,3 +343,13 @@ def test_a_qualified_id_already_taken_gets_a_suffix(tmp_path, db_path, capsys):
     assert code == 0
     assert count(db_path, "SELECT count(*) FROM transcripts WHERE transcript_id = 'shop/t1~2' "
                           "AND record_id = 't1' AND source = 'shop'") == 1
+    assert "stored as 'shop/t1~2' (record_id keeps the id as written)" in out
+    # Many rows in that case: each round of candidates is one lookup, not one per row.
+    n = 300
+    taken = [make_record(i, text="x") for i in range(n)]
+    taken += [make_record(f"web/t{i}", text="y") for i in range(n)]
+    cli(capsys, db_path, "import", str(write_jsonl(tmp_path / "c.jsonl", taken)), "--source", "c")
+    web = write_jsonl(tmp_path / "d.jsonl", [make_record(i, text="z") for i in range(n)])
+    code, out, _ = cli(capsys, db_path, "import", str(web), "--source", "web")
+    assert code == 0 and f"{n} ids were already used by another source; those are stored as " \
+        "'web/t0~2', 'web/t1~2', 'web/t2~2', …" in out
