@@ -176,13 +176,19 @@ class RejectsFile:
     """The rejects file (JSONL: where, error, field, original row), opened on the first reject."""
 
     def __init__(self, path: Path) -> None:
+        if path.is_dir():
+            raise UsageError(f"rejects file {path} is a folder: give a file path")
         self.path = path
         self._f: Any = None
 
     def write(self, raw: RawRow, error: RowError) -> None:
         if self._f is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._f = self.path.open("w", encoding="utf-8")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._f = self.path.open("w", encoding="utf-8")
+            except OSError as e:  # rolls the import back: rejected rows must not be lost
+                raise ImportFailed(f"cannot write the rejects file {self.path}: "
+                                   f"{e.strerror or e}; nothing imported") from e
         self._f.write(json.dumps({raw.unit: raw.number, "error": error.message, "field": error.field,
                                   "row": raw.text}) + "\n")  # ASCII: safe for any text
 

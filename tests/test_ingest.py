@@ -353,3 +353,14 @@ def test_a_qualified_id_already_taken_gets_a_suffix(tmp_path, db_path, capsys):
     code, out, _ = cli(capsys, db_path, "import", str(web), "--source", "web")
     assert code == 0 and f"{n} ids were already used by another source; those are stored as " \
         "'web/t0~2', 'web/t1~2', 'web/t2~2', …" in out
+
+
+def test_unusable_rejects_path_is_a_clear_error(tmp_path, db_path, capsys):
+    f = write_jsonl(tmp_path / "a.jsonl", [make_record(1), {"id": "bad"}])
+    code, _, err = cli(capsys, db_path, "import", str(f), "--rejects", str(tmp_path))
+    assert code == 2 and f"rejects file {tmp_path} is a folder: give a file path" in err
+    blocker = tmp_path / "plain"
+    blocker.write_text("")
+    code, _, err = cli(capsys, db_path, "import", str(f), "--rejects", str(blocker / "r.jsonl"))
+    assert code == 2 and f"cannot write the rejects file {blocker / 'r.jsonl'}" in err
+    assert count(db_path) == 0  # the valid row is not imported without its rejected neighbour
