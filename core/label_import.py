@@ -33,7 +33,9 @@ from core.taxonomy import Taxonomy, load_taxonomy
 class _LabelRow(BaseModel):
     # Text is trimmed, except transcript_id: ids match exactly, as import stored them (a
     # trimmed " t1 " could name another transcript). Source names are trimmed at import too.
-    model_config = ConfigDict(extra="forbid")
+    # Other columns (an annotations export has annotation_id, queue, …) are ignored, and the
+    # summary names them.
+    model_config = ConfigDict(extra="ignore")
     transcript_id: str | int
     source: str | None = None  # then transcript_id is the record's id within that source
     annotator: str
@@ -42,10 +44,12 @@ class _LabelRow(BaseModel):
     context_present: Literal["yes", "no", "unknown"] | None = None
     severity: Literal["low", "medium", "high"] | None = None
     note: str | None = None
+    failure_turn: int | None = None
+    ideal_response: str | None = None
     created_at: datetime | None = None
 
     @field_validator("source", "annotator", "primary_label", "context_present", "severity",
-                     "note", mode="before")
+                     "note", "ideal_response", mode="before")
     @classmethod
     def _trim(cls, v: Any) -> Any:
         return v.strip() if isinstance(v, str) else v
@@ -82,6 +86,7 @@ class LabelImportResult:
     errors: list[RowError] = field(default_factory=list)
     rejects_path: Path | None = None
     taxonomy: str = ""
+    ignored_columns: tuple[str, ...] = ()
     seconds: float = 0.0
 
     @property
@@ -95,6 +100,8 @@ class LabelImportResult:
                  f"  rows read   {self.rows_read:>9,}", f"  imported    {self.rows_imported:>9,}",
                  f"  duplicates  {self.rows_duplicate:>9,}  (already imported)",
                  f"  rejected    {self.rows_rejected:>9,}"]
+        if self.ignored_columns:
+            lines.append(f"ignored columns (not label fields): {', '.join(self.ignored_columns)}")
         if self.rejects_path:
             lines.append(f"rejected rows written to {self.rejects_path}")
         lines += [f"  {self.file_name}: {e}" for e in self.errors[:max_errors]]
@@ -117,6 +124,11 @@ def parse_label_row(raw: RawRow, taxonomy: Taxonomy) -> _Parsed | RowError:
         return raw.error
     if not isinstance(raw.value, dict):
         return RowError(raw.number, None, "a label row must be an object", raw.unit)
+    kind = raw.value.get("kind")
+    if kind not in (None, "", "label"):
+        return RowError(raw.number, "kind", f"kind {kind!r}: only labels can be imported "
+                        "(adjudications, retractions and skips belong to the database they were "
+                        "made in)", raw.unit)
     try:
         row = _LabelRow.model_validate(_blank_to_none(raw.value))
     except ValidationError as e:
@@ -130,10 +142,20 @@ def parse_label_row(raw: RawRow, taxonomy: Taxonomy) -> _Parsed | RowError:
         transcript_id=str(row.transcript_id), annotator=row.annotator, kind="label",
         primary_label=row.primary_label, secondary_labels=tuple(row.secondary_labels),
         context_present=row.context_present, severity=row.severity, note=row.note,
-        taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version, origin="import",
+        failure_turn=row.failure_turn, ideal_response=row.ideal_response, taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version, origin="import",
         # No created_at in the file: stored as the import time (annotation_params), and matched
         # on (transcript, annotator, label) alone, so re-importing the file adds nothing.
         created_at=_naive_utc(row.created_at) if row.created_at else None), row.source)
+
+
+def _ignored_columns(rows: Any) -> tuple[str, ...]:
+    """Columns of the file that are not label fields, in first-seen order."""
+    known = {*_LabelRow.model_fields, "kind"}
+    seen: dict[str, None] = {}
+    for raw in rows:
+        if isinstance(raw.value, dict):
+            seen.update(dict.fromkeys(k for k in raw.value if k not in known))
+    return tuple(seen)
 
 
 def _naive_utc(t: datetime) -> datetime:
@@ -206,6 +228,7 @@ def import_labels(db: Database, path: Path | str, fmt: str = "auto",
     try:
         parsed = [(raw, parse_label_row(raw, taxonomy)) for raw in read_rows(path, fmt)]
         result.rows_read = len(parsed)
+        result.ignored_columns = _ignored_columns(raw for raw, _ in parsed)
         keep = _classify(db, _resolve(db, parsed), result, sink)
         result.rows_imported = len(keep)
         if not parsed:
