@@ -254,12 +254,12 @@ def prelabel_panel(p, mode: str) -> None:
 
 
 def category_buttons() -> None:
-    cols = st.columns(2)
-    for i, c in enumerate(tax.categories):
+    # One per row: two columns cut the names short ("Escalati…") on laptop-sized windows.
+    for c in tax.categories:
         chosen = ss.get("ann_primary") == c.key
-        cols[i % 2].button(c.name, key=f"cat_{c.key}", shortcut=c.shortcut or None,
-                           type="primary" if chosen else "secondary", width="stretch",
-                           help=c.definition, on_click=choose, args=(c.key,))
+        st.button(c.name, key=f"cat_{c.key}", shortcut=c.shortcut or None,
+                  type="primary" if chosen else "secondary", width="stretch",
+                  help=c.definition, on_click=choose, args=(c.key,))
 
 
 def detail_fields(t, views) -> None:
@@ -281,16 +281,15 @@ def detail_fields(t, views) -> None:
 
 
 def action_buttons() -> None:
+    st.button("Save & next", key="act_save", shortcut=KEYS["save"], type="primary",
+              on_click=request, args=("save",), width="stretch")
     a, b = st.columns(2)
-    c, d = st.columns(2)
-    a.button("Save & next", key="act_save", shortcut=KEYS["save"], type="primary",
-             on_click=request, args=("save",), width="stretch")
-    b.button("Skip", key="act_skip", shortcut=KEYS["skip"], on_click=request, args=("skip",),
+    a.button("Skip", key="act_skip", shortcut=KEYS["skip"], on_click=request, args=("skip",),
              width="stretch")
-    c.button("Undo last", key="act_undo", shortcut=KEYS["undo"], on_click=request,
+    b.button("Undo last", key="act_undo", shortcut=KEYS["undo"], on_click=request,
              args=("undo",), width="stretch")
-    d.button("Guidelines", key="act_guide", shortcut=KEYS["guide"], on_click=request,
-             args=("guide",), width="stretch")
+    st.button("Guidelines", key="act_guide", shortcut=KEYS["guide"], on_click=request,
+              args=("guide",), width="stretch", type="tertiary")
 
 
 def guidelines() -> None:
@@ -338,11 +337,12 @@ def main() -> None:
     cur["mode"] = prelabel_mode(get_setting(ctx.db, "prelabel_display"), item.is_overlap)
     left, right = st.columns([4, 3], gap="medium")
     with left:
-        transcript_panel(t, views)
-    with right:
-        with st.container():  # always there, so toggling it never remounts the buttons below
+        # Above the conversation, not the buttons: open guidelines never push the labels away.
+        with st.container():  # always there, so toggling it never remounts what follows
             if ss.get("ann_guide"):
                 guidelines()
+        transcript_panel(t, views)
+    with right:
         prelabel_panel(cur["prelabel"], cur["mode"])
         category_buttons()
         action_buttons()
