@@ -21,7 +21,8 @@ def _page(url_path: str) -> st.Page | None:
 def _metrics(s: LandingSummary) -> None:
     cols = st.columns(6)
     cols[0].metric("Transcripts", s.active, help=f"active; {s.archived} archived")
-    cols[1].metric("Labeled", s.labeled, help="transcripts with a final label (or an open disagreement)")
+    cols[1].metric("Labeled", s.labeled, help="transcripts with a final label, as the report counts them "
+                   "(open disagreements are counted apart)")
     cols[2].metric("Double-labeled", s.double_labeled)
     cols[3].metric("Open disagreements", s.disagreements)
     cols[4].metric("Pre-labeled", s.prelabeled)

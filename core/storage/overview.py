@@ -7,17 +7,22 @@ from datetime import datetime
 from core.db import Database
 
 LANDING_COUNTS = """
+WITH active_final AS (
+  SELECT f.* FROM final_labels f JOIN transcripts t USING (transcript_id) WHERE NOT t.archived
+)
 SELECT
   (SELECT count(*) FROM transcripts WHERE NOT archived),
   (SELECT count(*) FROM transcripts WHERE archived),
   (SELECT count(*) FROM transcripts t WHERE NOT archived AND NOT EXISTS (
       SELECT 1 FROM current_labels c WHERE c.transcript_id = t.transcript_id)),
-  (SELECT count(*) FROM final_labels),
-  (SELECT count(*) FROM final_labels WHERE n_annotators >= 2),
-  (SELECT count(*) FROM final_labels WHERE status = 'disagreement'),
+  (SELECT count(*) FROM active_final WHERE primary_label IS NOT NULL),
+  (SELECT count(*) FROM active_final WHERE n_annotators >= 2),
+  (SELECT count(*) FROM active_final WHERE status = 'disagreement'),
   (SELECT count(DISTINCT transcript_id) FROM prelabels WHERE status = 'ok'),
-  (SELECT count(*) FROM annotations
-     WHERE annotator = ? AND kind IN ('label', 'adjudication') AND created_at >= ?),
+  -- as Annotate counts "you labeled N today": transcripts with a live label of yours
+  (SELECT count(DISTINCT a.transcript_id) FROM annotations a
+     WHERE a.annotator = ? AND a.kind = 'label' AND a.created_at >= ? AND NOT EXISTS (
+       SELECT 1 FROM annotations r WHERE r.kind = 'retraction' AND r.retracts = a.annotation_id)),
   (SELECT count(*) > 0 FROM transcripts WHERE source = 'demo')
 """
 
