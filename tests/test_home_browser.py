@@ -31,7 +31,7 @@ def test_first_start_shows_the_demo_summary(tmp_path, chromium_path):
             expect(page.get_by_text("Annotate: 60 of 300 transcripts have no label yet.")).to_be_visible()
             expect(page.get_by_text("Reviewer: ayla")).to_be_visible()
             expect(page.get_by_test_id("stMetricValue")).to_have_text(
-                ["300", "240", "48", "4", "300", "0"])
+                ["300", "236", "48", "4", "300", "0"])
             page.screenshot(path=tmp_path / "home.png", full_page=True)
             browser.close()
     finally:
