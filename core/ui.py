@@ -3,8 +3,10 @@ Nothing else in core imports this module (a test checks)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -99,10 +101,24 @@ def _leave_pages_directory_mode() -> None:
         st.rerun()
 
 
+@functools.cache
+def _icon() -> Any:
+    """The tab icon, drawn here: an emoji icon makes the browser fetch an image from the
+    internet, and the app must work offline."""
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(img)
+    draw.rounded_rectangle((4, 4, 60, 60), radius=14, fill=(196, 48, 64, 255))
+    draw.rectangle((28, 14, 36, 50), fill="white")
+    draw.rectangle((14, 28, 50, 36), fill="white")
+    return img
+
+
 def bootstrap(title: str, layout: str = "wide") -> AppContext:
     """Page config, settings, database, taxonomy and identity: the first line of every page."""
     _leave_pages_directory_mode()
-    st.set_page_config(page_title=f"{title} · Triage", page_icon="🩺", layout=layout)
+    st.set_page_config(page_title=f"{title} · Triage", page_icon=_icon(), layout=layout)
     settings = load_settings()
     setup_logging(settings.resolved_log_path, settings.log_level)
     try:
