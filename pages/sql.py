@@ -110,7 +110,7 @@ with editor:
     st.text_area("Query (one SELECT; read-only; no file access)", key="sql_text", height=220)
     st.number_input("Row limit", 1, MAX_ROW_LIMIT, ROW_LIMIT, step=100, key="sql_row_limit")
     st.button("Run", type="primary", key="sql_run", on_click=_run)
-    _show_result()
 with schema:
     _schema_panel()
+_show_result()  # full width: results have many columns
 _export_section()
