@@ -1,5 +1,5 @@
 """Importing transcripts: read a file in chunks, validate every row, drop duplicates (same id
-and same content, or same content under a new id), reject conflicts, and store the rest in
+and same content, or content already stored under another id or source), reject conflicts, and store the rest in
 one transaction with its `import_batches` row. Rejected rows go to a JSONL rejects file."""
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class ImportResult:
             f"  rows read   {self.rows_read:>9,}",
             f"  imported    {self.rows_imported:>9,}",
             f"  duplicates  {self.rows_duplicate:>9,}  ({self.duplicates_by_id:,} same id and "
-            f"content, {self.duplicates_by_content:,} same content under a new id)",
+            f"content, {self.duplicates_by_content:,} same content as another transcript)",
             f"  rejected    {self.rows_rejected:>9,}",
             f"  time        {self.seconds:>9.1f} s",
         ]
