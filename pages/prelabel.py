@@ -10,9 +10,10 @@ import streamlit as st
 
 from core.prelabel.evaluate import evaluate_prelabels
 from core.prelabel.plan import RunOptions, plan_run
-from core.prelabel.report import describe_plan, evaluation_frames, summary_lines
+from core.prelabel.report import describe_plan, evaluation_caption, evaluation_frames, summary_lines
 from core.prelabel.run import RunSummary, execute_run
-from core.storage.prelabels import prelabel_state
+from core.report_text import num, pct
+from core.storage.prelabels import labeler_used, prelabel_state
 from core.ui import bootstrap, show_error
 
 ctx = bootstrap("Pre-label")
@@ -32,15 +33,19 @@ def options_form() -> tuple[RunOptions, object]:
                 "OPENAI_API_KEY and restart the app, for LLM pre-labels.")
     labeler = st.radio("Labeler", ["LLM", "Offline"], index=0 if llm_ready else 1,
                        horizontal=True, disabled=not llm_ready)
+    offline = labeler == "Offline"
+    llm_only = "The offline labeler runs locally: no requests, no cost." if offline else None
     c1, c2, c3, c4 = st.columns(4)
-    model = c1.text_input("Model", ctx.settings.llm_model, disabled=labeler == "Offline")
+    model = c1.text_input("Model", ctx.settings.llm_model, disabled=offline)
     limit = c2.number_input("Limit (0 = all)", min_value=0, value=0, step=10)
-    concurrency = c3.number_input("Concurrency", min_value=1, max_value=32, value=4)
-    max_cost = c4.number_input("Spend cap, USD (0 = none)", min_value=0.0, value=0.0, step=0.5)
+    concurrency = c3.number_input("Concurrency", min_value=1, max_value=32, value=4,
+                                  disabled=offline, help=llm_only or "LLM requests in flight at once")
+    max_cost = c4.number_input("Spend cap, USD (0 = none)", min_value=0.0, value=0.0, step=0.5,
+                               disabled=offline, help=llm_only or "The run stops before exceeding it")
     c5, c6 = st.columns(2)
     only_unlabeled = c5.checkbox("Only transcripts without a human label")
     sample = c6.text_input("Sample id (optional)").strip()
-    options = RunOptions(offline=labeler == "Offline", limit=int(limit) or None,
+    options = RunOptions(offline=offline, limit=int(limit) or None,
                          concurrency=int(concurrency), only_unlabeled=only_unlabeled,
                          sample_id=sample or None, max_cost=float(max_cost) or None)
     return options, dataclasses.replace(ctx.settings, llm_base_url=base_url,
@@ -57,11 +62,19 @@ def cached_plan(options: RunOptions, settings):
     return cached[1]
 
 
+def run_in_progress() -> bool:
+    """Whether a run started by this session is still going (its page run may be superseded)."""
+    finished = st.session_state.get("prelabel_finished")
+    return finished is not None and not finished.is_set()
+
+
 def request_stop() -> None:
-    """The stop button's callback: the running loop starts no further request."""
+    """The stop button's callback: the running loop starts no further request. It runs before
+    the page does, while the interrupted run is still going; the page then says it stopped."""
     event = st.session_state.get("prelabel_stop_event")
-    if event is not None:
+    if event is not None and run_in_progress():
         event.set()
+        st.session_state["prelabel_stopped"] = True
 
 
 def wait_for_previous_run() -> None:
@@ -91,11 +104,20 @@ def run_with_progress(plan, options, settings) -> RunSummary:
         finished.set()
 
 
+def evaluation_labeler() -> str:
+    """The labeler to evaluate: the one with data (the LLM once it has pre-labeled, else the
+    offline model, scored from human labels alone) until the reviewer picks one."""
+    if not st.session_state.get("eval_labeler_picked"):
+        st.session_state["eval_labeler"] = "LLM" if labeler_used(ctx.db, "llm") else "Offline"
+    return st.radio("Labeler to evaluate", ["LLM", "Offline"], horizontal=True, key="eval_labeler",
+                    on_change=lambda: st.session_state.update(eval_labeler_picked=True))
+
+
 def evaluation_panel() -> None:
     st.subheader("How good are the pre-labels?")
     st.caption("Against final reviewer labels made with the pre-label hidden; few-shot examples "
                "left out; the offline model scored out of fold (cross-validation).")
-    which = st.radio("Labeler to evaluate", ["LLM", "Offline"], horizontal=True, key="eval_labeler")
+    which = evaluation_labeler()
     if st.button("Evaluate"):
         st.session_state["prelabel_eval"] = evaluate_prelabels(ctx.db, ctx.taxonomy, which.lower()) or {}
     result = st.session_state.get("prelabel_eval")
@@ -105,12 +127,10 @@ def evaluation_panel() -> None:
     elif result:
         c1, c2, c3 = st.columns(3)
         c1.metric("n", result["n"])
-        c2.metric("Accuracy", f"{result['accuracy']:.2f}")
-        c3.metric("Cohen's kappa", "n/a" if result["kappa"] is None else f"{result['kappa']:.2f}")
-        st.caption(f"{result['labeler']} · {result['model']} · {result['method']} · left out: "
-                   f"{result['n_excluded_shown']} labeled with the pre-label shown, "
-                   f"{result['n_excluded_few_shot']} few-shot examples")
-        per_cat, confusion, buckets = evaluation_frames(result)
+        c2.metric("Accuracy", pct(result["accuracy"]))
+        c3.metric("Cohen's kappa", "n/a" if result["kappa"] is None else num(result["kappa"]))
+        st.caption(evaluation_caption(result))
+        per_cat, confusion, buckets = evaluation_frames(result, ctx.taxonomy)
         st.dataframe(per_cat, hide_index=True)
         st.markdown("Confusion (rows: reviewer, columns: pre-label)")
         st.dataframe(confusion)
@@ -126,7 +146,12 @@ try:
         st.markdown(line)
     start_col, stop_col = st.columns(2)
     start = start_col.button("Start", type="primary", disabled=not plan.items)
-    if stop_col.button("Stop the run", on_click=request_stop):
+    # Enabled while this page run carries out a run (a click interrupts it, see above), or while
+    # an earlier one is still going after waiting for it gave up.
+    running = start or run_in_progress()
+    stop_col.button("Stop the run", on_click=request_stop, disabled=not running,
+                    help=None if running else "Nothing is running.")
+    if st.session_state.pop("prelabel_stopped", False):
         st.warning("Stopped. Finished pre-labels are kept; Start resumes where it ended.")
     if start:
         summary = run_with_progress(plan, options, settings)

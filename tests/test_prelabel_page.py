@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import ast
+import threading
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.db import connect
+from core.prelabel.report import evaluation_caption
+from core.prelabel.run import prelabel_offline_all
 from core.storage.categories import register_taxonomy
 from tests.conftest import ROOT, add_transcripts, make_record
 from tests.prelabel_helpers import add_labels, synthetic_records
@@ -35,6 +38,10 @@ def texts(at: AppTest) -> str:
                      + [s.value for s in at.success] + [w.value for w in at.warning])
 
 
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
 def prelabel_rows(db):
     return db.con.execute("SELECT labeler, status, primary_label, model FROM prelabels "
                           "ORDER BY transcript_id").fetchall()
@@ -46,6 +53,9 @@ def test_offline_run_without_key(page_env):
     assert "no OPENAI_API_KEY in the app's environment and no base URL" in texts(at)
     assert at.radio[0].value == "Offline" and at.radio[0].disabled
     assert "4 transcript(s) to pre-label, 0 already done (cached, no request)" in texts(at)
+    for label in ("Concurrency", "Spend cap, USD (0 = none)"):
+        box = next(n for n in at.number_input if n.label == label)
+        assert box.disabled and box.help == "The offline labeler runs locally: no requests, no cost."
     at.button[0].click().run()  # Start
     assert not at.exception
     assert "done: 4 labeled, 0 cached, 0 failed" in texts(at)
@@ -60,6 +70,8 @@ def test_llm_run_against_local_server_shows_failures(page_env, llm_server, monke
     llm_server.state.default = lambda body: ("ok", "reasoning")
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     assert at.radio[0].value == "LLM" and not at.radio[0].disabled
+    assert at.radio(key="eval_labeler").value == "Offline"  # no LLM pre-label yet
+    assert not at.number_input[1].disabled and not at.number_input[2].disabled
     at.number_input[1].set_value(1)  # concurrency 1: the script's order is the request order
     at.run()
     assert "estimated:" in texts(at)
@@ -73,6 +85,7 @@ def test_llm_run_against_local_server_shows_failures(page_env, llm_server, monke
     assert [r[:3] for r in rows] == [("llm", "ok", "escalation"), ("llm", "failed", None),
                                      ("llm", "ok", "reasoning"), ("llm", "ok", "reasoning")]
     assert llm_server.state.count == 4
+    assert at.radio(key="eval_labeler").value == "LLM"  # now the LLM has data
 
 
 def test_evaluation_panel(page_env, taxonomy):
@@ -84,11 +97,73 @@ def test_evaluation_panel(page_env, taxonomy):
     at.button[2].click().run()  # Evaluate
     assert not at.exception
     assert at.metric[0].value == "45"
-    assert float(at.metric[1].value) > 0.8
-    assert "5-fold cross-validation over 45 human labels" in at.caption[-1].value
+    assert at.metric[1].value.endswith("%") and int(at.metric[1].value[:-1]) > 80
+    caption = at.caption[-1].value
+    assert caption.startswith("Offline labeler (trained on n=45:")
+    assert "5-fold cross-validation over 45 human labels" in caption
+    assert caption.endswith("left out: 0 labeled with the pre-label shown")  # no few-shot offline
     per_cat = at.dataframe[0].value
-    assert list(per_cat.columns) == ["category", "precision", "recall", "support"]
-    assert per_cat["support"].sum() == 45
+    assert list(per_cat.columns) == ["Category", "Precision", "Recall", "Support"]
+    names = [c.name for c in taxonomy.categories]
+    assert list(per_cat["Category"]) == names
+    assert all(len(x) == 4 and x[1] == "." for x in [*per_cat["Precision"], *per_cat["Recall"]])
+    assert sum(int(x) for x in per_cat["Support"]) == 45
+    confusion = at.dataframe[1].value
+    assert list(confusion.columns) == names
+    assert list(confusion.index) == [f"human: {n}" for n in names]
+    assert all(x.endswith("%") for x in at.dataframe[2].value["Accuracy"])
+
+
+def test_evaluation_defaults_to_offline_when_only_offline_prelabels(page_env, taxonomy):
+    pairs = synthetic_records(taxonomy, 20, noise=0.0)
+    add_transcripts(page_env, [r for r, _ in pairs])
+    add_labels(page_env, taxonomy, [(r["id"], lab) for r, lab in pairs])
+    assert prelabel_offline_all(page_env, taxonomy).done == 24
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert at.radio(key="eval_labeler").value == "Offline"
+    button(at, "Evaluate").click().run()
+    assert not at.exception
+    assert "Nothing to evaluate yet" not in texts(at)
+    assert at.metric[0].value == "20"
+
+
+def test_evaluation_keeps_the_labeler_the_reviewer_picked(page_env):
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at.radio(key="eval_labeler").set_value("LLM").run()
+    at.run()
+    assert at.radio(key="eval_labeler").value == "LLM"
+
+
+def test_evaluation_caption_of_the_llm_names_the_model_and_few_shot():
+    r = {"labeler": "llm", "model": "gpt-4o-mini", "method": "latest LLM pre-label",
+         "n_excluded_shown": 3, "n_excluded_few_shot": 2}
+    assert evaluation_caption(r) == ("LLM pre-labels from gpt-4o-mini · latest LLM pre-label · "
+                                     "left out: 3 labeled with the pre-label shown, 2 few-shot examples")
+
+
+def test_stop_is_disabled_when_nothing_runs(page_env):
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert button(at, "Stop the run").disabled
+    assert button(at, "Stop the run").help == "Nothing is running."
+    assert not at.warning
+
+
+def test_stop_while_an_earlier_run_is_still_going_stops_it_and_says_so(page_env, monkeypatch):
+    monkeypatch.setenv("TRIAGE_LLM_TIMEOUT", "0.1")  # the page waits 5.1 s for the earlier run
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    stop, finished = threading.Event(), threading.Event()
+    at.session_state["prelabel_stop_event"] = stop  # a run of this session, still going
+    at.session_state["prelabel_finished"] = finished
+    at.run()
+    assert not button(at, "Stop the run").disabled
+    threading.Timer(0.5, finished.set).start()  # it ends soon after it is told to stop
+    button(at, "Stop the run").click().run()
+    assert not at.exception
+    assert stop.is_set()
+    assert "Stopped. Finished pre-labels are kept; Start resumes where it ended." in texts(at)
+    assert button(at, "Stop the run").disabled
+    at.run()
+    assert not at.warning  # said once
 
 
 def test_page_is_thin():
@@ -103,8 +178,10 @@ def test_page_is_thin():
 def test_base_url_typed_on_page_enables_the_llm(page_env, llm_server):
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     assert at.radio[0].value == "Offline" and at.radio[0].disabled
+    assert at.number_input[1].disabled and at.number_input[2].disabled
     at.text_input[0].set_value(llm_server.base_url).run()
     assert at.radio[0].value == "LLM" and not at.radio[0].disabled
+    assert not at.number_input[1].disabled and not at.number_input[2].disabled
     at.button[0].click().run()
     assert not at.exception
     assert "done: 4 labeled, 0 cached, 0 failed" in texts(at)

@@ -7,6 +7,8 @@ import pandas as pd
 
 from core.prelabel.plan import RunOptions, RunPlan
 from core.prelabel.run import RunSummary
+from core.report_tables import prelabeler_tables
+from core.taxonomy import Taxonomy
 
 
 def describe_plan(plan: RunPlan, options: RunOptions) -> list[str]:
@@ -63,11 +65,27 @@ def evaluation_table(r: dict) -> str:
     return "\n".join(out)
 
 
-def evaluation_frames(r: dict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The evaluation as tables for the page: per category, confusion, confidence buckets."""
-    per_cat = pd.DataFrame([{"category": k, **m} for k, m in r["per_category"].items()])
-    labels = r["confusion"]["labels"]
-    confusion = pd.DataFrame(r["confusion"]["matrix"], index=[f"human: {k}" for k in labels],
-                             columns=labels)
-    buckets = pd.DataFrame(r["by_confidence"], columns=["bucket", "n", "accuracy"])
+def _category_name(taxonomy: Taxonomy, key: str) -> str:
+    return taxonomy.category(key).name if key in taxonomy.keys else key
+
+
+def evaluation_frames(r: dict, taxonomy: Taxonomy) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The evaluation as tables for the page, as the Report page shows it (category names,
+    figures rounded): per category, confusion (rows: human label), confidence buckets."""
+    per_cat, _, buckets = (pd.DataFrame(list(t.rows), columns=list(t.headers))
+                           for t in prelabeler_tables(r, taxonomy))
+    names = [_category_name(taxonomy, k) for k in r["confusion"]["labels"]]
+    confusion = pd.DataFrame(r["confusion"]["matrix"], index=[f"human: {n}" for n in names],
+                             columns=names)
     return per_cat, confusion, buckets
+
+
+def evaluation_caption(r: dict) -> str:
+    """One line under the page's headline: which labeler, how it was measured, what was left out
+    (the offline model's name already says it is offline; it has no few-shot examples)."""
+    who = (f"LLM pre-labels from {r['model']}" if r["labeler"] == "llm"
+           else f"Offline labeler {r['model'].removeprefix('offline ')}")
+    left_out = f"{r['n_excluded_shown']} labeled with the pre-label shown"
+    if r["labeler"] == "llm":
+        left_out += f", {r['n_excluded_few_shot']} few-shot examples"
+    return f"{who} · {r['method']} · left out: {left_out}"
