@@ -54,8 +54,8 @@ def test_start_stop_resume_in_browser(app, chromium_path, db_path, tmp_path):
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         page.goto(f"{url}/prelabel")
         expect(page.get_by_text("10 transcript(s) to pre-label, 0 already done")).to_be_visible(timeout=30000)
-        page.get_by_label("Concurrency").fill("1")
-        page.get_by_label("Concurrency").press("Enter")
+        page.get_by_role("spinbutton", name="Concurrency").fill("1")
+        page.get_by_role("spinbutton", name="Concurrency").press("Enter")
         server.state.hold_after(2)  # the third answer waits until the test has pressed Stop
         page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
         expect(page.get_by_text("2 of 10")).to_be_visible(timeout=30000)
