@@ -7,6 +7,7 @@ import logging
 
 import duckdb
 
+from core.browse import SeenLabel
 from core.db import Database
 from core.errors import DatabaseError, TriageError
 from core.queues import QueueItem
@@ -48,6 +49,25 @@ def skip_row(item: QueueItem, annotator: str, taxonomy: Taxonomy,
         transcript_id=item.transcript_id, annotator=annotator, kind="skip", queue=item.queue,
         sample_id=item.sample_id, duration_ms=duration_ms, taxonomy_name=taxonomy.name,
         taxonomy_version=taxonomy.version)
+
+
+def already_labeled_note(seen: SeenLabel | None, taxonomy: Taxonomy) -> str | None:
+    """What a reviewer who opens a transcript directly is told about the labels it already has:
+    nothing when it has none, or when blindness hides them (pending second review)."""
+    if seen is None or seen.status not in ("single", "agreed", "disagreement", "adjudicated"):
+        return None
+    if seen.label is None:
+        what = "reviewers disagree (disagreement)"
+    else:
+        name = taxonomy.category(seen.label).name if seen.label in taxonomy.keys else seen.label
+        what = f"{name} ({seen.status})"
+    if seen.mine:
+        then = "Saving replaces your earlier label."
+    elif seen.status == "adjudicated":
+        then = "Saving adds your label beside it; the adjudication stays final."
+    else:
+        then = "Saving adds your label beside it."
+    return f"Already labeled: {what}. {then}"
 
 
 def submit(db: Database, row: NewAnnotation, valid_labels: list[str], retry: bool = False) -> str:

@@ -19,12 +19,25 @@ from core.storage.browse import (
     common_metadata_fields,
     count_rows,
     fetch_rows,
+    final_label_of,
     sources,
 )
 from core.storage.settings import get_setting
+from core.taxonomy import Taxonomy
 
 STATUSES = ("unlabeled", "single", "agreed", "disagreement", "adjudicated", HIDDEN_STATUS)
 OPEN_TRANSCRIPT_KEY = "open_transcript_id"  # session_state key the Annotate page reads
+NO_LABEL = "—"
+
+
+@dataclass(frozen=True)
+class SeenLabel:
+    """A transcript's final label (None: none yet, or a disagreement) and status, as one
+    reviewer may see them; `mine` when that reviewer holds a label on it."""
+
+    label: str | None
+    status: str
+    mine: bool
 
 
 @dataclass(frozen=True)
@@ -61,5 +74,27 @@ def browse(db: Database, query: BrowseQuery, page: int = 1, page_size: int = 100
     return BrowsePage(rows.drop(columns="_total"), total, page, pages, tuple(fields))
 
 
+def with_label_names(rows: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
+    """The table as shown: the taxonomy's display names for label keys (a key it does not know
+    stays as is), and a dash where there is no label."""
+    names = {c.key: c.name for c in taxonomy.categories}
+    shown = rows.copy()
+    for column in ("final_label", "prelabel"):
+        shown[column] = [NO_LABEL if pd.isna(k) else names.get(k, k) for k in rows[column]]
+    return shown
+
+
+def seen_label(db: Database, user: str, transcript_id: str) -> SeenLabel | None:
+    """The final label of one transcript as `user` sees it in Browse (None: no such transcript)."""
+    row = final_label_of(db, browse_query(db, user), transcript_id)
+    return None if row is None else SeenLabel(*row)
+
+
+def transcripts_phrase(n: int) -> str:
+    """'1 transcript', '1,234 transcripts'."""
+    return f"{n:,} transcript{'' if n == 1 else 's'}"
+
+
 __all__ = ["STATUSES", "BrowsePage", "BrowseQuery", "browse", "browse_query",
-           "common_metadata_fields", "is_overlap", "sources", "OPEN_TRANSCRIPT_KEY"]
+           "common_metadata_fields", "is_overlap", "sources", "OPEN_TRANSCRIPT_KEY", "NO_LABEL",
+           "SeenLabel", "seen_label", "transcripts_phrase", "with_label_names"]

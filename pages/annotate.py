@@ -10,8 +10,14 @@ from core.ui import bootstrap, show_error
 
 ctx = bootstrap("Annotate")
 
-from core.annotate import label_row, prelabel_mode, skip_row, submit  # noqa: E402
-from core.browse import OPEN_TRANSCRIPT_KEY  # noqa: E402
+from core.annotate import (  # noqa: E402
+    already_labeled_note,
+    label_row,
+    prelabel_mode,
+    skip_row,
+    submit,
+)
+from core.browse import OPEN_TRANSCRIPT_KEY, seen_label  # noqa: E402
 from core.errors import TriageError  # noqa: E402
 from core.queues import QueueSpec, claim, load_queue  # noqa: E402
 from core.render import (  # noqa: E402
@@ -98,6 +104,8 @@ def open_requested(spec: QueueSpec) -> None:
     if item is None or item.transcript_id != wanted:
         ss.ann_flash = ("warning", f"{wanted} is not in this queue (or not an active transcript): "
                         "pick another queue in the sidebar, e.g. Filtered by source.")
+    else:  # shown as long as this item is (the next item replaces ann_cur)
+        ss.ann_cur["notice"] = already_labeled_note(seen_label(ctx.db, ctx.user, wanted), tax)
 
 
 def request(action: str) -> None:
@@ -198,6 +206,8 @@ def show_flash() -> None:
         getattr(st, kind)(text)
     if ss.get("ann_pending") is not None:
         st.warning("A label is waiting to be saved; it is retried on your next action.")
+    if notice := ss.ann_cur.get("notice"):
+        st.info(notice)
 
 
 def progress_line(item, progress) -> None:

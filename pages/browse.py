@@ -12,6 +12,8 @@ from core.browse import (
     browse_query,
     common_metadata_fields,
     sources,
+    transcripts_phrase,
+    with_label_names,
 )
 from core.ui import bootstrap
 
@@ -40,25 +42,31 @@ def _restore() -> None:
         st.session_state["browse_page"] = st.session_state["browse_last_page"]
 
 
-def _pick(column, label: str, options: list[str], key: str) -> str | None:
-    choice = column.selectbox(label, [ANY, *options], key=key)
+def _pick(column, label: str, options: list[str], key: str, names=None) -> str | None:
+    """A selectbox with '(any)' first; `names` maps an option to the text shown for it."""
+    shown = names or {}
+    choice = column.selectbox(label, [ANY, *options], key=key,
+                              format_func=lambda o: shown.get(o, o))
     return None if choice == ANY else choice
 
 
 def _filters() -> dict:
     keys = ctx.taxonomy.keys
+    names = {c.key: c.name for c in ctx.taxonomy.categories}
     c = st.columns(4)
     f = {"source": _pick(c[0], "Source", sources(ctx.db), "browse_source"),
          "status": _pick(c[1], "Status", list(STATUSES), "browse_status"),
-         "label": _pick(c[2], "Final label", keys, "browse_label"),
-         "prelabel": _pick(c[3], "Pre-label", keys, "browse_prelabel")}
+         "label": _pick(c[2], "Final label", keys, "browse_label", names),
+         "prelabel": _pick(c[3], "Pre-label", keys, "browse_prelabel", names)}
     c = st.columns([1, 1, 2, 1], vertical_alignment="bottom")
     f["meta_field"] = _pick(c[0], "Metadata field", common_metadata_fields(ctx.db, 20),
                             "browse_meta_field")
     f["meta_value"] = c[1].text_input("equals", key="browse_meta_value",
-                                      disabled=f["meta_field"] is None)
-    f["text"] = c[2].text_input("Text in messages", key="browse_text",
-                                placeholder="e.g. refund")
+                                      disabled=f["meta_field"] is None,
+                                      placeholder="type a value to filter")
+    f["text"] = c[2].text_input("Text in messages", key="browse_text", placeholder="e.g. refund",
+                                help="Searches the conversation and its retrieved context, "
+                                     "not the system prompt.")
     f["include_archived"] = c[3].toggle("Include archived", key="browse_archived")
     return f
 
@@ -84,11 +92,12 @@ def _open_in_annotate(transcript_id: str) -> None:
 
 
 def _table(result: BrowsePage) -> None:
-    st.caption(f"{result.total} transcript(s) · page {result.page} of {result.pages} · "
+    st.caption(f"{transcripts_phrase(result.total)} · page {result.page} of {result.pages} · "
                "select a row to open it in Annotate. Labels of overlap items waiting for their "
                "second reviewer are hidden until you have labeled them.")
     event = st.dataframe(
-        result.rows, hide_index=True, on_select="rerun", selection_mode="single-row",
+        with_label_names(result.rows, ctx.taxonomy), hide_index=True, on_select="rerun",
+        selection_mode="single-row",
         key=f"browse_table_{st.session_state.get('browse_table_gen', 0)}",
         column_config={"confidence": st.column_config.NumberColumn(format="%.2f"),
                        "imported_at": st.column_config.DatetimeColumn("imported (UTC)")})

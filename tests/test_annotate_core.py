@@ -2,12 +2,14 @@ import threading
 
 import pytest
 
-from core.annotate import label_row, prelabel_mode, submit
+from core.annotate import already_labeled_note, label_row, prelabel_mode, submit
+from core.browse import seen_label
 from core.errors import DatabaseError, NotFound
 from core.queues import QueueSpec, load_queue, next_transcript
 from core.storage.annotations import NewAnnotation
 from core.storage.settings import set_setting
 from tests.annotate_helpers import simple_db
+from tests.part2_helpers import label, seed_disagreements
 
 
 def test_prelabel_mode_is_blind_on_overlap_items():
@@ -65,3 +67,24 @@ def test_ten_reviewers_saving_at_once_lose_nothing(db, taxonomy):
     assert len(saved) == 100 and stored == set(saved)
     labeled = db.con.execute("SELECT count(DISTINCT transcript_id) FROM annotations").fetchone()[0]
     assert labeled >= 95, labeled  # claims keep concurrent reviewers apart (a rare stale read may overlap)
+
+
+def test_already_labeled_note_names_the_label_as_the_reviewer_may_see_it(db, taxonomy):
+    seed_disagreements(db, taxonomy)
+    set_setting(db, "overlap_share", 0.0, "lead")
+    label(db, taxonomy, "t1", "lead", "escalation", 9, kind="adjudication")
+
+    def note(tid, user="zoe"):
+        return already_labeled_note(seen_label(db, user, tid), taxonomy)
+
+    assert note("t3") == "Already labeled: Reasoning / completeness (single). Saving adds your " \
+                         "label beside it."
+    assert note("t3", "ann") == "Already labeled: Reasoning / completeness (single). Saving " \
+                                "replaces your earlier label."
+    assert note("t0") == "Already labeled: reviewers disagree (disagreement). Saving adds your " \
+                         "label beside it."
+    assert note("t1") == "Already labeled: Escalation / abstention (adjudicated). Saving adds " \
+                         "your label beside it; the adjudication stays final."
+    assert note("t4") is None and note("nope") is None
+    set_setting(db, "overlap_share", 1.0, "lead")  # t3 now waits for a second reviewer
+    assert note("t3") is None

@@ -212,3 +212,38 @@ def test_opening_an_unknown_transcript_says_so(app_db):
     at.query_params["transcript"] = "nope"
     at.run()
     assert "nope is not in this queue" in texts(at)
+
+
+def notices(at: AppTest) -> list[str]:
+    return [e.value for e in at.info]
+
+
+def test_opening_a_labeled_transcript_says_it_is_labeled_until_the_next_item(app_db):
+    db = connect(app_db)
+    label(db, load_taxonomy("default"), "t004", "bob", "wrong_retrieval")
+    db.close()
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["open_transcript_id"] = "t004"
+    at.run()
+    assert current_id(at) == "t004"
+    note = "Already labeled: Wrong retrieval (single). Saving adds your label beside it."
+    assert notices(at) == [note]
+    at.button(key="cat_escalation").click().run()  # still shown while the reviewer works
+    assert notices(at) == [note]
+    at.button(key="act_save").click().run()
+    assert current_id(at) != "t004" and notices(at) == []
+    assert rows(app_db)[-2:] == [("t004", "bob", "label", "wrong_retrieval"),
+                                 ("t004", "ann", "label", "escalation")]
+
+
+def test_opening_an_unlabeled_or_blind_transcript_shows_no_label_notice(app_db):
+    db = connect(app_db)
+    set_setting(db, "overlap_share", 1.0, "lead")  # t004 waits for its second reviewer
+    label(db, load_taxonomy("default"), "t004", "bob", "wrong_retrieval")
+    db.close()
+    for tid in ("t003", "t004"):
+        at = AppTest.from_file(PAGE, default_timeout=30)
+        at.query_params["transcript"] = tid
+        at.run()
+        assert current_id(at) == tid
+        assert notices(at) == [] and "Wrong retrieval" not in texts(at).split("Keys:")[0]

@@ -8,6 +8,7 @@ from core.admin import archive_batch
 from core.browse import browse, browse_query, is_overlap
 from core.storage.settings import set_setting
 from tests.conftest import add_transcripts, make_record
+from tests.demo_helpers import demo_database
 from tests.part2_helpers import add_batch, app, label, prelabel, seed_disagreements, texts
 
 
@@ -41,6 +42,35 @@ def test_filters_by_source_status_label_prelabel_metadata_and_text(db, taxonomy)
     assert ids(db, meta_field="channel", meta_value="email") == ["t10", "t11", "t12"]
     assert ids(db, text="REFUND my") == ["t10", "t11", "t12"]
     assert ids(db, text="(#3)") == ["t3"]
+
+
+def test_text_search_reads_the_conversation_and_context_not_the_system_prompt(db):
+    add_transcripts(db, [
+        make_record("plain"),
+        make_record("ctx", context=[{"source": "kb/refunds.md", "text": "Refunds take 5 days."},
+                                    "Chargebacks are final."]),
+        make_record("dev", messages=[
+            {"role": "developer", "content": "Mention the refund policy."},
+            {"role": "user", "content": 'She said "cancel it"'},
+            {"role": "assistant", "content": None, "tool_calls": [{
+                "id": "c1", "type": "function",
+                "function": {"name": "cancel_order", "arguments": "{}"}}]}])])
+    assert ids(db, text="support assistant") == []  # only in the system prompts
+    assert ids(db, text="refund policy") == []  # only in a developer prompt
+    assert ids(db, text="settings → security") == ["ctx", "plain"]  # an assistant reply
+    assert ids(db, text="take 5 days") == ["ctx"]
+    assert ids(db, text="chargebacks") == ["ctx"]
+    assert ids(db, text='said "cancel it"') == ["dev"]  # quotes match as typed
+    assert ids(db, text="cancel_order") == ["dev"]  # tool calls count
+
+
+def test_metadata_field_without_a_value_filters_nothing(db, taxonomy):
+    seeded(db, taxonomy)
+    everything = ids(db)
+    assert len(everything) == 9
+    assert ids(db, meta_field="channel") == everything
+    assert ids(db, meta_field="channel", meta_value="  ") == everything
+    assert ids(db, meta_field="channel", meta_value="nowhere") == []
 
 
 def test_rows_carry_final_label_prelabel_confidence_and_metadata_columns(db, taxonomy):
@@ -99,13 +129,52 @@ def test_sql_overlap_rule_matches_the_queue_rule(db, taxonomy):
 def test_page_shows_the_table_and_filters_it(db, db_path, taxonomy, monkeypatch):
     seeded(db, taxonomy)
     at = app("pages/browse.py", db_path, "lead", monkeypatch).run()
-    assert "9 transcript(s) · page 1 of 1" in texts(at)
+    assert "9 transcripts · page 1 of 1" in texts(at)
     table = at.dataframe[0].value
     assert list(table["transcript_id"]) == ["t10", "t11", "t12", "t0", "t1", "t2", "t3", "t4", "t5"]
     at.selectbox(key="browse_status").select("disagreement").run()
     assert list(at.dataframe[0].value["transcript_id"]) == ["t0", "t1"]
     at.text_input(key="browse_text").input("(#1)").run()
     assert list(at.dataframe[0].value["transcript_id"]) == ["t1"]
+    assert "1 transcript · page 1 of 1" in texts(at)
+    at.text_input(key="browse_text").input("nowhere").run()
+    assert "0 transcripts · page 1 of 1" in texts(at)
+
+
+def test_page_shows_label_display_names_and_a_dash_for_none(db, db_path, taxonomy, monkeypatch):
+    seeded(db, taxonomy)
+    at = app("pages/browse.py", db_path, "lead", monkeypatch).run()
+    table = at.dataframe[0].value.set_index("transcript_id")
+    assert list(table.loc[["t2", "t3", "t0", "t10"], "final_label"]) == [
+        "Schema / format", "Reasoning / completeness", "—", "—"]
+    assert list(table.loc[["t3", "t10", "t0"], "prelabel"]) == [
+        "Reasoning / completeness", "Tone / policy", "—"]
+    label_filter = at.selectbox(key="browse_label")
+    assert label_filter.options[:3] == ["(any)", taxonomy.categories[0].name,
+                                        taxonomy.categories[1].name]
+    label_filter.select("schema_format").run()  # the value stays the key
+    assert list(at.dataframe[0].value["transcript_id"]) == ["t2"]
+
+
+def test_choosing_a_metadata_field_filters_only_once_a_value_is_typed(db, db_path, taxonomy,
+                                                                      monkeypatch):
+    seeded(db, taxonomy)
+    at = app("pages/browse.py", db_path, "lead", monkeypatch).run()
+    at.selectbox(key="browse_meta_field").select("channel").run()
+    assert "9 transcripts · page 1 of 1" in texts(at)
+    at.text_input(key="browse_meta_value").input("email").run()
+    assert list(at.dataframe[0].value["transcript_id"]) == ["t10", "t11", "t12"]
+
+
+def test_search_placeholder_example_narrows_the_demo(tmp_path, monkeypatch):
+    path = tmp_path / "demo.duckdb"
+    total = demo_database(path).transcripts
+    at = app("pages/browse.py", path, "lead", monkeypatch).run()
+    example = at.text_input(key="browse_text").placeholder.removeprefix("e.g. ")
+    at.text_input(key="browse_text").input(example).run()
+    caption = next(c.value for c in at.caption if " · page " in c.value)
+    shown = int(caption.split()[0].replace(",", ""))
+    assert 0 < shown < total / 2, (example, shown, total)
 
 
 def test_page_hides_a_pending_overlap_label(db, db_path, taxonomy, monkeypatch):
@@ -114,8 +183,8 @@ def test_page_hides_a_pending_overlap_label(db, db_path, taxonomy, monkeypatch):
     at = app("pages/browse.py", db_path, "zoe", monkeypatch).run()
     table = at.dataframe[0].value.set_index("transcript_id")
     assert table.loc["t3", "status"] == "pending second review"
-    assert pd.isna(table.loc["t3", "final_label"]) and pd.isna(table.loc["t3", "prelabel"])
-    assert "reasoning" not in set(table["final_label"].dropna())
+    assert (table.loc["t3", "final_label"], table.loc["t3", "prelabel"]) == ("—", "—")
+    assert "Reasoning / completeness" not in set(table["final_label"])
 
 
 def test_selecting_a_row_hands_its_id_to_annotate(db, db_path, taxonomy, monkeypatch):

@@ -28,6 +28,7 @@ WITH pre AS (
     FROM current_labels WHERE kind = 'label' GROUP BY transcript_id
 ), joined AS (
     SELECT t.*, f.primary_label, f.status, f.n_annotators, p.prelabel, p.confidence,
+           coalesce(w.mine, false) AS mine,
            -- the hash only for the few rows it can matter for
            CASE WHEN w.n_labelers = 1 AND NOT w.mine THEN {OVERLAP_SQL} ELSE false END AS hidden
     FROM transcripts t
@@ -35,7 +36,8 @@ WITH pre AS (
     LEFT JOIN pre p USING (transcript_id)
     LEFT JOIN who w USING (transcript_id)
 ), visible AS (
-    SELECT transcript_id, source, metadata, messages, archived, n_messages, imported_at,
+    SELECT transcript_id, source, metadata, messages, context, archived, n_messages,
+           imported_at, mine,
            CASE WHEN hidden THEN NULL ELSE primary_label END AS final_label,
            CASE WHEN hidden THEN '{HIDDEN_STATUS}' ELSE coalesce(status, 'unlabeled') END AS status,
            CASE WHEN hidden THEN NULL ELSE prelabel END AS prelabel,
@@ -44,14 +46,26 @@ WITH pre AS (
 )
 """
 
-_WHERE = """
+# The text a reviewer reads: the content and tool calls of every message but the system and
+# developer prompts (the same in every transcript of a deployment, so a word in them would match
+# them all), then the retrieved context. ->> unescapes, so quotes in the text match as typed.
+SEARCHABLE_SQL = """lower(concat_ws(' ',
+    list_aggregate(list_transform(
+        list_filter(CAST(messages AS JSON[]),
+                    lambda m: coalesce(m->>'role', '') NOT IN ('system', 'developer')),
+        lambda m: concat_ws(' ', m->>'content', CAST(m->'tool_calls' AS VARCHAR))),
+        'string_agg', ' '),
+    list_aggregate(list_transform(CAST(context AS JSON[]),
+                                  lambda d: coalesce(d->>'text', d->>'$')), 'string_agg', ' ')))"""
+
+_WHERE = f"""
 WHERE ($archived OR NOT archived)
   AND ($source IS NULL OR source = $source)
   AND ($status IS NULL OR status = $status)
   AND ($label IS NULL OR final_label = $label)
   AND ($prelabel IS NULL OR prelabel = $prelabel)
   AND ($meta_path IS NULL OR json_extract_string(metadata, $meta_path) = $meta_value)
-  AND ($text IS NULL OR contains(lower(CAST(messages AS VARCHAR)), lower($text)))
+  AND ($text IS NULL OR contains({SEARCHABLE_SQL}, lower($text)))
 """
 
 
@@ -78,10 +92,10 @@ def json_path(field: str) -> str:
 
 
 def _params(q: BrowseQuery) -> dict[str, Any]:
-    meta = q.meta_field or None
+    meta = q.meta_field if q.meta_field and q.meta_value else None  # no value yet: no filter
     return {"user": q.user, "seed": q.seed, "share": q.overlap_share, "archived": q.include_archived,
             "source": q.source, "status": q.status, "label": q.label, "prelabel": q.prelabel,
-            "meta_path": json_path(meta) if meta else None, "meta_value": q.meta_value or "",
+            "meta_path": json_path(meta) if meta else None, "meta_value": q.meta_value,
             "text": q.text or None}
 
 
@@ -106,6 +120,16 @@ def fetch_rows(db: Database, q: BrowseQuery, meta_fields: list[str], limit: int,
         _ROWS + f"SELECT {select} FROM visible" + _WHERE +
         "ORDER BY source, transcript_id LIMIT $limit OFFSET $offset", params).df()
     return df.rename(columns={f"m{i}": f"meta.{n}" for i, n in enumerate(meta_fields)})
+
+
+def final_label_of(db: Database, q: BrowseQuery,
+                   transcript_id: str) -> tuple[str | None, str, bool] | None:
+    """(final label, status, whether `q.user` holds a label) of one transcript, as that user
+    sees them in the table (the blindness rule applies); None when there is no such transcript."""
+    return db.con.execute(
+        _ROWS + "SELECT final_label, status, mine FROM visible WHERE transcript_id = $tid",
+        {"user": q.user, "seed": q.seed, "share": q.overlap_share, "tid": transcript_id},
+    ).fetchone()
 
 
 def common_metadata_fields(db: Database, limit: int = 8, scan: int = 5000) -> list[str]:
