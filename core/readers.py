@@ -76,6 +76,8 @@ def _utf8_error(raw: bytes, e: UnicodeDecodeError) -> str:
 
 def parse_jsonl_line(number: int, raw: bytes) -> RawRow | None:
     """One JSONL line → its RawRow (None for a blank line)."""
+    if number == 1:
+        raw = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark, as some editors write
     if not raw.strip():
         return None
     try:

@@ -364,3 +364,11 @@ def test_unusable_rejects_path_is_a_clear_error(tmp_path, db_path, capsys):
     code, _, err = cli(capsys, db_path, "import", str(f), "--rejects", str(blocker / "r.jsonl"))
     assert code == 2 and f"cannot write the rejects file {blocker / 'r.jsonl'}" in err
     assert count(db_path) == 0  # the valid row is not imported without its rejected neighbour
+
+
+def test_jsonl_with_a_byte_order_mark_keeps_its_first_line(tmp_path, db_path, capsys):
+    f = tmp_path / "bom.jsonl"
+    f.write_bytes(b"\xef\xbb\xbf" + (json.dumps(make_record(1)) + "\n" +
+                                     json.dumps(make_record(2)) + "\n").encode())
+    code, out, _ = cli(capsys, db_path, "import", str(f))
+    assert code == 0 and "imported            2" in out
