@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.summary import LandingSummary, landing_summary
+from core.home import LandingSummary, landing_summary
 from core.ui import bootstrap
 
 # Pages the landing page links to, by url_path; a link shows once its page is in PAGES.

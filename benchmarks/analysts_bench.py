@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.db import Database, connect  # noqa: E402
-from core.export import export  # noqa: E402
-from core.snapshot import write_snapshot  # noqa: E402
-from core.storage.categories import register_taxonomy  # noqa: E402
+from core.analysts.exports import export  # noqa: E402
+from core.store.categories import register_taxonomy  # noqa: E402
+from core.store.connection import Database, connect  # noqa: E402
+from core.store.snapshot import write_snapshot  # noqa: E402
 from core.taxonomy import load_taxonomy  # noqa: E402
 
 TRANSCRIPTS_SQL = """

@@ -21,11 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.annotate import label_row, submit  # noqa: E402
-from core.db import connect  # noqa: E402
-from core.queues import QueueSpec, load_queue  # noqa: E402
-from core.storage.categories import register_taxonomy  # noqa: E402
-from core.storage.transcripts import get_transcript  # noqa: E402
+from core.labels.annotate import label_row, submit  # noqa: E402
+from core.labels.queues import QueueSpec, load_queue  # noqa: E402
+from core.store.categories import register_taxonomy  # noqa: E402
+from core.store.connection import connect  # noqa: E402
+from core.store.transcripts import get_transcript  # noqa: E402
 from core.taxonomy import load_taxonomy  # noqa: E402
 from tests.annotate_helpers import big_record, close_open_databases, tool_record  # noqa: E402
 from tests.conftest import add_transcripts  # noqa: E402

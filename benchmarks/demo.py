@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import duckdb  # noqa: E402
 
-from core.db import connect  # noqa: E402
 from core.demo import load_demo  # noqa: E402
 from core.demo.load import ANNOTATIONS_PATH, TRANSCRIPTS_PATH  # noqa: E402
+from core.store.connection import connect  # noqa: E402
 from core.taxonomy import load_taxonomy  # noqa: E402
 
 

@@ -67,8 +67,8 @@ def _floor(path: str, db: str) -> None:
 
 def _import(path: str, db: str) -> None:
     sys.path.insert(0, str(ROOT))
-    from core.db import connect
-    from core.ingest import import_file
+    from core.ingest.pipeline import import_file
+    from core.store.connection import connect
 
     result = import_file(connect(db), Path(path), source="bench", imported_by="bench")
     assert result.rows_imported > 0 and result.rows_rejected == 0, result

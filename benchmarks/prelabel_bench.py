@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.config import Settings  # noqa: E402
-from core.db import connect  # noqa: E402
 from core.prelabel.plan import RunOptions, plan_run  # noqa: E402
 from core.prelabel.run import execute_run  # noqa: E402
-from core.storage.categories import register_taxonomy  # noqa: E402
+from core.store.categories import register_taxonomy  # noqa: E402
+from core.store.connection import connect  # noqa: E402
 from core.taxonomy import load_taxonomy  # noqa: E402
 from tests.conftest import add_transcripts, make_record  # noqa: E402
 
@@ -88,7 +88,7 @@ def peak_mb() -> float:
 def offline_child(n: int) -> None:
     """Train on n labeled synthetic transcripts and predict all n; print seconds and peak MB."""
     from core.prelabel.offline import train_offline
-    from core.storage.transcripts import Transcript
+    from core.store.transcripts import Transcript
     from tests.prelabel_helpers import synthetic_records
 
     taxonomy = load_taxonomy()
@@ -115,7 +115,7 @@ def bench_real() -> None:
     import random
 
     from core.prelabel.offline import train_offline
-    from core.storage.transcripts import get_transcripts
+    from core.store.transcripts import get_transcripts
 
     data = ROOT.parent / "shared" / "data"
     data = data if data.is_dir() else Path("/work/shared/data")

@@ -13,11 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.db import connect  # noqa: E402
-from core.report import build_report  # noqa: E402
-from core.report_pdf import find_browser, html_to_pdf  # noqa: E402
-from core.report_render import render_html  # noqa: E402
-from core.storage.categories import register_taxonomy  # noqa: E402
+from core.report.build import build_report  # noqa: E402
+from core.report.pdf import find_browser, html_to_pdf  # noqa: E402
+from core.report.render import render_html  # noqa: E402
+from core.store.categories import register_taxonomy  # noqa: E402
+from core.store.connection import connect  # noqa: E402
 from core.taxonomy import load_taxonomy  # noqa: E402
 
 # 20% of transcripts get a second, blind label (the default overlap share); 90% of those agree.

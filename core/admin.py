@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.db import Database
 from core.errors import PermissionDenied, UsageError
-from core.storage.admin import list_batches, log_admin_action, set_batch_archived
-from core.storage.categories import register_taxonomy
-from core.storage.settings import coerce_setting, get_setting, set_setting
+from core.store.admin import list_batches, log_admin_action, set_batch_archived
+from core.store.categories import register_taxonomy
+from core.store.connection import Database
+from core.store.settings import coerce_setting, get_setting, set_setting
 from core.taxonomy import Taxonomy, available_taxonomies, load_taxonomy
 
 MIXED_TAXONOMY_WARNING = (

@@ -11,12 +11,12 @@ from typing import Any
 import streamlit as st
 
 from core.config import Settings, load_settings
-from core.db import Database, connect
 from core.errors import TriageError
 from core.logs import setup_logging
-from core.snapshot import install_scheduler
-from core.storage.categories import register_taxonomy
-from core.storage.settings import get_setting
+from core.store.categories import register_taxonomy
+from core.store.connection import Database, connect
+from core.store.settings import get_setting
+from core.store.snapshot import install_scheduler
 from core.taxonomy import Taxonomy, available_taxonomies, load_taxonomy
 
 log = logging.getLogger("triage.ui")
@@ -36,7 +36,7 @@ class AppContext:
 def _database(db_path: str) -> Database:
     # One connection for the whole server process; each session thread uses its own cursor.
     db = connect(db_path)
-    install_scheduler(db)  # analysts: refresh the snapshot after writes (core/snapshot.py)
+    install_scheduler(db)  # analysts: refresh the snapshot after writes (core/store/snapshot.py)
     return db
 
 
@@ -130,7 +130,7 @@ def bootstrap(title: str, layout: str = "wide") -> AppContext:
     return AppContext(settings, db, taxonomy, user)
 
 
-# --- OIDC login (part 2) ----------------------------------------------------------------------
+# --- OIDC login ------------------------------------------------------------------------------
 # When `.streamlit/secrets.toml` has an [auth] section, Streamlit's st.login (OIDC) identifies
 # the reviewer: the typed name and TRIAGE_USER are not used.
 

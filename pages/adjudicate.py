@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.adjudicate import Disagreement, adjudicate, load_disagreement, open_disagreements
 from core.errors import TriageError
-from core.render import context_html, message_views, messages_html, metadata_rows
-from core.storage.annotations import Annotation
-from core.storage.transcripts import Transcript
+from core.labels.adjudicate import Disagreement, adjudicate, load_disagreement, open_disagreements
+from core.labels.conversation import context_html, message_views, messages_html, metadata_rows
+from core.store.annotations import Annotation
+from core.store.transcripts import Transcript
 from core.ui import bootstrap
 
 ctx = bootstrap("Adjudicate")

@@ -14,7 +14,7 @@ from core.admin import (
     switch_taxonomy,
 )
 from core.errors import TriageError
-from core.storage.admin import BatchSummary, admin_log
+from core.store.admin import BatchSummary, admin_log
 from core.taxonomy import available_taxonomies
 from core.ui import bootstrap
 

@@ -10,29 +10,29 @@ from core.ui import bootstrap, show_error
 
 ctx = bootstrap("Annotate")
 
-from core.annotate import (  # noqa: E402
+from core.errors import TriageError  # noqa: E402
+from core.labels.annotate import (  # noqa: E402
     already_labeled_note,
     label_row,
     prelabel_mode,
     skip_row,
     submit,
 )
-from core.browse import OPEN_TRANSCRIPT_KEY, seen_label  # noqa: E402
-from core.errors import TriageError  # noqa: E402
-from core.queues import QueueSpec, claim, load_queue  # noqa: E402
-from core.render import (  # noqa: E402
+from core.labels.browse import OPEN_TRANSCRIPT_KEY, seen_label  # noqa: E402
+from core.labels.conversation import (  # noqa: E402
     context_html,
     message_views,
     messages_html,
     metadata_rows,
     page_ranges,
 )
-from core.storage.annotations import CONTEXT_PRESENT, SEVERITIES, retract_label  # noqa: E402
-from core.storage.browse import sources  # noqa: E402
-from core.storage.prelabels import latest_prelabel  # noqa: E402
-from core.storage.queues import list_samples, recent_labels  # noqa: E402
-from core.storage.settings import get_setting  # noqa: E402
-from core.storage.transcripts import get_transcript  # noqa: E402
+from core.labels.queues import QueueSpec, claim, load_queue  # noqa: E402
+from core.store.annotations import CONTEXT_PRESENT, SEVERITIES, retract_label  # noqa: E402
+from core.store.browse import sources  # noqa: E402
+from core.store.prelabels import latest_prelabel  # noqa: E402
+from core.store.queues import list_samples, recent_labels  # noqa: E402
+from core.store.settings import get_setting  # noqa: E402
+from core.store.transcripts import get_transcript  # noqa: E402
 
 ss = st.session_state
 tax = ctx.taxonomy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.browse import (
+from core.labels.browse import (
     OPEN_TRANSCRIPT_KEY,
     STATUSES,
     BrowsePage,

@@ -7,12 +7,12 @@ from pathlib import Path
 import streamlit as st
 
 from core.errors import ImportFailed, TriageError
-from core.ingest import DEFAULT_SOURCE, ImportResult, import_file, preview_file
-from core.readers import FORMATS, MAP_FIELDS
-from core.samples import draw_sample, parse_where
-from core.storage.browse import common_metadata_fields, sources
+from core.ingest.pipeline import DEFAULT_SOURCE, ImportResult, import_file, preview_file
+from core.ingest.readers import FORMATS, MAP_FIELDS
+from core.ingest.uploads import default_mapping, preview_rows, rejects_path_for, store_upload
+from core.labels.samples import draw_sample, parse_where
+from core.store.browse import common_metadata_fields, sources
 from core.ui import bootstrap
-from core.uploads import default_mapping, preview_rows, rejects_path_for, store_upload
 
 ctx = bootstrap("Import")
 UNMAPPED = "(not in this file)"

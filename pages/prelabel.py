@@ -8,12 +8,17 @@ import threading
 
 import streamlit as st
 
+from core.prelabel.describe import (
+    describe_plan,
+    evaluation_caption,
+    evaluation_frames,
+    summary_lines,
+)
 from core.prelabel.evaluate import evaluate_prelabels
 from core.prelabel.plan import RunOptions, plan_run
-from core.prelabel.report import describe_plan, evaluation_caption, evaluation_frames, summary_lines
 from core.prelabel.run import RunSummary, execute_run
-from core.report_text import num, pct
-from core.storage.prelabels import labeler_used, prelabel_state
+from core.report.text import num, pct
+from core.store.prelabels import labeler_used, prelabel_state
 from core.ui import bootstrap, show_error
 
 ctx = bootstrap("Pre-label")

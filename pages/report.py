@@ -10,11 +10,11 @@ import json  # noqa: E402
 import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
-from core.report import build_report, report_slices  # noqa: E402
-from core.report_charts import category_figure, fix_class_figure  # noqa: E402
-from core.report_pdf import find_browser, html_to_pdf  # noqa: E402
-from core.report_render import render_html, render_markdown  # noqa: E402
-from core.report_tables import (  # noqa: E402
+from core.report.build import build_report, report_slices  # noqa: E402
+from core.report.charts import category_figure, fix_class_figure  # noqa: E402
+from core.report.pdf import find_browser, html_to_pdf  # noqa: E402
+from core.report.render import render_html, render_markdown  # noqa: E402
+from core.report.tables import (  # noqa: E402
     Table,
     agreement_tables,
     category_table,
@@ -24,8 +24,8 @@ from core.report_tables import (  # noqa: E402
     sampling_tables,
     slice_table,
 )
-from core.report_text import VERDICT_TITLES, num, pct  # noqa: E402
-from core.storage.report_data import metadata_fields  # noqa: E402
+from core.report.text import VERDICT_TITLES, num, pct  # noqa: E402
+from core.store.report_data import metadata_fields  # noqa: E402
 
 
 def show_table(t: Table, empty: str = "None yet.") -> None:

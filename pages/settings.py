@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.admin import admins, change_setting, is_admin
 from core.errors import TriageError
-from core.storage.settings import SETTINGS, SettingSpec, all_settings, settings_history
+from core.store.settings import SETTINGS, SettingSpec, all_settings, settings_history
 from core.taxonomy import available_taxonomies
 from core.ui import bootstrap
 

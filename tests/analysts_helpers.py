@@ -7,9 +7,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from core.db import Database
-from core.storage.annotations import NewAnnotation, save_annotation
-from core.storage.prelabels import Prelabel, save_prelabels
+from core.store.annotations import NewAnnotation, save_annotation
+from core.store.connection import Database
+from core.store.prelabels import Prelabel, save_prelabels
 from core.taxonomy import Taxonomy
 from tests.conftest import add_transcripts, make_record
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import sys
 import threading
 
-from core.db import connect
-from core.snapshot import install_scheduler
-from core.storage.annotations import NewAnnotation, save_annotation
-from core.storage.categories import register_taxonomy
+from core.store.annotations import NewAnnotation, save_annotation
+from core.store.categories import register_taxonomy
+from core.store.connection import connect
+from core.store.snapshot import install_scheduler
 from core.taxonomy import load_taxonomy
 from tests.conftest import add_transcripts, make_record
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core.db import Database, connect, utcnow
 from core.demo import load_demo
-from core.storage.annotations import NewAnnotation, save_annotation
-from core.storage.categories import register_taxonomy
-from core.storage.prelabels import Prelabel, save_prelabels
-from core.storage.settings import set_setting
+from core.store.annotations import NewAnnotation, save_annotation
+from core.store.categories import register_taxonomy
+from core.store.connection import Database, connect, utcnow
+from core.store.prelabels import Prelabel, save_prelabels
+from core.store.settings import set_setting
 from core.taxonomy import Taxonomy, load_taxonomy
 from tests.conftest import add_transcripts, make_record
 
@@ -131,7 +131,7 @@ def close_open_databases() -> None:
 
     import streamlit as st
 
-    from core.snapshot import scheduler_for
+    from core.store.snapshot import scheduler_for
 
     st.cache_resource.clear()
     for db in [o for o in gc.get_objects() if isinstance(o, Database)]:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.db import Database, connect, utcnow
-from core.storage.categories import register_taxonomy
-from core.storage.transcripts import insert_transcript_rows, transcript_row
+from core.store.categories import register_taxonomy
+from core.store.connection import Database, connect, utcnow
+from core.store.transcripts import insert_transcript_rows, transcript_row
 from core.taxonomy import Taxonomy, load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent

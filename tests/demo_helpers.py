@@ -6,8 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-from core.db import connect
 from core.demo import DemoSummary, load_demo
+from core.store.connection import connect
 from core.taxonomy import load_taxonomy
 
 
@@ -21,7 +21,7 @@ def demo_database(path: Path) -> DemoSummary:
 
 
 # `triage` without installing the package: the console script's entry point, run from the root.
-TRIAGE = [sys.executable, "-c", "from core.cli import main; main()"]
+TRIAGE = [sys.executable, "-c", "from core.cli.main import main; main()"]
 
 
 def clean_env() -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.cli import run
+from core.cli.main import run
 
 
 def cli(capsys, db_path: Path, *args: str) -> tuple[int, str, str]:

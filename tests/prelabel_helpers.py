@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import random
 
-from core.db import Database
-from core.storage.annotations import INSERT_COLUMNS, NewAnnotation, annotation_params
+from core.store.annotations import INSERT_COLUMNS, NewAnnotation, annotation_params
+from core.store.connection import Database
 from core.taxonomy import Taxonomy
 
 FILLER = ["account", "order", "plan", "invoice", "refund", "delivery", "password", "profile", "settings", "billing", "support", "team", "product", "version", "upgrade", "shipping", "address", "payment", "device", "app", "login"]

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from core.db import Database
-from core.storage.annotations import INSERT_COLUMNS, NewAnnotation, annotation_params
+from core.store.annotations import INSERT_COLUMNS, NewAnnotation, annotation_params
+from core.store.connection import Database
 from core.taxonomy import Taxonomy
 from tests.conftest import add_transcripts, make_record
 

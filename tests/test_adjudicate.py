@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from core.adjudicate import adjudicate, load_disagreement, open_disagreements
 from core.admin import archive_batch
 from core.errors import UnknownLabel, UsageError
-from tests.part2_helpers import app, seed_disagreements, texts
+from core.labels.adjudicate import adjudicate, load_disagreement, open_disagreements
+from tests.seed_helpers import app, seed_disagreements, texts
 
 
 def final(db):

@@ -2,14 +2,14 @@ import threading
 
 import pytest
 
-from core.annotate import already_labeled_note, label_row, prelabel_mode, submit
-from core.browse import seen_label
 from core.errors import DatabaseError, NotFound
-from core.queues import QueueSpec, load_queue, next_transcript
-from core.storage.annotations import NewAnnotation
-from core.storage.settings import set_setting
+from core.labels.annotate import already_labeled_note, label_row, prelabel_mode, submit
+from core.labels.browse import seen_label
+from core.labels.queues import QueueSpec, load_queue, next_transcript
+from core.store.annotations import NewAnnotation
+from core.store.settings import set_setting
 from tests.annotate_helpers import simple_db
-from tests.part2_helpers import label, seed_disagreements
+from tests.seed_helpers import label, seed_disagreements
 
 
 def test_prelabel_mode_is_blind_on_overlap_items():

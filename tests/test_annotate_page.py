@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.db import connect
-from core.queues import QueueSpec, next_transcript
-from core.storage.prelabels import save_prelabels
-from core.storage.settings import set_setting
+from core.labels.queues import QueueSpec, next_transcript
+from core.store.connection import connect
+from core.store.prelabels import save_prelabels
+from core.store.settings import set_setting
 from core.taxonomy import load_taxonomy
 from tests.annotate_helpers import label, prelabel, seeded_db
 
@@ -170,7 +170,7 @@ def test_failing_write_is_told_kept_and_retried(app_db):
 
 
 def test_guidelines_toggle_and_long_transcript_is_paged(tmp_path, monkeypatch):
-    from core.storage.categories import register_taxonomy
+    from core.store.categories import register_taxonomy
     from tests.annotate_helpers import big_record
     from tests.conftest import add_transcripts
 

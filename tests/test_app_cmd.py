@@ -9,9 +9,9 @@ import sys
 
 import duckdb
 
-from core.cli import build_parser, run
-from core.commands.app_cmd import app_script, streamlit_command
-from core.db import connect
+from core.cli.app_cmd import app_script, streamlit_command
+from core.cli.main import build_parser, run
+from core.store.connection import connect
 from tests.browser_helpers import free_port, wait_healthy
 from tests.conftest import ROOT, add_transcripts, make_record
 from tests.demo_helpers import TRIAGE, clean_env

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 
 from core.admin import archive_batch
-from core.browse import browse, browse_query, is_overlap
-from core.storage.settings import set_setting
+from core.labels.browse import browse, browse_query, is_overlap
+from core.store.settings import set_setting
 from tests.conftest import add_transcripts, make_record
 from tests.demo_helpers import demo_database
-from tests.part2_helpers import add_batch, app, label, prelabel, seed_disagreements, texts
+from tests.seed_helpers import add_batch, app, label, prelabel, seed_disagreements, texts
 
 
 def ids(db, user="lead", **filters):

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.storage.transcripts import canonical_json
+from core.store.transcripts import canonical_json
 
 
 def reference(value):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.cli import run
+from core.cli.main import run
 
 
 def config(db_path, user, *args):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from core.config import snapshot_path_for
-from core.db import connect
-from core.storage.settings import set_setting
+from core.store.connection import connect
+from core.store.settings import set_setting
 from tests.conftest import make_record
 from tests.ingest_helpers import cli, write_jsonl
 

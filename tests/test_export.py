@@ -8,10 +8,10 @@ import json
 import duckdb
 import pytest
 
-from core.cli import run
-from core.db import connect, utcnow
-from core.export_sets import tuning_example
-from core.storage.transcripts import insert_transcript_rows, transcript_row
+from core.analysts.eval_sets import tuning_example
+from core.cli.main import run
+from core.store.connection import connect, utcnow
+from core.store.transcripts import insert_transcript_rows, transcript_row
 from tests.analysts_helpers import fill
 
 
@@ -127,7 +127,7 @@ def test_eval_set_download_is_a_zip_of_dev_and_test(db, taxonomy):
     import io
     import zipfile
 
-    from core.export import export_download
+    from core.analysts.exports import export_download
 
     fill(db, taxonomy)
     ready = export_download(db, "eval-set", "jsonl")
@@ -140,7 +140,7 @@ def test_eval_set_download_is_a_zip_of_dev_and_test(db, taxonomy):
 
 
 def test_real_transcripts_round_trip_through_jsonl_export(db, shared_data, tmp_path):
-    from core.export import export
+    from core.analysts.exports import export
     from tests.conftest import add_transcripts
 
     originals = []
@@ -160,8 +160,8 @@ def test_real_transcripts_round_trip_through_jsonl_export(db, shared_data, tmp_p
 
 
 def test_cli_export_of_nothing_exits_2_and_leaves_no_file(db_path, tmp_path, capsys):
-    from core.cli import run
-    from core.db import connect as open_db
+    from core.cli.main import run
+    from core.store.connection import connect as open_db
 
     open_db(db_path).close()
     out = tmp_path / "a.csv"

@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.db import connect
-from core.storage.annotations import NewAnnotation, retract_label, save_annotation
-from core.summary import landing_summary
+from core.home import landing_summary
+from core.store.annotations import NewAnnotation, retract_label, save_annotation
+from core.store.connection import connect
 from core.taxonomy import load_taxonomy
 from tests.conftest import ROOT
 from tests.demo_helpers import demo_database

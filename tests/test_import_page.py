@@ -7,9 +7,9 @@ import json
 import pytest
 
 from core.errors import ImportFailed
-from core.uploads import rejects_path_for, store_upload
+from core.ingest.uploads import rejects_path_for, store_upload
 from tests.conftest import make_record
-from tests.part2_helpers import app, texts
+from tests.seed_helpers import app, texts
 
 
 def jsonl(*records) -> bytes:

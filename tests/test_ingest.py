@@ -8,9 +8,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from core.db import connect
-from core.ingest import import_file, preview_file
-from core.storage.transcripts import content_hash, get_transcript
+from core.ingest.pipeline import import_file, preview_file
+from core.store.connection import connect
+from core.store.transcripts import content_hash, get_transcript
 from tests.conftest import make_record
 from tests.ingest_helpers import cli, count, write_jsonl
 

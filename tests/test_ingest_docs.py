@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from core.cli import build_parser
+from core.cli.main import build_parser
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

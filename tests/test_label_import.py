@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from core.storage.annotations import annotations_for
-from core.storage.settings import set_setting
+from core.store.annotations import annotations_for
+from core.store.settings import set_setting
 from tests.conftest import add_transcripts, make_record
 from tests.ingest_helpers import cli, count, write_jsonl
 
@@ -25,7 +25,7 @@ def test_labels_csv_imported_as_label_rows(tmp_path, db, db_path, taxonomy, caps
     code, out, _ = cli(capsys, db_path, "annotations", "import", str(f))
     assert code == 0, out
     assert "imported            2" in out
-    from core.db import connect
+    from core.store.connection import connect
 
     (a,) = annotations_for(connect(db_path), "t0")
     assert (a.kind, a.origin, a.annotator, a.primary_label, a.secondary_labels) == (
@@ -115,7 +115,7 @@ def test_labels_created_at_with_zone_stored_as_utc(tmp_path, db, db_path, capsys
 
 
 def test_reimporting_labels_without_created_at_adds_nothing(tmp_path, db, taxonomy):
-    from core.label_import import import_labels
+    from core.ingest.labels import import_labels
 
     add_transcripts(db, [make_record(0)])
     f = tmp_path / "l.csv"

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from core.errors import UnknownLabel
-from core.storage.annotations import NewAnnotation, current_label, retract_label, save_annotation
+from core.store.annotations import NewAnnotation, current_label, retract_label, save_annotation
 from tests.conftest import add_transcripts, make_record
 
 T0 = datetime(2026, 1, 1, 9)

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from core.db import connect
-from core.storage.categories import register_taxonomy
+from core.store.categories import register_taxonomy
+from core.store.connection import connect
 from tests.browser_helpers import CHROMIUM_ARGS, free_port, wait_healthy
 from tests.conftest import ROOT, add_transcripts, make_record
 from tests.llm_server import LLMServer

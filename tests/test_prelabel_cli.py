@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from core.cli import run
-from core.db import connect
-from core.storage.categories import register_taxonomy
+from core.cli.main import run
+from core.store.categories import register_taxonomy
+from core.store.connection import connect
 from tests.conftest import add_transcripts, make_record
 from tests.prelabel_helpers import add_labels
 

@@ -10,7 +10,7 @@ import pytest
 from core.config import Settings
 from core.prelabel.plan import RunOptions, plan_run
 from core.prelabel.run import execute_run
-from core.storage.settings import set_setting
+from core.store.settings import set_setting
 from tests.conftest import add_transcripts, make_record
 
 KEY = "sk-test-SECRET-0123456789"
@@ -235,7 +235,7 @@ def test_llm_evaluation_leaves_out_few_shot_and_shown_labels(db, settings, taxon
     run(db, settings, taxonomy, few_shot=1)  # t0..t7 unlabeled: no few-shot yet
     add_labels(db, taxonomy, [(f"t{i}", "reasoning") for i in range(6)])  # blind
     add_labels(db, taxonomy, [("t6", "reasoning"), ("t7", "reasoning")], prelabel_visible=True)
-    from core.storage.prelabels import save_prompt
+    from core.store.prelabels import save_prompt
 
     version = db.con.execute("SELECT DISTINCT prompt_version FROM prelabels").fetchone()[0]
     db.con.execute("DELETE FROM prelabel_prompts")

@@ -7,7 +7,7 @@ import pytest
 from core.prelabel.evaluate import evaluate_prelabels, metrics
 from core.prelabel.offline import MIN_TRAINING_LABELS, train_offline
 from core.prelabel.run import prelabel_offline_all
-from core.storage.transcripts import get_transcripts
+from core.store.transcripts import get_transcripts
 from tests.conftest import add_transcripts, make_record
 from tests.prelabel_helpers import add_labels, synthetic_records
 

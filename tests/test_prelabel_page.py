@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.db import connect
-from core.prelabel.report import evaluation_caption
+from core.prelabel.describe import evaluation_caption
 from core.prelabel.run import prelabel_offline_all
-from core.storage.categories import register_taxonomy
+from core.store.categories import register_taxonomy
+from core.store.connection import connect
 from tests.conftest import ROOT, add_transcripts, make_record
 from tests.prelabel_helpers import add_labels, synthetic_records
 

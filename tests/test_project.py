@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from core.cli import build_parser
+from core.cli.main import build_parser
 from core.config import ENV_VARS
-from core.storage.settings import SETTINGS
+from core.store.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -99,7 +99,7 @@ def test_wheel_installs_into_fresh_venv_and_runs_help(tmp_path):
     names = subprocess.run([sys.executable, "-m", "zipfile", "-l", str(wheel)],
                            check=True, capture_output=True, text=True).stdout
     for needed in ["triage_app.py", "taxonomies/default.toml", "pages/annotate.py",
-                   "core/cli.py", "core/demo/transcripts.jsonl"]:
+                   "core/cli/main.py", "core/demo/transcripts.jsonl"]:
         assert needed in names, needed
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
@@ -124,13 +124,13 @@ def test_wheel_installs_into_fresh_venv_and_runs_help(tmp_path):
 
 
 def test_readme_cli_reference_matches_help():
-    from core.cli_docs import render_reference
+    from scripts.gen_docs import render_reference
 
-    assert render_reference() in README, "README CLI reference is stale: run python -m core.cli_docs"
+    assert render_reference() in README, "README CLI reference is stale: run python -m scripts.gen_docs"
 
 
 def test_help_renders_for_every_command_and_subcommand():
-    from core.cli_docs import _walk
+    from scripts.gen_docs import _walk
 
     assert len(_walk(build_parser(), "triage")) > 3
 

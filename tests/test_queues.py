@@ -1,7 +1,7 @@
-from core.queues import QueueSpec, is_overlap, load_queue, next_transcript, queue_progress
-from core.storage.annotations import retract_label
-from core.storage.prelabels import save_prelabels
-from core.storage.settings import set_setting
+from core.labels.queues import QueueSpec, is_overlap, load_queue, next_transcript, queue_progress
+from core.store.annotations import retract_label
+from core.store.prelabels import save_prelabels
+from core.store.settings import set_setting
 from tests.annotate_helpers import label, prelabel, simple_db
 from tests.conftest import add_transcripts, make_record
 
@@ -127,8 +127,8 @@ def test_empty_queue_returns_none_and_zero_progress(db, taxonomy):
 
 
 def test_label_state_agrees_with_current_labels_view(db, taxonomy):
-    from core.queues import start_of_today
-    from core.storage.queues import label_state
+    from core.labels.queues import start_of_today
+    from core.store.queues import label_state
 
     simple_db(db, 3)
     label(db, taxonomy, "t0", "ann", "tone_policy")
@@ -146,9 +146,9 @@ def test_label_state_agrees_with_current_labels_view(db, taxonomy):
 
 
 def test_incremental_label_state_matches_the_full_query_as_rows_arrive(db, taxonomy):
-    from core.labelstate import label_state as tracked
-    from core.queues import start_of_today
-    from core.storage.queues import label_state as full
+    from core.labels.queues import start_of_today
+    from core.labels.tracker import label_state as tracked
+    from core.store.queues import label_state as full
 
     simple_db(db, 4)
     since = start_of_today()
@@ -167,7 +167,7 @@ def test_incremental_label_state_matches_the_full_query_as_rows_arrive(db, taxon
 
 
 def test_reviewers_at_the_same_time_get_different_items_until_none_is_left(db):
-    from core.queues import claim
+    from core.labels.queues import claim
 
     simple_db(db, 2)
     set_setting(db, "overlap_share", 0.0, "test")

@@ -1,4 +1,4 @@
-from core.render import (
+from core.labels.conversation import (
     FOLD_CHARS,
     context_html,
     message_html,
@@ -7,7 +7,7 @@ from core.render import (
     page_ranges,
     pretty_arguments,
 )
-from core.storage.transcripts import get_transcript
+from core.store.transcripts import get_transcript
 from tests.annotate_helpers import HOSTILE_ID, hostile_record, tool_record
 from tests.conftest import add_transcripts
 
@@ -45,7 +45,7 @@ def test_tool_calls_pretty_and_long_results_and_system_prompt_folded(db):
 def test_content_parts_null_content_and_bad_arguments_render_as_text():
     assert pretty_arguments("not json {") == "not json {"
     assert pretty_arguments({"a": 1}) == '{\n  "a": 1\n}'
-    from core.storage.transcripts import Transcript
+    from core.store.transcripts import Transcript
     t = Transcript("x", "s", [{"role": "user", "content": [{"type": "text", "text": "hi"}]},
                               {"role": "assistant", "content": None,
                                "function_call": {"name": "f", "arguments": "{}"}}],

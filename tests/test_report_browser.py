@@ -6,11 +6,11 @@ from datetime import datetime
 
 import pytest
 
-from core.db import connect
-from core.report import build_report
-from core.report_pdf import html_to_pdf
-from core.report_render import render_html
-from core.storage.categories import register_taxonomy
+from core.report.build import build_report
+from core.report.pdf import html_to_pdf
+from core.report.render import render_html
+from core.store.categories import register_taxonomy
+from core.store.connection import connect
 from core.taxonomy import load_taxonomy
 from tests.browser_helpers import CHROMIUM_ARGS
 from tests.test_report_render import IMG, SCRIPT, hostile_set

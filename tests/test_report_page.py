@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.db import connect
-from core.storage.categories import register_taxonomy
+from core.store.categories import register_taxonomy
+from core.store.connection import connect
 from core.taxonomy import load_taxonomy
 from tests.report_helpers import labeled_set, second_opinions
 from tests.test_report_render import SCRIPT, hostile_set

@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from core.cli import run
-from core.report import build_report
-from core.report_render import render_html, render_markdown
+from core.cli.main import run
+from core.report.build import build_report
+from core.report.render import render_html, render_markdown
 from tests.conftest import add_transcripts, make_record
 from tests.report_helpers import ann, insert_annotations, labeled_set, second_opinions
 
@@ -151,8 +151,8 @@ def test_cli_usage_errors_exit_2(db, db_path, capsys):
 
 
 def test_cli_report_output_creates_folders_and_refuses_a_folder(db_path, tmp_path, capsys):
-    from core.cli import run
-    from core.db import connect as open_db
+    from core.cli.main import run
+    from core.store.connection import connect as open_db
 
     open_db(db_path).close()
     out = tmp_path / "new" / "dir" / "r.json"

@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.proportion import proportion_confint
 
-from core.agreement import (
+from core.labels.agreement import (
     alpha_from_counts,
     bootstrap_alpha,
     bootstrap_alphas,

@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from core.db import utcnow
-from core.report import build_report
+from core.report.build import build_report
 from core.stats import wilson_lower
-from core.storage.prelabels import Prelabel, save_prelabels
+from core.store.connection import utcnow
+from core.store.prelabels import Prelabel, save_prelabels
 from tests.conftest import add_transcripts, make_record
 from tests.report_helpers import ann, insert_annotations, labeled_set, second_opinions
 

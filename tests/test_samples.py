@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from core.db import connect
 from core.errors import NotFound, UsageError
-from core.samples import allocate, draw_sample, get_sample, list_samples
+from core.labels.samples import allocate, draw_sample, get_sample, list_samples
+from core.store.connection import connect
 from tests.conftest import add_transcripts, make_record
 from tests.ingest_helpers import cli, count, write_jsonl
 
@@ -89,7 +89,7 @@ def test_sample_cli_and_list(db, db_path, capsys):
 
 def test_stratify_by_a_field_no_transcript_has_is_refused(db):
     from core.errors import UsageError
-    from core.samples import draw_sample
+    from core.labels.samples import draw_sample
 
     add_transcripts(db, [make_record(i) for i in range(5)])
     with pytest.raises(UsageError, match="no transcript has this field"):

@@ -1,5 +1,5 @@
-from core.db import connect
-from core.schema import MIGRATIONS, applied_migrations
+from core.store.connection import connect
+from core.store.migrations import MIGRATIONS, applied_migrations
 
 EXPECTED_TABLES = {
     "transcripts": ["transcript_id", "source", "messages", "context", "tools", "metadata",
@@ -47,7 +47,7 @@ def test_record_ids_migration_keeps_existing_transcripts(db_path):
     # A database made before m005: its transcripts get record_id = transcript_id.
     import duckdb
 
-    from core.schema import migrate
+    from core.store.migrations import migrate
 
     con = duckdb.connect(str(db_path))
     con.execute("CREATE TABLE _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")

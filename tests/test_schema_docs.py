@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core.db import connect
-from core.schema_docs import EXAMPLE_QUERIES, render_example_queries, render_markdown
-from core.snapshot import write_snapshot
+from core.analysts.schema_docs import EXAMPLE_QUERIES, render_example_queries, render_markdown
+from core.store.connection import connect
+from core.store.snapshot import write_snapshot
 from tests.analysts_helpers import fill
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -6,10 +6,10 @@ import pytest
 
 from core.admin import archive_batch, change_setting, restore_batch, switch_taxonomy
 from core.errors import PermissionDenied, UsageError
-from core.storage.admin import admin_log, list_batches
-from core.storage.settings import SETTINGS, get_setting, set_setting
+from core.store.admin import admin_log, list_batches
+from core.store.settings import SETTINGS, get_setting, set_setting
 from tests.conftest import make_record
-from tests.part2_helpers import add_batch, app, texts
+from tests.seed_helpers import add_batch, app, texts
 
 
 def settings_rows(db):

@@ -11,13 +11,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core.cli import run
+from core.cli.main import run
 from core.config import snapshot_path_for
-from core.snapshot import SnapshotScheduler, install_scheduler, write_snapshot
+from core.store.snapshot import SnapshotScheduler, install_scheduler, write_snapshot
 from tests.analysts_helpers import duckdb_cli, fill
 from tests.conftest import ROOT, add_transcripts, make_record, require_or_skip
 
-MAIN = "from core.cli import main; main()"
+MAIN = "from core.cli.main import main; main()"
 
 
 @pytest.fixture

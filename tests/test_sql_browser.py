@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core.db import connect
-from core.storage.categories import register_taxonomy
+from core.store.categories import register_taxonomy
+from core.store.connection import connect
 from core.taxonomy import load_taxonomy
 from tests.analysts_helpers import fill
 from tests.browser_helpers import CHROMIUM_ARGS, free_port, wait_healthy

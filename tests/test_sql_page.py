@@ -9,9 +9,9 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.analysts.schema_docs import EXAMPLE_QUERIES, RELATIONS
 from core.config import snapshot_path_for
-from core.schema_docs import EXAMPLE_QUERIES, RELATIONS
-from core.storage.annotations import NewAnnotation, save_annotation
+from core.store.annotations import NewAnnotation, save_annotation
 from tests.analysts_helpers import fill
 from tests.conftest import ROOT
 
@@ -26,7 +26,7 @@ def page(db, taxonomy, monkeypatch):
     at.run()
     assert not at.exception, at.exception
     yield at
-    from core.snapshot import scheduler_for
+    from core.store.snapshot import scheduler_for
     from core.ui import _database
 
     live = _database(str(db.path))  # the page's cached connection: close it cleanly

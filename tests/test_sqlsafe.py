@@ -7,11 +7,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from core.db import connect
+from core.analysts.sandbox import MSG_FILES, result_csv, result_parquet, run_query
 from core.errors import QueryRefused
-from core.snapshot import write_snapshot
-from core.sqlsafe import MSG_FILES, result_csv, result_parquet, run_query
-from core.storage.categories import register_taxonomy
+from core.store.categories import register_taxonomy
+from core.store.connection import connect
+from core.store.snapshot import write_snapshot
 from core.taxonomy import load_taxonomy
 from tests.analysts_helpers import fill
 

@@ -10,13 +10,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.db import Database, utcnow
 from core.errors import DatabaseError
 from core.prelabel.run import prelabel_offline_all
-from core.storage.annotations import NewAnnotation, annotation_params, check_annotation
-from core.storage.categories import register_taxonomy
-from core.storage.demo import DEMO_SOURCE, demo_present, insert_annotation_rows, insert_demo_batch
-from core.storage.transcripts import count_transcripts, insert_transcript_rows, transcript_row
+from core.store.annotations import NewAnnotation, annotation_params, check_annotation
+from core.store.categories import register_taxonomy
+from core.store.connection import Database, utcnow
+from core.store.demo import DEMO_SOURCE, demo_present, insert_annotation_rows, insert_demo_batch
+from core.store.transcripts import count_transcripts, insert_transcript_rows, transcript_row
 from core.taxonomy import Taxonomy
 
 DEMO_DIR = Path(__file__).resolve().parent

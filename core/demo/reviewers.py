@@ -8,7 +8,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.queues import is_overlap
+from core.labels.queues import is_overlap
 
 REVIEWERS = ("maria", "deniz")
 ADJUDICATOR = "lead"

@@ -21,16 +21,16 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from core.db import Database
 from core.prelabel.offline import MIN_TRAINING_LABELS, train_offline, training_version
-from core.storage.prelabels import (
+from core.store.connection import Database
+from core.store.prelabels import (
     blind_labeled_ids,
     few_shot_ids,
     human_final_labels,
     labeler_used,
     latest_prelabels,
 )
-from core.storage.transcripts import get_transcripts
+from core.store.transcripts import get_transcripts
 from core.taxonomy import Taxonomy
 
 BUCKETS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01))

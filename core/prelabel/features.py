@@ -7,7 +7,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from core.storage.transcripts import Transcript
+from core.store.transcripts import Transcript
 
 _ESCALATION = re.compile(
     r"\b(transfer(?:ring)? you|human agent|live agent|escalat\w*|a representative|supervisor)\b",

@@ -15,8 +15,8 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from core.prelabel.features import FEATURE_NAMES, Signals, extract_signals
-from core.prelabel.render import render_transcript
-from core.storage.transcripts import Transcript
+from core.prelabel.transcript_text import render_transcript
+from core.store.transcripts import Transcript
 from core.taxonomy import Taxonomy
 
 MIN_TRAINING_LABELS = 20  # below this (or with one class) the cold-start rules answer

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.config import Settings
-from core.db import Database
 from core.prelabel.budget import count_tokens
 from core.prelabel.llm import make_client
 from core.prelabel.offline import FEATURES_VERSION, OfflineModel, train_offline
 from core.prelabel.prompt import PromptSpec, build_messages, make_spec, pick_few_shot
 from core.prelabel.redact import compile_patterns
-from core.storage.prelabels import done_hashes, human_final_labels, prelabel_candidates
-from core.storage.settings import get_setting
-from core.storage.transcripts import Transcript, get_transcripts
+from core.store.connection import Database
+from core.store.prelabels import done_hashes, human_final_labels, prelabel_candidates
+from core.store.settings import get_setting
+from core.store.transcripts import Transcript, get_transcripts
 from core.taxonomy import Taxonomy
 
 EST_TOKENS_OUT = 120  # a JSON answer with a two-sentence rationale and a quote

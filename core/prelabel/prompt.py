@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from core.prelabel.budget import fit_to_budget
 from core.prelabel.redact import redact
-from core.prelabel.render import render_transcript
-from core.storage.transcripts import Transcript
+from core.prelabel.transcript_text import render_transcript
+from core.store.transcripts import Transcript
 from core.taxonomy import Taxonomy
 
 OPEN, CLOSE = "<transcript>", "</transcript>"

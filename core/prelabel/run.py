@@ -12,11 +12,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from core.config import Settings
-from core.db import Database
 from core.errors import UsageError
 from core.prelabel.llm import LLMResult, ask, make_client
 from core.prelabel.plan import PlanItem, RunOptions, RunPlan, cost_of, plan_offline
-from core.storage.prelabels import Prelabel, save_prelabels, save_prompt
+from core.store.connection import Database
+from core.store.prelabels import Prelabel, save_prelabels, save_prompt
 from core.taxonomy import Taxonomy
 
 log = logging.getLogger("triage.prelabel")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from core.db import connect
+from core.store.connection import connect
 from tests.annotate_helpers import HOSTILE_SOURCE, HOSTILE_TEXT, seeded_db
 from tests.browser_helpers import CHROMIUM_ARGS, free_port, wait_healthy
 from tests.conftest import require_or_skip

@@ -1,0 +1,171 @@
+"""Exports for analysts and for the next step (evaluation sets, a tuning seed): tables as
+CSV / JSONL / Parquet, transcripts in the import record format so they re-import unchanged."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from core.errors import UsageError
+from core.store.connection import Database
+
+WHATS = ("transcripts", "annotations", "final-labels", "prelabels", "eval-set", "tuning-seed")
+FORMATS = ("csv", "jsonl", "parquet")
+TABLE_QUERIES = {
+    "transcripts": "SELECT * FROM transcripts ORDER BY transcript_id",
+    "annotations": "SELECT * FROM annotations ORDER BY created_at, annotation_id",
+    "final-labels": "SELECT * FROM final_labels ORDER BY transcript_id",
+    "prelabels": "SELECT * FROM prelabels ORDER BY created_at, prelabel_id",
+}
+_RECORD_SQL = ("SELECT transcript_id, messages, metadata, context, tools FROM transcripts "
+               "ORDER BY transcript_id")
+_BATCH = 2000
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote: the files and how many rows each holds."""
+
+    files: dict[str, int]
+    warnings: tuple[str, ...] = ()
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def dumps(value: Any) -> str:
+    """One JSONL line's text (timestamps as ISO strings, non-ASCII kept)."""
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def transcript_records(db: Database) -> Iterator[dict[str, Any]]:
+    """Every transcript as the data contract's import record
+    `{"id", "messages", "metadata", "context"?, "tools"?}` (absent keys left out)."""
+    cur = db.con.execute(_RECORD_SQL)
+    while rows := cur.fetchmany(_BATCH):
+        for tid, messages, metadata, context, tools in rows:
+            rec: dict[str, Any] = {"id": tid, "messages": _load(messages),
+                                   "metadata": _load(metadata) or {}}
+            if context is not None:
+                rec["context"] = _load(context)
+            if tools is not None:
+                rec["tools"] = _load(tools)
+            yield rec
+
+
+def write_jsonl(rows: Iterator[dict[str, Any]] | list[dict[str, Any]], path: Path) -> int:
+    """Write one JSON object per line; returns the number of lines."""
+    n = 0
+    with open(path, "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(dumps(row) + "\n")
+            n += 1
+    return n
+
+
+def _for_csv(table: pa.Table) -> pa.Table:
+    """CSV has no lists: list and struct columns (secondary labels) become JSON text."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_nested(field.type):
+            texts = [None if v is None else dumps(v) for v in table.column(i).to_pylist()]
+            table = table.set_column(i, field.name, pa.array(texts, pa.string()))
+    return table
+
+
+def table_csv_bytes(table: pa.Table) -> bytes:
+    """An Arrow table as CSV bytes (nested values as JSON text)."""
+    buf = io.BytesIO()
+    pa_csv.write_csv(_for_csv(table), buf)
+    return buf.getvalue()
+
+
+def _table_rows(table: pa.Table) -> Iterator[dict[str, Any]]:
+    for batch in table.to_batches(_BATCH):
+        yield from batch.to_pylist()
+
+
+def export_table(db: Database, what: str, fmt: str, path: Path) -> ExportResult:
+    """One table or view to one file. Transcripts in JSONL use the import record format."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if what == "transcripts" and fmt == "jsonl":
+        return ExportResult({str(path): write_jsonl(transcript_records(db), path)})
+    table = db.con.sql(TABLE_QUERIES[what]).to_arrow_table()
+    if fmt == "csv":
+        pa_csv.write_csv(_for_csv(table), path)
+    elif fmt == "parquet":
+        pq.write_table(table, path)
+    else:
+        write_jsonl(_table_rows(table), path)
+    return ExportResult({str(path): table.num_rows})
+
+
+def export(db: Database, what: str, fmt: str, output: Path, test_size: float = 0.5,
+           seed: int = 0) -> ExportResult:
+    """Run one export. `eval-set` writes dev.jsonl and test.jsonl into the folder `output`;
+    `tuning-seed` writes OpenAI fine-tuning JSONL."""
+    from core.analysts.eval_sets import export_eval_set, export_tuning_seed
+
+    output = Path(output)
+    if what not in WHATS:
+        raise UsageError(f"--what must be one of {', '.join(WHATS)}, got {what!r}")
+    if what in ("eval-set", "tuning-seed") and fmt != "jsonl":
+        raise UsageError(f"{what} is written as JSONL only; use --format jsonl")
+    if what == "eval-set":
+        return export_eval_set(db, output, test_size, seed)
+    if what == "tuning-seed":
+        return export_tuning_seed(db, output)
+    return export_table(db, what, fmt, output)
+
+
+
+@dataclass(frozen=True)
+class Download:
+    """An export ready for a download button."""
+
+    file_name: str
+    data: bytes
+    mime: str
+    rows: int
+    warnings: tuple[str, ...] = ()
+
+
+_MIME = {"csv": "text/csv", "jsonl": "application/jsonl", "parquet": "application/vnd.apache.parquet"}
+
+
+def export_download(db: Database, what: str, fmt: str, test_size: float = 0.5,
+                    seed: int = 0) -> Download:
+    """Run an export into a temporary folder and return its bytes (eval-set: a zip of
+    dev.jsonl and test.jsonl)."""
+    import tempfile
+    import zipfile
+
+    name = what.replace("-", "_")
+    with tempfile.TemporaryDirectory(prefix="triage-export-") as tmp:
+        target = Path(tmp) / (name if what == "eval-set" else f"{name}.{fmt}")
+        result = export(db, what, fmt, target, test_size, seed)
+        rows = sum(result.files.values())
+        if what != "eval-set":
+            return Download(target.name, target.read_bytes(), _MIME[fmt], rows, result.warnings)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in result.files:
+                z.write(path, Path(path).name)
+        return Download(f"{name}.zip", buf.getvalue(), "application/zip", rows, result.warnings)

@@ -1,0 +1,273 @@
+"""Annotation queues: which transcript a reviewer sees next, and how far along they are.
+
+Kinds: 'random' (a sample's seeded order, the latest sample by default; without samples every
+active transcript in an order seeded by the `queue_seed` setting), 'low_confidence' (latest
+pre-label confidence ascending, un-prelabeled last) and 'filtered' (metadata field = value,
+source, pre-label label; in the seeded order). Any queue can be narrowed to labeled / unlabeled.
+
+Overlap: a transcript is an overlap item when a hash of (seed, id) falls under `overlap_share`.
+A non-overlap item is done once anyone labeled it; an overlap item stays open to a second,
+different reviewer until two reviewers labeled it. Skipping defers an item to the end of that
+reviewer's queue. The candidate order is computed once per queue and cached per process; each
+call then reads only who-labeled-what and the reviewer's skips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+from core.errors import NotFound, UsageError
+from core.labels.tracker import label_state
+from core.store import queues as sql
+from core.store.connection import Database, utcnow
+from core.store.settings import get_settings
+
+KINDS = ("random", "low_confidence", "filtered")
+LABELED_FILTERS = (None, "labeled", "unlabeled")
+_CACHE_SIZE = 32
+_orders: OrderedDict[tuple, tuple[tuple[str, ...], frozenset[str]]] = OrderedDict()
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """What a reviewer asked to work through. `kind` is stored as the annotation's `queue`."""
+
+    kind: str = "random"
+    sample_id: str | None = None
+    field: str | None = None
+    value: str | None = None
+    source: str | None = None
+    prelabel_label: str | None = None
+    labeled: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise UsageError(f"queue kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if self.labeled not in LABELED_FILTERS:
+            raise UsageError(f"labeled filter must be 'labeled' or 'unlabeled', got {self.labeled!r}")
+
+    @property
+    def is_random(self) -> bool:
+        """Only an unfiltered random queue yields labels the report may treat as a random sample."""
+        return self.kind == "random" and self.labeled is None
+
+    @property
+    def queue_name(self) -> str:
+        """The value stored in annotations.queue: 'random' only for an unbiased order."""
+        return "filtered" if self.kind == "random" and not self.is_random else self.kind
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """The transcript to show next, and why."""
+
+    transcript_id: str
+    position: int  # 1-based place in the queue's order
+    is_overlap: bool
+    deferred: bool  # the reviewer skipped it before
+    queue: str
+    sample_id: str | None
+
+
+class QueueProgress(NamedTuple):
+    """'transcript 45 of 300': position, total, what is left, the reviewer's labels today."""
+
+    position: int
+    total: int
+    remaining: int
+    done_today: int
+
+
+def is_overlap(seed: int, transcript_id: str, share: float) -> bool:
+    """Deterministically, whether this transcript goes to two reviewers."""
+    digest = hashlib.sha1(f"{seed}:{transcript_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def _resolve(spec: QueueSpec, latest_sample: str | None) -> QueueSpec:
+    """Fill in the latest sample for a random queue without an explicit sample."""
+    if spec.kind == "random" and spec.sample_id is None and latest_sample is not None:
+        return QueueSpec(**{**spec.__dict__, "sample_id": latest_sample})
+    return spec
+
+
+def _compute_order(db: Database, spec: QueueSpec, seed: int) -> list[str]:
+    if spec.kind == "random" and spec.sample_id:
+        ids = sql.sample_order(db, spec.sample_id)
+        if not ids and not db.con.execute(
+                "SELECT 1 FROM samples WHERE sample_id = ?", [spec.sample_id]).fetchone():
+            raise NotFound(f"no sample with id {spec.sample_id!r}")
+        return ids
+    if spec.kind == "random":
+        return sql.seeded_order(db, seed)
+    if spec.kind == "low_confidence":
+        return sql.confidence_order(db)
+    return sql.filtered_order(db, seed, spec.field, spec.value, spec.source, spec.prelabel_label)
+
+
+def candidate_order(db: Database, spec: QueueSpec, seed: int,
+                    version: tuple | None = None) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The queue's full order (and its set), cached until transcripts or pre-labels change."""
+    version = version or sql.transcripts_version(db)
+    if spec.kind != "random":
+        version = (*version, *sql.prelabels_version(db))
+    key = (str(db.path), id(db), spec, seed, version)
+    hit = _orders.get(key)
+    if hit is not None:
+        _orders.move_to_end(key)
+        return hit
+    ids = tuple(_compute_order(db, spec, seed))
+    _orders[key] = (ids, frozenset(ids))
+    while len(_orders) > _CACHE_SIZE:
+        _orders.popitem(last=False)
+    return _orders[key]
+
+
+@dataclass
+class QueueState:
+    """One reading of a queue for one reviewer: use it for both `next` and `progress`."""
+
+    reviewer: str
+    spec: QueueSpec
+    order: tuple[str, ...]
+    members: frozenset[str]
+    labelers: dict[str, frozenset[str]]
+    skipped: dict[str, datetime]
+    seed: int
+    overlap_share: float
+    done_today: int = 0
+    db: weakref.ref | None = None
+    _overlap: dict[str, bool] = field(default_factory=dict)
+
+    def overlap(self, transcript_id: str) -> bool:
+        """Whether this transcript is double-labeled (cached hash)."""
+        hit = self._overlap.get(transcript_id)
+        if hit is None:
+            hit = self._overlap[transcript_id] = is_overlap(
+                self.seed, transcript_id, self.overlap_share)
+        return hit
+
+    def is_open(self, transcript_id: str) -> bool:
+        """Whether the reviewer should still label this transcript in this queue."""
+        who = self.labelers.get(transcript_id, frozenset())
+        if self.reviewer in who:
+            return False
+        if self.spec.labeled == "unlabeled" and who:
+            return False
+        if self.spec.labeled == "labeled" and not who:
+            return False
+        return not who or (self.overlap(transcript_id) and len(who) < 2)
+
+    def _item(self, index: int, deferred: bool) -> QueueItem:
+        tid = self.order[index]
+        return QueueItem(tid, index + 1, self.overlap(tid), deferred, self.spec.queue_name,
+                         self.spec.sample_id)
+
+    def item(self, transcript_id: str) -> QueueItem | None:
+        """This transcript as an item of the queue (e.g. to go back to it after undo)."""
+        if transcript_id not in self.members:
+            return None
+        return self._item(self.order.index(transcript_id), transcript_id in self.skipped)
+
+    def next(self) -> QueueItem | None:
+        """The first open, unskipped item in order that no other reviewer has on screen; else
+        the longest-deferred skipped one; else one another reviewer has open (never nothing)."""
+        deferred: list[tuple[datetime, int]] = []
+        taken: list[int] = []
+        others = _claimed_by_others(self.db() if self.db else None, self.reviewer)
+        for i, tid in enumerate(self.order):
+            if not self.is_open(tid):
+                continue
+            when = self.skipped.get(tid)
+            if when is not None:
+                deferred.append((when, i))
+            elif tid in others:
+                taken.append(i)
+            else:
+                return self._item(i, False)
+        if deferred:
+            return self._item(min(deferred)[1], True)
+        return self._item(taken[0], False) if taken else None
+
+    def claim_next(self, db: Database) -> QueueItem | None:
+        """`next`, claimed for this reviewer in one step (no other session can slip between)."""
+        with _claims_lock:
+            item = self.next()
+            claim(db, self.reviewer, item.transcript_id if item else None)
+        return item
+
+    def total(self) -> int:
+        """Items this queue holds for the reviewer (a 'labeled' queue counts labeled ones only)."""
+        if self.spec.labeled == "labeled":
+            return sum(1 for t in self.labelers if t in self.members)
+        return len(self.order)
+
+    def progress(self) -> QueueProgress:
+        """Position, total, remaining and today's count, from the labeled items only."""
+        total = self.total()
+        closed = sum(1 for t in self.labelers if t in self.members and not self.is_open(t))
+        remaining = total - closed
+        return QueueProgress(min(closed + 1, total), total, remaining, self.done_today)
+
+
+def start_of_today() -> datetime:
+    """Midnight UTC today (annotations store naive UTC)."""
+    now = utcnow()
+    return now - timedelta(hours=now.hour, minutes=now.minute, seconds=now.second,
+                           microseconds=now.microsecond)
+
+
+def load_queue(db: Database, reviewer: str, spec: QueueSpec) -> QueueState:
+    """Read the queue once for a reviewer: order (cached), labels, skips, today's count."""
+    settings = get_settings(db, "queue_seed", "overlap_share")
+    version = sql.transcripts_version(db)
+    spec, seed = _resolve(spec, version[-1]), int(settings["queue_seed"])
+    order, members = candidate_order(db, spec, seed, version)
+    labels = label_state(db, reviewer, start_of_today())
+    return QueueState(
+        reviewer=reviewer, spec=spec, order=order, members=members, labelers=labels.labelers,
+        skipped=labels.skipped, seed=seed, overlap_share=float(settings["overlap_share"]),
+        done_today=labels.done_since, db=weakref.ref(db))
+
+
+def next_transcript(db: Database, reviewer: str, spec: QueueSpec) -> QueueItem | None:
+    """The transcript this reviewer should label next in this queue (claimed for them, so
+    reviewers working at the same time get different items), or None when done."""
+    return load_queue(db, reviewer, spec).claim_next(db)
+
+
+# Items on a reviewer's screen, in this process (the app is the database's only writer):
+# db → reviewer → (transcript_id, expiry). One claim per reviewer; it lapses after CLAIM_TTL.
+CLAIM_TTL = 600.0
+_claims: weakref.WeakKeyDictionary[Database, dict[str, tuple[str, float]]] = \
+    weakref.WeakKeyDictionary()
+_claims_lock = threading.RLock()
+
+
+def claim(db: Database, reviewer: str, transcript_id: str | None) -> None:
+    """Mark the transcript as on this reviewer's screen (None releases their claim)."""
+    with _claims_lock:
+        mine = _claims.setdefault(db, {})
+        if transcript_id is None:
+            mine.pop(reviewer, None)
+        else:
+            mine[reviewer] = (transcript_id, time.monotonic() + CLAIM_TTL)
+
+
+def _claimed_by_others(db: Database | None, reviewer: str) -> set[str]:
+    now = time.monotonic()
+    with _claims_lock:
+        held = _claims.get(db, {}) if db is not None else {}
+        return {tid for who, (tid, until) in held.items() if who != reviewer and until > now}
+
+
+def queue_progress(db: Database, reviewer: str, spec: QueueSpec) -> QueueProgress:
+    """(position, total, remaining, done_today) of this reviewer in this queue."""
+    return load_queue(db, reviewer, spec).progress()

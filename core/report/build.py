@@ -1,0 +1,294 @@
+"""The decision: shares with Wilson intervals, the verdict, the readiness checklist, how many
+more failures would decide, next actions and slices (PRODUCT.md "The decision (report)").
+`compose_report` is pure; `build_report` reads storage and calls it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from core.labels.agreement import Agreement, measure_agreement
+from core.prelabel.evaluate import evaluate_prelabels
+from core.report.model import (
+    Check,
+    ExampleItem,
+    NextAction,
+    Report,
+    Sampling,
+    Share,
+    SliceRow,
+    TaxonomyInfo,
+    share_of,
+)
+from core.report.text import verdict_sentence
+from core.stats import more_needed_to_clear
+from core.store import report_data
+from core.store.connection import Database
+from core.store.report_data import LabelRow, ReportData
+from core.taxonomy import Taxonomy
+
+FAILURE_CLASSES = ("pipeline", "behavior", "model")
+SMALL_SLICE = 20  # slices with fewer failures than this are flagged
+NON_RANDOM_WARN = 0.10  # warn when more of the labels than this came from non-random queues
+
+
+def fix_class_of(row: LabelRow, taxonomy: Taxonomy) -> str | None:
+    """The fix class recorded for the label's taxonomy version, else the current taxonomy's."""
+    if row.fix_class or row.primary_label is None:
+        return row.fix_class
+    try:
+        return taxonomy.fix_class(row.primary_label)
+    except KeyError:
+        return None
+
+
+def failure_rows(rows: Sequence[LabelRow], taxonomy: Taxonomy) -> list[tuple[LabelRow, str]]:
+    """(row, fix class) for every resolved label whose fix class is not none."""
+    out = []
+    for r in rows:
+        if r.primary_label is None:
+            continue
+        cls = r.fix_class or fix_class_of(r, taxonomy)
+        if cls not in (None, "none"):
+            out.append((r, cls))
+    return out
+
+
+def class_shares(failures: list[tuple[LabelRow, str]]) -> dict[str, Share]:
+    """Share of failures per fix class (pipeline, behavior, model), with intervals."""
+    counts = Counter(cls for _, cls in failures)
+    n = len(failures)
+    return {c: share_of(counts[c], n) for c in FAILURE_CLASSES}
+
+
+def category_shares(failures: list[tuple[LabelRow, str]], taxonomy: Taxonomy) -> dict[str, Share]:
+    """Share of failures per failure category, in taxonomy order (then any older keys)."""
+    counts = Counter(r.primary_label for r, _ in failures)
+    keys = [c.key for c in taxonomy.categories if c.fix_class != "none"]
+    keys += sorted(k for k in counts if k not in keys)
+    return {k: share_of(counts[k], len(failures)) for k in keys}
+
+
+def decide(classes: dict[str, Share], checks: Sequence[Check]) -> str:
+    """pipeline_first | tuning_justified | behavior_not_ready | inconclusive."""
+    def clears(c: str) -> bool:
+        low = classes[c].ci_low
+        return low is not None and low > 0.5
+
+    if clears("pipeline"):
+        return "pipeline_first"
+    if clears("behavior"):
+        return "tuning_justified" if all(c.passed for c in checks) else "behavior_not_ready"
+    return "inconclusive"
+
+
+def leading_class(classes: dict[str, Share]) -> str | None:
+    """The fix class with the most failures (None without failures; ties: the first listed)."""
+    best = max(FAILURE_CLASSES, key=lambda c: classes[c].count)
+    return best if classes[best].count else None
+
+
+def more_failures(classes: dict[str, Share], n_failures: int) -> tuple[int | None, str]:
+    """Further labeled failures needed for the leading class's interval to clear 50% at its
+    current share, and why when that number is 0 or does not exist."""
+    lead = leading_class(classes)
+    if lead is None:
+        return None, "no labeled failures yet: label a random sample of failing transcripts"
+    share = classes[lead]
+    if lead == "model":
+        return None, ("model-class failures lead: more labels at this share would show they "
+                      "dominate, which decides neither pipeline work nor tuning")
+    needed = more_needed_to_clear(share.count, n_failures)
+    if needed is None:
+        return None, (f"the leading class ({lead}) holds {share.share:.0%} of failures, not more "
+                      "than 50%: more data at this share never decides")
+    if needed == 0:
+        return 0, f"decided: the {lead} share's lower bound already exceeds 50%"
+    return needed, (f"at the {lead} share of {share.share:.1%}, {needed} more labeled failures "
+                    "would lift its lower bound above 50%")
+
+
+def _behavior_counts(failures: list[tuple[LabelRow, str]]) -> Counter:
+    return Counter(r.primary_label for r, cls in failures if cls == "behavior")
+
+
+def readiness_checks(failures: list[tuple[LabelRow, str]], agreement: Agreement,
+                     decision: dict[str, float]) -> tuple[Check, ...]:
+    """The checklist that decides between tuning justified and not ready yet."""
+    n = len(failures)
+    behavior = _behavior_counts(failures)
+    n_behavior = sum(behavior.values())
+    min_share = decision["tuned_category_min_share"]
+    tuned = {k: c for k, c in behavior.items() if n and c / n >= min_share}
+    top_share = max(behavior.values()) / n if behavior else None
+    min_examples = decision["min_examples_per_tuned_category"]
+    fewest = min(tuned.values()) if tuned else None
+    yes = sum(r.context_present == "yes" for r, cls in failures if cls == "behavior")
+    ctx = yes / n_behavior if n_behavior else None
+    top = max(behavior.values()) / n_behavior if n_behavior else None
+    listing = ", ".join(f"{k} {c}" for k, c in sorted(tuned.items(), key=lambda kv: -kv[1]))
+    return (
+        Check("tuned_category_min_share", "a behavior category holds enough of the failures to tune for",
+              top_share, min_share, top_share is not None and top_share >= min_share,
+              f"proposed for tuning: {listing}" if tuned else "no behavior category reaches the share"),
+        Check("min_examples_per_tuned_category", "enough labeled examples of each proposed category",
+              fewest, min_examples, fewest is not None and fewest >= min_examples,
+              f"labeled examples: {listing}" if tuned else "no category proposed for tuning"),
+        _alpha_check(agreement, decision),
+        Check("min_context_present_share", "failures persist with the right context present",
+              ctx, decision["min_context_present_share"],
+              ctx is not None and ctx >= decision["min_context_present_share"],
+              f"context present = yes in {yes} of {n_behavior} behavior failures"),
+        Check("min_top_behavior_share", "the task is narrow: one behavior category dominates",
+              top, decision["min_top_behavior_share"],
+              top is not None and top >= decision["min_top_behavior_share"],
+              f"top behavior category holds {max(behavior.values(), default=0)} of {n_behavior}"),
+    )
+
+
+def _alpha_check(agreement: Agreement, decision: dict[str, float]) -> Check:
+    alpha, n_items = agreement.krippendorff_alpha, agreement.n_items
+    need = int(decision["min_double_labeled"])
+    label = "annotators agree (Krippendorff's alpha, nominal)"
+    if n_items < need:
+        return Check("min_alpha", label, None, decision["min_alpha"], False,
+                     f"not measured: {n_items} double-labeled transcripts, at least {need} needed")
+    ci = ("" if agreement.ci_low is None
+          else f" (95% CI {agreement.ci_low:.2f}–{agreement.ci_high:.2f})")
+    shown = "undefined" if alpha is None else f"{alpha:.2f}"
+    return Check("min_alpha", label, alpha, decision["min_alpha"],
+                 alpha is not None and alpha >= decision["min_alpha"],
+                 f"alpha {shown}{ci} on {n_items} double-labeled transcripts")
+
+
+def next_actions(verdict: str, failures: list[tuple[LabelRow, str]],
+                 taxonomy: Taxonomy) -> tuple[NextAction, ...]:
+    """The categories that drive the verdict, ranked by count, with their typical fix."""
+    driving = {"pipeline_first": {"pipeline"}, "tuning_justified": {"behavior"},
+               "behavior_not_ready": {"behavior"}}.get(verdict, set(FAILURE_CLASSES))
+    counts = Counter((r.primary_label, cls) for r, cls in failures if cls in driving)
+    ideal = Counter(r.primary_label for r, cls in failures if cls == "behavior" and r.has_ideal_response)
+    out = []
+    for (key, cls), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0])):
+        cat = taxonomy.category(key) if key in taxonomy.keys else None
+        out.append(NextAction(
+            key, cat.name if cat else key, cls, count, count / len(failures),
+            cat.typical_fix if cat else "", ideal[key] if cls == "behavior" else None))
+    return tuple(out)
+
+
+def compute_slices(rows: Sequence[LabelRow], values: dict[str, str | None],
+                   taxonomy: Taxonomy) -> tuple[SliceRow, ...]:
+    """Per value of one metadata field: n labeled, n failures, fix-class shares, top category.
+    Slices with fewer than SMALL_SLICE failures are flagged `small`. One pass over the rows."""
+    labeled: Counter = Counter()
+    classes: dict[str, Counter] = defaultdict(Counter)
+    categories: dict[str, Counter] = defaultdict(Counter)
+    for r in rows:
+        if r.primary_label is None:
+            continue
+        value = values.get(r.transcript_id)
+        value = "(missing)" if value is None else value
+        labeled[value] += 1
+        cls = r.fix_class or fix_class_of(r, taxonomy)
+        if cls not in (None, "none"):
+            classes[value][cls] += 1
+            categories[value][r.primary_label] += 1
+    out = []
+    for value, n in labeled.items():
+        n_fail = sum(classes[value].values())
+        top = categories[value].most_common(1)
+        out.append(SliceRow(value, n, n_fail, n_fail < SMALL_SLICE,
+                            {c: share_of(classes[value][c], n_fail) for c in FAILURE_CLASSES},
+                            top[0][0] if top else None))
+    return tuple(sorted(out, key=lambda s: (-s.n_labeled, s.value)))
+
+
+def sampling_section(data: ReportData, random_only: bool) -> Sampling:
+    """Samples, labels per queue, the non-random share (warned above 10%)."""
+    n = sum(data.queues.values())
+    non_random = sum(c for q, c in data.queues.items() if q not in ("random", ""))
+    share = non_random / n if n else None
+    warning = None
+    if share is not None and share > NON_RANDOM_WARN:
+        warning = (f"{share:.0%} of labels came from non-random queues (lowest confidence first, "
+                   "filters): shares may not generalise; see the random-only view")
+    return Sampling(random_only, data.samples, dict(data.queues), n, share,
+                    data.queues.get("", 0) / n if n else None, data.n_excluded_random_only, warning)
+
+
+def taxonomy_info(data: ReportData, taxonomy: Taxonomy) -> TaxonomyInfo:
+    """The taxonomy in use, the versions labels were made with, a warning when they differ."""
+    versions = tuple({"name": n, "version": v, "n": c} for n, v, c in data.taxonomy_versions)
+    mixed = {(v["name"], v["version"]) for v in versions} - {(taxonomy.name, taxonomy.version)}
+    warning = None
+    if len(versions) > 1 or mixed:
+        warning = ("labels were made with more than one taxonomy version: "
+                   + ", ".join(f"{v['name']}@{v['version']} ({v['n']})" for v in versions))
+    return TaxonomyInfo(taxonomy.name, taxonomy.version, versions, warning)
+
+
+def compose_report(data: ReportData, taxonomy: Taxonomy, agreement: Agreement,
+                   prelabeler: dict[str, Any] | None, generated_at: datetime,
+                   slices: dict[str, dict[str, str | None]] | None = None,
+                   examples: Sequence[ExampleItem] = (), random_only: bool = False) -> Report:
+    """The whole report from plain data. `slices` maps a metadata field to transcript → value."""
+    labeled = [r for r in data.rows if r.primary_label is not None]
+    failures = failure_rows(labeled, taxonomy)
+    classes = class_shares(failures)
+    checks = readiness_checks(failures, agreement, taxonomy.decision)
+    verdict = decide(classes, checks)
+    needed, reason = more_failures(classes, len(failures))
+    sampling, tax = sampling_section(data, random_only), taxonomy_info(data, taxonomy)
+    unknown = [f for f, v in (slices or {}).items() if v and all(x is None for x in v.values())]
+    warnings = tuple(w for w in (sampling.warning, tax.warning) if w) + tuple(
+        f"slice {f!r}: no transcript in the report has this field (a metadata key or `source`); "
+        "check its spelling" for f in unknown)
+    return Report(
+        verdict=verdict,
+        verdict_sentence=verdict_sentence(verdict, classes, len(failures), checks, needed),
+        leading_class=leading_class(classes), n_transcripts=data.n_transcripts,
+        n_labeled=len(labeled), n_failures=len(failures),
+        n_open_disagreements=len(data.rows) - len(labeled), fix_classes=classes,
+        categories=category_shares(failures, taxonomy),
+        no_failure=share_of(len(labeled) - len(failures), len(labeled)), readiness=checks,
+        more_failures_needed=needed, more_failures_reason=reason, agreement=agreement,
+        prelabeler=prelabeler, sampling=sampling,
+        next_actions=next_actions(verdict, failures, taxonomy),
+        slices={f: compute_slices(data.rows, v, taxonomy) for f, v in (slices or {}).items()},
+        examples=tuple(examples), taxonomy=tax, reviewers=dict(data.reviewers),
+        date_range={"first_label": _iso(data.first_label_at), "last_label": _iso(data.last_label_at)},
+        warnings=warnings, generated_at=_iso(generated_at) or "")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat(timespec="seconds")
+
+
+def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
+                 slice_fields: Sequence[str] = (), generated_at: datetime | None = None,
+                 seed: int = 0, examples_per_category: int = 3) -> Report:
+    """Read storage and build the report. `generated_at` is injectable for reproducible exports;
+    `seed` seeds the agreement bootstrap."""
+    data = report_data.read_report_data(db, random_only)
+    final = {r.transcript_id: (r.primary_label, r.status) for r in data.rows}
+    agreement = measure_agreement(data.label_triples, final, seed=seed)
+    slices = {f: report_data.slice_values(db, f) for f in slice_fields}
+    when = generated_at or datetime.now(UTC).replace(tzinfo=None)
+    report = compose_report(data, taxonomy, agreement, evaluate_prelabels(db, taxonomy), when,
+                            slices, random_only=random_only)
+    ranked = sorted((k for k, s in report.categories.items() if s.count),
+                    key=lambda k: -report.categories[k].count)[:3]
+    examples = tuple(ExampleItem(e.transcript_id, e.category, e.snippet, e.metadata) for e in
+                     report_data.example_transcripts(db, ranked, examples_per_category))
+    return dataclasses.replace(report, examples=examples)
+
+
+def report_slices(db: Database, taxonomy: Taxonomy, field: str,
+                  random_only: bool = False) -> tuple[SliceRow, ...]:
+    """One metadata field's slices over the report's transcripts (for the interactive page)."""
+    data = report_data.read_report_data(db, random_only)
+    return compute_slices(data.rows, report_data.slice_values(db, field), taxonomy)

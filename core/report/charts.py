@@ -1,0 +1,56 @@
+"""Plotly figures of the report (shared by the page and the HTML export). Fixed sizes, so the
+exported page prints the same everywhere. Only taxonomy names go into figures, never
+transcript text or metadata values."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from core.report.model import Report, Share
+from core.taxonomy import Taxonomy
+
+CLASS_COLOURS = {"pipeline": "#2b6cb0", "behavior": "#c05621", "model": "#6b46c1"}
+WIDTH = 660
+
+
+def _bars(labels: list[str], shares: list[Share], colours: list[str], height: int,
+          title: str, half_line: bool = True) -> go.Figure:
+    values = [s.share or 0.0 for s in shares]
+    plus = [(s.ci_high - (s.share or 0)) if s.ci_high is not None else 0 for s in shares]
+    minus = [((s.share or 0) - s.ci_low) if s.ci_low is not None else 0 for s in shares]
+    ticks = [f"{lab}  {v:.0%} (n={s.count})" for lab, v, s in zip(labels, values, shares, strict=True)]
+    fig = go.Figure(go.Bar(
+        x=values, y=ticks, orientation="h", marker_color=colours, cliponaxis=False,
+        error_x={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus,
+                 "color": "#222", "thickness": 1.5, "width": 6},
+        hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    if half_line:
+        fig.add_vline(x=0.5, line_dash="dash", line_color="#888",
+                      annotation_text="50%", annotation_position="top")
+    fig.update_layout(
+        title={"text": title, "font": {"size": 14}}, width=WIDTH, height=height,
+        margin={"l": 240, "r": 40, "t": 50, "b": 40}, plot_bgcolor="white",
+        paper_bgcolor="white", showlegend=False,
+        xaxis={"range": [0, 1], "tickformat": ".0%", "gridcolor": "#eee"},
+        yaxis={"autorange": "reversed"})
+    return fig
+
+
+def fix_class_figure(report: Report) -> go.Figure:
+    """Share of failures per fix class with 95% Wilson intervals and the 50% line."""
+    classes = list(report.fix_classes)
+    return _bars(classes, [report.fix_classes[c] for c in classes],
+                 [CLASS_COLOURS.get(c, "#555") for c in classes], 230,
+                 f"Fix class, share of {report.n_failures} failures (95% Wilson interval)")
+
+
+def category_figure(report: Report, taxonomy: Taxonomy) -> go.Figure:
+    """Share of failures per category with intervals, coloured by fix class."""
+    keys = list(report.categories)
+    names, colours = [], []
+    for k in keys:
+        cat = taxonomy.category(k) if k in taxonomy.keys else None
+        names.append(cat.name if cat else k)
+        colours.append(CLASS_COLOURS.get(cat.fix_class if cat else "", "#555"))
+    return _bars(names, [report.categories[k] for k in keys], colours, 60 + 34 * len(keys),
+                 f"Categories, share of {report.n_failures} failures", half_line=False)

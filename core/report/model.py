@@ -1,0 +1,147 @@
+"""The report as a tree of frozen dataclasses, and its JSON form (`Report.to_dict()`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from core.labels.agreement import Agreement
+from core.stats import wilson_interval
+
+VERDICTS = ("pipeline_first", "tuning_justified", "behavior_not_ready", "inconclusive")
+
+
+@dataclass(frozen=True)
+class Share:
+    """count out of a denominator, the share, and its two-sided 95% Wilson interval."""
+
+    count: int
+    share: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+def share_of(count: int, n: int) -> Share:
+    """count/n with its Wilson interval; share and bounds are None when n is 0."""
+    low, high = wilson_interval(count, n)
+    return Share(count, count / n if n else None, low, high)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One readiness item: its figure, its threshold (from the taxonomy's [decision]), pass/fail."""
+
+    check: str
+    label: str
+    value: float | None
+    threshold: float
+    passed: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class NextAction:
+    """A category that drives the verdict, with its count and the taxonomy's typical fix.
+    ideal_responses (behavior categories only): reviewer-written responses, the tuning seed."""
+
+    key: str
+    name: str
+    fix_class: str
+    count: int
+    share: float | None
+    typical_fix: str
+    ideal_responses: int | None
+
+
+@dataclass(frozen=True)
+class SliceRow:
+    """One value of a metadata field: how many transcripts, failures, and their fix classes."""
+
+    value: str
+    n_labeled: int
+    n_failures: int
+    small: bool
+    fix_classes: dict[str, Share]
+    top_category: str | None
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How the labeled sample was drawn, and how much of it came from non-random queues."""
+
+    random_only: bool
+    samples: tuple[dict[str, Any], ...]
+    queues: dict[str, int]
+    n_labels: int
+    non_random_share: float | None
+    unrecorded_queue_share: float | None
+    n_excluded_by_random_only: int
+    warning: str | None
+
+
+@dataclass(frozen=True)
+class TaxonomyInfo:
+    """The taxonomy the report uses and the versions the labels were made with."""
+
+    name: str
+    version: str
+    versions: tuple[dict[str, Any], ...]
+    warning: str | None
+
+
+@dataclass(frozen=True)
+class ExampleItem:
+    """An example transcript of a top category (raw text: renderers escape it)."""
+
+    transcript_id: str
+    category: str
+    snippet: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Report:
+    """The whole triage report. `to_dict()` gives the documented JSON keys."""
+
+    verdict: str
+    verdict_sentence: str
+    leading_class: str | None
+    n_transcripts: int
+    n_labeled: int
+    n_failures: int
+    n_open_disagreements: int
+    fix_classes: dict[str, Share]
+    categories: dict[str, Share]
+    no_failure: Share
+    readiness: tuple[Check, ...]
+    more_failures_needed: int | None
+    more_failures_reason: str
+    agreement: Agreement
+    prelabeler: dict[str, Any] | None
+    sampling: Sampling
+    next_actions: tuple[NextAction, ...]
+    slices: dict[str, tuple[SliceRow, ...]]
+    examples: tuple[ExampleItem, ...]
+    taxonomy: TaxonomyInfo
+    reviewers: dict[str, int]
+    date_range: dict[str, str | None]
+    warnings: tuple[str, ...]
+    generated_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (lists, dicts, numbers, strings, None)."""
+        return _plain(self)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value

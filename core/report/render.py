@@ -1,0 +1,223 @@
+"""The report's exports: one self-contained, printable HTML file (Plotly inlined once, no
+network), and Markdown for a wiki or PR (charts as tables). Every text that comes from data
+(transcripts, metadata, names) is escaped."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import plotly.offline
+
+from core.report.charts import category_figure, fix_class_figure
+from core.report.model import Report
+from core.report.tables import (
+    Table,
+    agreement_tables,
+    category_table,
+    fix_class_table,
+    next_actions_table,
+    prelabeler_tables,
+    readiness_table,
+    sampling_tables,
+    slice_table,
+)
+from core.report.text import VERDICT_TITLES, num, pct
+from core.taxonomy import Taxonomy
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1a202c;
+       max-width: 720px; margin: 24px auto; padding: 0 12px; font-size: 14px; line-height: 1.45; }
+h1 { font-size: 22px; margin-bottom: 2px; } h2 { font-size: 17px; margin-top: 26px;
+  border-bottom: 1px solid #e2e8f0; padding-bottom: 3px; } h3 { font-size: 14px; margin-bottom: 4px; }
+.meta { color: #4a5568; font-size: 12px; }
+.verdict { border-radius: 6px; padding: 12px 16px; margin: 14px 0; border-left: 6px solid; }
+.v-pipeline_first { background: #ebf4ff; border-color: #2b6cb0; }
+.v-tuning_justified { background: #fffaf0; border-color: #c05621; }
+.v-behavior_not_ready { background: #fefcbf; border-color: #b7791f; }
+.v-inconclusive { background: #f7fafc; border-color: #718096; }
+.verdict .title { font-size: 18px; font-weight: 700; }
+.warning { background: #fff5f5; border: 1px solid #feb2b2; padding: 6px 10px; border-radius: 4px;
+           margin: 6px 0; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 12.5px; }
+th, td { border: 1px solid #e2e8f0; padding: 3px 6px; text-align: left; vertical-align: top; }
+th { background: #f7fafc; }
+.figures { display: flex; gap: 8px; }
+.figure { flex: 1; border: 1px solid #e2e8f0; padding: 6px 10px; border-radius: 4px; font-size: 12px; }
+.figure b { display: block; font-size: 18px; }
+.pass { color: #276749; font-weight: 600; } .fail { color: #c53030; font-weight: 600; }
+blockquote { margin: 4px 0 10px; padding: 6px 10px; background: #f7fafc;
+             border-left: 3px solid #cbd5e0; white-space: pre-wrap; word-break: break-word; }
+.chart { width: 660px; margin: 8px 0; }
+
+@page { size: A4; margin: 14mm; }
+@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; }
+  tr, .chart, .verdict, blockquote, .figures { break-inside: avoid; } }
+"""
+
+e = html.escape
+
+
+def _table_html(t: Table, note: str | None = None, titled: bool = True) -> str:
+    title = f"<h3>{e(t.title)}</h3>" if titled else ""
+    if not t.rows:
+        return f"{title}<p class='meta'>{e(note or 'none')}</p>"
+    head = "".join(f"<th>{e(h)}</th>" for h in t.headers)
+    body = "".join(
+        "<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in t.rows)
+    return f"{title}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _cell(text: str) -> str:
+    if text in ("pass", "FAIL"):
+        return f"<td class='{'pass' if text == 'pass' else 'fail'}'>{e(text)}</td>"
+    return f"<td>{e(text)}</td>"
+
+
+def _figure_html(fig, div_id: str) -> str:
+    # A fixed div id (Plotly's default is random) keeps exports of the same data identical.
+    body = fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id,
+                       config={"displayModeBar": False, "responsive": False})
+    return f"<div class='chart'>{body}</div>"
+
+
+def _section(title: str, parts: Iterable[str]) -> str:
+    return f"<section><h2>{e(title)}</h2>{''.join(parts)}</section>"
+
+
+def _head(r: Report) -> str:
+    figures = [("Transcripts", r.n_transcripts), ("Labeled", r.n_labeled),
+               ("Failures", r.n_failures), ("Open disagreements", r.n_open_disagreements),
+               ("No failure", f"{pct(r.no_failure.share)} of labeled")]
+    boxes = "".join(f"<div class='figure'><b>{e(str(v))}</b>{e(k)}</div>" for k, v in figures)
+    more = ""
+    if r.verdict == "inconclusive":
+        shown = "–" if r.more_failures_needed is None else str(r.more_failures_needed)
+        more = f"<p>More labeled failures needed: <b>{e(shown)}</b> ({e(r.more_failures_reason)})</p>"
+    warnings = "".join(f"<div class='warning'>⚠ {e(w)}</div>" for w in r.warnings)
+    return (f"<div class='verdict v-{e(r.verdict)}'><div class='title'>"
+            f"{e(VERDICT_TITLES[r.verdict])}</div><p>{e(r.verdict_sentence)}</p>{more}</div>"
+            f"{warnings}<div class='figures'>{boxes}</div>")
+
+
+def _agreement_html(r: Report, t: Taxonomy) -> str:
+    a = r.agreement
+    if a.n_items == 0:
+        return _section("Annotator agreement", ["<p>No transcript is double-labeled yet.</p>"])
+    ci = "" if a.ci_low is None else f" (bootstrap 95% CI {num(a.ci_low)}–{num(a.ci_high)})"
+    intro = (f"<p>Krippendorff's alpha (nominal): <b>{e(num(a.krippendorff_alpha))}</b>{e(ci)} "
+             f"on {a.n_items} double-labeled transcripts; raw agreement "
+             f"{e(pct(a.raw_agreement))}.</p>")
+    return _section("Annotator agreement", [intro, *(_table_html(x) for x in agreement_tables(r, t))])
+
+
+def _prelabeler_html(r: Report, t: Taxonomy) -> str:
+    p = r.prelabeler
+    if not p:
+        return _section("Pre-labeler quality", ["<p>No pre-labels to compare with human labels.</p>"])
+    intro = (f"<p>{e(str(p.get('labeler')))} ({e(str(p.get('model')))}) on {e(str(p.get('n')))} "
+             f"human-labeled transcripts: accuracy <b>{e(pct(p.get('accuracy')))}</b>, Cohen's kappa "
+             f"<b>{e(num(p.get('kappa')))}</b>. High accuracy can hide poor recall on rare "
+             "categories: read recall per category.</p>")
+    return _section("Pre-labeler quality", [intro, *(_table_html(x) for x in prelabeler_tables(p, t))])
+
+
+def _examples_html(r: Report, t: Taxonomy) -> str:
+    if not r.examples:
+        return ""
+    parts = []
+    for ex in r.examples:
+        meta = ", ".join(f"{k}: {v}" for k, v in ex.metadata.items())
+        name = t.category(ex.category).name if ex.category in t.keys else ex.category
+        parts.append(f"<h3>{e(name)} — {e(ex.transcript_id)}</h3>"
+                     f"<p class='meta'>{e(meta)}</p><blockquote>{e(ex.snippet)}</blockquote>")
+    return _section("Examples from the top categories", parts)
+
+
+def _sampling_html(r: Report) -> str:
+    s = r.sampling
+    view = ("random-only view: transcripts whose labels all came from the random queue "
+            f"({s.n_excluded_by_random_only} labeled transcripts left out)"
+            if s.random_only else "all labels")
+    intro = (f"<p>This report covers {e(view)}. Labels from non-random queues: "
+             f"<b>{e(pct(s.non_random_share, 1))}</b>; queue not recorded: "
+             f"{e(pct(s.unrecorded_queue_share, 1))}.</p>")
+    warn = f"<div class='warning'>⚠ {e(s.warning)}</div>" if s.warning else ""
+    tables = sampling_tables(r)
+    return _section("How the sample was drawn", [
+        intro, warn, _table_html(tables[0], "no recorded sample: labels were not drawn from a "
+                                 "recorded sample"), *(_table_html(x) for x in tables[1:])])
+
+
+def render_html(report: Report, taxonomy: Taxonomy) -> str:
+    """The report as one self-contained HTML page (Plotly inlined, no network), printable."""
+    r, t = report, taxonomy
+    versions = ", ".join(f"{v['name']}@{v['version']} ({v['n']})" for v in r.taxonomy.versions)
+    meta = (f"Taxonomy {r.taxonomy.name} version {r.taxonomy.version} · labels made with: "
+            f"{versions or 'none'} · labels from {r.date_range['first_label'] or '–'} to "
+            f"{r.date_range['last_label'] or '–'} · generated {r.generated_at}")
+    slices = [_table_html(slice_table(f, rows, t), "no labeled transcripts")
+              for f, rows in r.slices.items()]
+    body = [
+        f"<h1>Triage report</h1><p class='meta'>{e(meta)}</p>", _head(r),
+        _section("Fix classes", [_figure_html(fix_class_figure(r), 'chart-fix-classes'), _table_html(fix_class_table(r), titled=False)]),
+        _section("Categories", [_figure_html(category_figure(r, t), 'chart-categories'), _table_html(category_table(r, t), titled=False)]),
+        _section("Readiness for fine-tuning", [
+            "<p>Decides between tuning justified and not ready yet when behavior failures "
+            "dominate. Thresholds come from the taxonomy's [decision] table.</p>",
+            _table_html(readiness_table(r), titled=False)]),
+        _section("Next actions", [_table_html(next_actions_table(r), "no failures yet", titled=False)]),
+        _section("Slices", slices) if slices else "",
+        _agreement_html(r, t), _prelabeler_html(r, t), _examples_html(r, t), _sampling_html(r),
+    ]
+    return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>Triage report · {e(VERDICT_TITLES[r.verdict])}</title><style>{_CSS}</style>"
+            f"<script type='text/javascript'>{plotly.offline.get_plotlyjs()}</script></head>"
+            f"<body>{''.join(body)}</body></html>")
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+def _table_md(t: Table) -> str:
+    if not t.rows:
+        return f"**{t.title}**: none\n"
+    lines = [f"**{_md_cell(t.title)}**", "", "| " + " | ".join(map(_md_cell, t.headers)) + " |",
+             "|" + "---|" * len(t.headers)]
+    lines += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in t.rows]
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(report: Report, taxonomy: Taxonomy) -> str:
+    """The report as Markdown: the verdict, then every chart as a table."""
+    r, t = report, taxonomy
+    out = [f"# Triage report: {VERDICT_TITLES[r.verdict]}", "", _md_cell(r.verdict_sentence), ""]
+    if r.verdict == "inconclusive":
+        out += [f"More labeled failures needed: **{r.more_failures_needed if r.more_failures_needed is not None else '–'}** "
+                f"({_md_cell(r.more_failures_reason)})", ""]
+    out += [f"> ⚠ {_md_cell(w)}" for w in r.warnings] + [""]
+    out += [f"{r.n_transcripts} transcripts · {r.n_labeled} labeled · {r.n_failures} failures · "
+            f"{r.n_open_disagreements} open disagreements · no failure {pct(r.no_failure.share)} "
+            f"of labeled · taxonomy {r.taxonomy.name}@{r.taxonomy.version} · generated "
+            f"{r.generated_at}", ""]
+    tables = [fix_class_table(r), category_table(r, t), readiness_table(r), next_actions_table(r),
+              *(slice_table(f, rows, t) for f, rows in r.slices.items())]
+    a = r.agreement
+    out += [_table_md(x) for x in tables]
+    out += ["## Annotator agreement", "",
+            f"Krippendorff's alpha (nominal) {num(a.krippendorff_alpha)} (95% CI {num(a.ci_low)}–"
+            f"{num(a.ci_high)}) on {a.n_items} double-labeled transcripts; raw agreement "
+            f"{pct(a.raw_agreement)}.", ""]
+    out += [_table_md(x) for x in agreement_tables(r, t)]
+    if r.prelabeler:
+        p = r.prelabeler
+        out += ["## Pre-labeler quality", "",
+                f"{_md_cell(str(p.get('labeler')))} ({_md_cell(str(p.get('model')))}), n = {p.get('n')}: "
+                f"accuracy {pct(p.get('accuracy'))}, kappa {num(p.get('kappa'))}.", ""]
+        out += [_table_md(x) for x in prelabeler_tables(p, t)]
+    out += ["## How the sample was drawn", "",
+            f"{'Random-only view. ' if r.sampling.random_only else ''}Labels from non-random "
+            f"queues: {pct(r.sampling.non_random_share, 1)}.", ""]
+    out += [_table_md(x) for x in sampling_tables(r)]
+    return "\n".join(out)

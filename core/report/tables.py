@@ -1,0 +1,131 @@
+"""The report's tables as plain text cells, rendered by both the HTML and the Markdown export
+(each escapes cells its own way)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from core.report.model import Report, Share, SliceRow
+from core.report.text import interval, num, pct
+from core.taxonomy import Taxonomy
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table of text cells (raw text: the renderer escapes)."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def _name(taxonomy: Taxonomy, key: str | None) -> str:
+    if key is None:
+        return "–"
+    return taxonomy.category(key).name if key in taxonomy.keys else key
+
+
+def _share_cells(s: Share) -> tuple[str, str, str]:
+    return str(s.count), pct(s.share, 1), interval(s).removeprefix("95% CI ")
+
+
+def fix_class_table(r: Report) -> Table:
+    """Failures per fix class with share and interval."""
+    rows = tuple((c, *_share_cells(s)) for c, s in r.fix_classes.items())
+    return Table("Fix classes", ("Fix class", "Failures", "Share", "95% CI"), rows)
+
+
+def category_table(r: Report, t: Taxonomy) -> Table:
+    """Failures per category; no_failure as a share of all labeled transcripts."""
+    rows = [(_name(t, k), t.fix_class(k) if k in t.keys else "?", *_share_cells(s))
+            for k, s in r.categories.items()]
+    rows.append((f"{_name(t, t.none_key)} (share of all {r.n_labeled} labeled)", "none",
+                 *_share_cells(r.no_failure)))
+    return Table("Categories", ("Category", "Fix class", "Count", "Share", "95% CI"), tuple(rows))
+
+
+def _figure(value: float | None, check: str) -> str:
+    if value is None:
+        return "not measured"
+    if check == "min_examples_per_tuned_category":
+        return f"{value:.0f}"
+    return num(value) if check == "min_alpha" else pct(value, 1)
+
+
+def readiness_table(r: Report) -> Table:
+    """The checklist: figure, threshold, pass/fail, detail."""
+    rows = tuple(
+        (c.label, _figure(c.value, c.check), _figure(c.threshold, c.check),
+         "pass" if c.passed else "FAIL", c.detail) for c in r.readiness)
+    return Table("Readiness for fine-tuning",
+                 ("Check", "Figure", "Threshold", "Result", "Detail"), rows)
+
+
+def next_actions_table(r: Report) -> Table:
+    """The categories that drive the verdict, with their typical fix."""
+    rows = tuple(
+        (a.name, a.fix_class, str(a.count), pct(a.share, 1), a.typical_fix,
+         "–" if a.ideal_responses is None else str(a.ideal_responses)) for a in r.next_actions)
+    return Table("Next actions", ("Category", "Fix class", "Failures", "Share", "Typical fix",
+                                  "Ideal responses written"), rows)
+
+
+def slice_table(field: str, rows: tuple[SliceRow, ...], t: Taxonomy) -> Table:
+    """One metadata field: n per value, fix-class shares, the top category; small slices flagged."""
+    out = tuple(
+        (s.value, str(s.n_labeled), str(s.n_failures),
+         *(pct(s.fix_classes[c].share) for c in ("pipeline", "behavior", "model")),
+         _name(t, s.top_category), "fewer than 20 failures" if s.small else "") for s in rows)
+    return Table(f"Slice by {field}", (field, "Labeled", "Failures", "Pipeline", "Behavior",
+                                       "Model", "Top category", "Note"), out)
+
+
+def agreement_tables(r: Report, t: Taxonomy) -> list[Table]:
+    """Pairwise kappa, per-category agreement, and the disagreements."""
+    a = r.agreement
+    kappa = Table("Pairwise Cohen's kappa", ("Annotator A", "Annotator B", "Shared", "Kappa"),
+                  tuple((p.a, p.b, str(p.n), num(p.kappa)) for p in a.pairwise_kappa))
+    per_cat = Table("Agreement per category", ("Category", "Double-labeled with it", "All agree"),
+                    tuple((_name(t, k), str(v["n"]), pct(v["agreement"]))
+                          for k, v in a.per_category.items()))
+    dis = Table(f"Disagreements ({a.n_disagreements}, first {len(a.disagreements)} listed)",
+                ("Transcript", "Labels", "Status", "Final label"),
+                tuple((d.transcript_id, "; ".join(f"{who}: {lab}" for who, lab in d.labels.items()),
+                       "open" if d.status == "disagreement" else d.status,
+                       d.final_label or "–") for d in a.disagreements))
+    return [kappa, per_cat, dis]
+
+
+def prelabeler_tables(p: dict[str, Any], t: Taxonomy) -> list[Table]:
+    """Per-category precision and recall with support, the confusion matrix, and accuracy by
+    confidence bucket."""
+    per_cat = Table("Pre-labeler per category", ("Category", "Precision", "Recall", "Support"),
+                    tuple((_name(t, k), num(v.get("precision")), num(v.get("recall")),
+                           str(v.get("support", ""))) for k, v in p.get("per_category", {}).items()))
+    conf = p.get("confusion") or {"labels": [], "matrix": []}
+    labels = [str(x) for x in conf.get("labels", [])]
+    matrix = Table("Confusion matrix (rows: human label, columns: pre-label)",
+                   ("human \\ pre-label", *labels),
+                   tuple((lab, *(str(x) for x in row))
+                         for lab, row in zip(labels, conf.get("matrix", []), strict=False)))
+    buckets = Table("Accuracy by confidence", ("Confidence", "n", "Accuracy"),
+                    tuple((str(b.get("bucket")), str(b.get("n")), pct(b.get("accuracy")))
+                          for b in p.get("by_confidence", [])))
+    return [per_cat, matrix, buckets]
+
+
+def sampling_tables(r: Report) -> list[Table]:
+    """How the sample was drawn (samples) and which queues served the labels."""
+    s = r.sampling
+    samples = Table("Samples", ("Sample", "Method", "Seed", "n", "Filter", "Stratified by", "Labels"),
+                    tuple((str(x["sample_id"]), str(x["method"]), str(x["seed"]), str(x["n"]),
+                           json.dumps(x["filter"]) if x["filter"] else "–",
+                           str(x["stratify_by"] or "–"), str(x["n_labels"])) for x in s.samples))
+    queues = Table("Labels by queue", ("Queue", "Labels", "Share"),
+                   tuple((q or "(not recorded)", str(c), pct(c / s.n_labels if s.n_labels else None))
+                         for q, c in s.queues.items()))
+    reviewers = Table("Reviewers", ("Reviewer", "Current labels"),
+                      tuple((who, str(n)) for who, n in r.reviewers.items()))
+    return [samples, queues, reviewers]

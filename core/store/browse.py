@@ -1,0 +1,147 @@
+"""SQL of the Browse table: one page of transcripts with final label, pre-label and metadata,
+filtered and paged in the database (LIMIT/OFFSET), never loading every row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from core.store.connection import Database
+
+HIDDEN_STATUS = "pending second review"
+
+# Same rule as the queues (core/labels/queues.py `is_overlap`): the first 8 bytes of
+# sha1("<seed>:<transcript_id>") as an unsigned integer, over 2**64, below the overlap share.
+OVERLAP_SQL = ("(('0x' || substr(sha1(CAST($seed AS VARCHAR) || ':' || t.transcript_id), 1, 16))"
+               "::UBIGINT::DOUBLE / 18446744073709551616.0 < $share)")
+
+_ROWS = f"""
+WITH pre AS (
+    SELECT transcript_id, arg_max(primary_label, created_at) AS prelabel,
+           arg_max(confidence, created_at) AS confidence
+    FROM prelabels WHERE status = 'ok' GROUP BY transcript_id
+), who AS (
+    SELECT transcript_id, count(DISTINCT annotator) AS n_labelers,
+           bool_or(annotator = $user) AS mine
+    FROM current_labels WHERE kind = 'label' GROUP BY transcript_id
+), joined AS (
+    SELECT t.*, f.primary_label, f.status, f.n_annotators, p.prelabel, p.confidence,
+           coalesce(w.mine, false) AS mine,
+           -- the hash only for the few rows it can matter for
+           CASE WHEN w.n_labelers = 1 AND NOT w.mine THEN {OVERLAP_SQL} ELSE false END AS hidden
+    FROM transcripts t
+    LEFT JOIN final_labels f USING (transcript_id)
+    LEFT JOIN pre p USING (transcript_id)
+    LEFT JOIN who w USING (transcript_id)
+), visible AS (
+    SELECT transcript_id, source, metadata, messages, context, archived, n_messages,
+           imported_at, mine,
+           CASE WHEN hidden THEN NULL ELSE primary_label END AS final_label,
+           CASE WHEN hidden THEN '{HIDDEN_STATUS}' ELSE coalesce(status, 'unlabeled') END AS status,
+           CASE WHEN hidden THEN NULL ELSE prelabel END AS prelabel,
+           CASE WHEN hidden THEN NULL ELSE confidence END AS confidence
+    FROM joined
+)
+"""
+
+# The text a reviewer reads: the content and tool calls of every message but the system and
+# developer prompts (the same in every transcript of a deployment, so a word in them would match
+# them all), then the retrieved context. ->> unescapes, so quotes in the text match as typed.
+SEARCHABLE_SQL = """lower(concat_ws(' ',
+    list_aggregate(list_transform(
+        list_filter(CAST(messages AS JSON[]),
+                    lambda m: coalesce(m->>'role', '') NOT IN ('system', 'developer')),
+        lambda m: concat_ws(' ', m->>'content', CAST(m->'tool_calls' AS VARCHAR))),
+        'string_agg', ' '),
+    list_aggregate(list_transform(CAST(context AS JSON[]),
+                                  lambda d: coalesce(d->>'text', d->>'$')), 'string_agg', ' ')))"""
+
+_WHERE = f"""
+WHERE ($archived OR NOT archived)
+  AND ($source IS NULL OR source = $source)
+  AND ($status IS NULL OR status = $status)
+  AND ($label IS NULL OR final_label = $label)
+  AND ($prelabel IS NULL OR prelabel = $prelabel)
+  AND ($meta_path IS NULL OR json_extract_string(metadata, $meta_path) = $meta_value)
+  AND ($text IS NULL OR contains({SEARCHABLE_SQL}, lower($text)))
+"""
+
+
+@dataclass(frozen=True)
+class BrowseQuery:
+    """Filters of the Browse table (None: no filter on that column)."""
+
+    user: str
+    seed: int
+    overlap_share: float
+    source: str | None = None
+    status: str | None = None
+    label: str | None = None
+    prelabel: str | None = None
+    meta_field: str | None = None
+    meta_value: str | None = None
+    text: str | None = None
+    include_archived: bool = False
+
+
+def json_path(field: str) -> str:
+    """A JSONPath naming one top-level metadata key literally (dots and quotes included)."""
+    return '$."' + field.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _params(q: BrowseQuery) -> dict[str, Any]:
+    meta = q.meta_field if q.meta_field and q.meta_value else None  # no value yet: no filter
+    return {"user": q.user, "seed": q.seed, "share": q.overlap_share, "archived": q.include_archived,
+            "source": q.source, "status": q.status, "label": q.label, "prelabel": q.prelabel,
+            "meta_path": json_path(meta) if meta else None, "meta_value": q.meta_value,
+            "text": q.text or None}
+
+
+def count_rows(db: Database, q: BrowseQuery) -> int:
+    """How many transcripts match the filters."""
+    return db.con.execute(_ROWS + "SELECT count(*) FROM visible" + _WHERE, _params(q)).fetchone()[0]
+
+
+def fetch_rows(db: Database, q: BrowseQuery, meta_fields: list[str], limit: int,
+               offset: int) -> pd.DataFrame:
+    """One page of matching transcripts; metadata fields become `meta.<field>` columns, and
+    `_total` holds how many rows match in all (computed in the same pass)."""
+    params = _params(q) | {"limit": limit, "offset": offset}
+    meta_cols = []
+    for i, name in enumerate(meta_fields):
+        params[f"m{i}"] = json_path(name)
+        meta_cols.append(f"json_extract_string(metadata, $m{i}) AS m{i}")
+    select = ", ".join(["transcript_id", "source", "final_label", "status", "prelabel",
+                        "confidence", "n_messages", "imported_at", "archived", *meta_cols,
+                        "count(*) OVER () AS _total"])
+    df = db.con.execute(
+        _ROWS + f"SELECT {select} FROM visible" + _WHERE +
+        "ORDER BY source, transcript_id LIMIT $limit OFFSET $offset", params).df()
+    return df.rename(columns={f"m{i}": f"meta.{n}" for i, n in enumerate(meta_fields)})
+
+
+def final_label_of(db: Database, q: BrowseQuery,
+                   transcript_id: str) -> tuple[str | None, str, bool] | None:
+    """(final label, status, whether `q.user` holds a label) of one transcript, as that user
+    sees them in the table (the blindness rule applies); None when there is no such transcript."""
+    return db.con.execute(
+        _ROWS + "SELECT final_label, status, mine FROM visible WHERE transcript_id = $tid",
+        {"user": q.user, "seed": q.seed, "share": q.overlap_share, "tid": transcript_id},
+    ).fetchone()
+
+
+def common_metadata_fields(db: Database, limit: int = 8, scan: int = 5000) -> list[str]:
+    """The metadata keys most transcripts carry (from the first `scan` rows), most common first."""
+    rows = db.con.execute(
+        "SELECT k FROM (SELECT unnest(json_keys(metadata)) AS k FROM "
+        "(SELECT metadata FROM transcripts LIMIT ?)) GROUP BY k ORDER BY count(*) DESC, k LIMIT ?",
+        [scan, limit]).fetchall()
+    return [r[0] for r in rows]
+
+
+def sources(db: Database) -> list[str]:
+    """Every source name, sorted."""
+    return [r[0] for r in db.con.execute(
+        "SELECT DISTINCT source FROM transcripts ORDER BY 1").fetchall()]

@@ -1,0 +1,171 @@
+"""Opening the DuckDB file: one writer process, a cursor per thread, clear lock errors,
+and the read-only fallback to the analysts' snapshot."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from core.config import snapshot_path_for
+from core.errors import DatabaseError, DatabaseLocked, NotFound
+from core.store.migrations import migrate
+
+_LOCK_RE = re.compile(r"Conflicting lock is held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def utcnow() -> datetime:
+    """Naive UTC timestamp, as stored in TIMESTAMP columns."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def describe_holder(message: str) -> str | None:
+    """From DuckDB's lock error, name the holding process: its PID and command line."""
+    m = _LOCK_RE.search(message)
+    if not m:
+        return None
+    pid = m.group("pid")
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        cmd = " ".join(p.decode(errors="replace") for p in raw.split(b"\0") if p)
+    except OSError:
+        cmd = m.group("exe")
+    return f"process {pid} ({cmd[:160]})"
+
+
+class Database:
+    """One process-wide DuckDB connection; each thread works through its own cursor."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+        self._con = con
+        self.path = path
+        self.read_only = read_only
+        self._local = threading.local()
+        # Called after each COMMIT of transaction(), e.g. to refresh the analysts' snapshot.
+        self.after_commit: list[Callable[[], None]] = []
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor on the shared connection."""
+        cur = getattr(self._local, "cur", None)
+        if cur is None:
+            cur = self._con.cursor()
+            self._local.cur = cur
+        return cur
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One committed transaction: all of the block, or none of it."""
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+        for callback in list(self.after_commit):
+            callback()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _check_is_duckdb(path: Path) -> None:
+    """DatabaseError unless `path` is missing, empty or a DuckDB file: DuckDB would otherwise
+    open, say, a JSONL file given by mistake as an empty in-memory database, and every write
+    would vanish at exit."""
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file (give --db a .duckdb file)")
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise DatabaseError(f"cannot open {path}: {e.strerror}") from e
+    if head and head[8:12] != b"DUCK":
+        raise DatabaseError(f"{path} is not a DuckDB database (did you mean to import it? "
+                            "`triage import FILE`; --db names the database file)")
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    _check_is_duckdb(path)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as e:
+        if "lock" in str(e).lower():
+            raise DatabaseLocked(str(path), describe_holder(str(e))) from e
+        raise DatabaseError(f"cannot open {path}: {e}") from e
+    except duckdb.Error as e:
+        raise DatabaseError(f"cannot open {path}: {e}") from e
+
+
+def connect(path: Path | str, read_only: bool = False) -> Database:
+    """Open (creating and migrating if needed) the database for writing, or read-only.
+    Raises DatabaseLocked naming the holder when another process has the file."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise NotFound(f"no database at {path}: import transcripts first (`triage import`)")
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open(path, read_only)
+    if not read_only:
+        migrate(con)
+    return Database(con, path, read_only)
+
+
+@dataclass(frozen=True)
+class ReadHandle:
+    """A read-only database, and where it came from (the live file or the snapshot)."""
+
+    db: Database
+    from_snapshot: bool
+    age_seconds: float | None
+
+    def notice(self) -> str | None:
+        """What a reading command prints when it fell back to the snapshot."""
+        if not self.from_snapshot:
+            return None
+        return (
+            f"note: the database is held by another process; reading the snapshot "
+            f"{self.db.path} ({format_age(self.age_seconds or 0)} old)"
+        )
+
+
+def format_age(seconds: float) -> str:
+    """'42 s', '7 min', '3.5 h'."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def connect_for_reading(path: Path | str) -> ReadHandle:
+    """Open the database read-only; if another process holds it, fall back to the snapshot.
+    Raises DatabaseLocked when it is held and there is no snapshot either."""
+    path = Path(path)
+    try:
+        return ReadHandle(connect(path, read_only=True), False, None)
+    except DatabaseLocked as locked:
+        snap = snapshot_path_for(path)
+        if not snap.exists():
+            raise DatabaseLocked(
+                str(path), locked.holder, f"and there is no snapshot ({snap.name}) to read yet"
+            ) from locked
+        age = time.time() - snap.stat().st_mtime
+        return ReadHandle(connect(snap, read_only=True), True, age)

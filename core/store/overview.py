@@ -1,0 +1,41 @@
+"""SQL of the landing page: how far the team is, in a few counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.store.connection import Database
+
+LANDING_COUNTS = """
+WITH active_final AS (
+  SELECT f.* FROM final_labels f JOIN transcripts t USING (transcript_id) WHERE NOT t.archived
+)
+SELECT
+  (SELECT count(*) FROM transcripts WHERE NOT archived),
+  (SELECT count(*) FROM transcripts WHERE archived),
+  (SELECT count(*) FROM transcripts t WHERE NOT archived AND NOT EXISTS (
+      SELECT 1 FROM current_labels c WHERE c.transcript_id = t.transcript_id)),
+  (SELECT count(*) FROM active_final WHERE primary_label IS NOT NULL),
+  (SELECT count(*) FROM active_final WHERE n_annotators >= 2),
+  (SELECT count(*) FROM active_final WHERE status = 'disagreement'),
+  (SELECT count(DISTINCT transcript_id) FROM prelabels WHERE status = 'ok'),
+  -- as Annotate counts "you labeled N today": transcripts with a live label of yours
+  (SELECT count(DISTINCT a.transcript_id) FROM annotations a
+     WHERE a.annotator = ? AND a.kind = 'label' AND a.created_at >= ? AND NOT EXISTS (
+       SELECT 1 FROM annotations r WHERE r.kind = 'retraction' AND r.retracts = a.annotation_id)),
+  (SELECT count(*) > 0 FROM transcripts WHERE source = 'demo')
+"""
+
+
+def landing_counts(db: Database, user: str, since: datetime) -> tuple:
+    """(active, archived, unlabeled, labeled, double_labeled, disagreements, prelabeled,
+    the user's labels since `since`, demo present)."""
+    return db.con.execute(LANDING_COUNTS, [user, since]).fetchone()
+
+
+def final_label_counts(db: Database) -> dict[str, int]:
+    """Final labels per primary label (open disagreements, which have none, left out)."""
+    rows = db.con.execute(
+        "SELECT primary_label, count(*) FROM final_labels WHERE primary_label IS NOT NULL "
+        "GROUP BY primary_label").fetchall()
+    return dict(rows)

@@ -1,0 +1,165 @@
+"""The `prelabels` table: machine suggestions, kept apart from human annotations."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from core.store.connection import Database, utcnow
+
+COLUMNS = (
+    "prelabel_id, transcript_id, content_hash, labeler, model, prompt_version, taxonomy_version, "
+    "status, primary_label, secondary_labels, confidence, rationale, evidence, error, truncated, "
+    "latency_ms, tokens_in, tokens_out, cost_usd, created_at"
+)
+
+
+@dataclass(frozen=True)
+class Prelabel:
+    """A suggestion from a labeler (LLM or offline model). Never a human label."""
+
+    transcript_id: str
+    content_hash: str | None
+    labeler: str
+    model: str
+    prompt_version: str
+    taxonomy_version: str
+    status: str  # ok | failed
+    primary_label: str | None = None
+    secondary_labels: tuple[str, ...] = ()
+    confidence: float | None = None
+    rationale: str | None = None
+    evidence: str | None = None
+    error: str | None = None
+    truncated: bool = False
+    latency_ms: int | None = None
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    cost_usd: float | None = None
+    created_at: datetime | None = None
+    prelabel_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def _params(p: Prelabel) -> list:
+    return [p.prelabel_id, p.transcript_id, p.content_hash, p.labeler, p.model, p.prompt_version,
+            p.taxonomy_version, p.status, p.primary_label, list(p.secondary_labels), p.confidence,
+            p.rationale, p.evidence, p.error, p.truncated, p.latency_ms, p.tokens_in, p.tokens_out,
+            p.cost_usd, p.created_at or utcnow()]
+
+
+def save_prelabels(db: Database, prelabels: list[Prelabel]) -> None:
+    """Append suggestions in one transaction. Existing rows are never touched."""
+    if not prelabels:
+        return
+    with db.transaction() as con:
+        con.executemany(f"INSERT INTO prelabels ({COLUMNS}) VALUES ({', '.join('?' * 20)})",
+                        [_params(p) for p in prelabels])
+
+
+def _row(r: tuple) -> Prelabel:
+    return Prelabel(
+        prelabel_id=r[0], transcript_id=r[1], content_hash=r[2], labeler=r[3], model=r[4],
+        prompt_version=r[5], taxonomy_version=r[6], status=r[7], primary_label=r[8],
+        secondary_labels=tuple(r[9] or ()), confidence=r[10], rationale=r[11], evidence=r[12],
+        error=r[13], truncated=bool(r[14]), latency_ms=r[15], tokens_in=r[16], tokens_out=r[17],
+        cost_usd=r[18], created_at=r[19])
+
+
+def latest_prelabel(db: Database, transcript_id: str) -> Prelabel | None:
+    """The newest successful suggestion for a transcript, from any labeler, if there is one."""
+    row = db.con.execute(
+        f"SELECT {COLUMNS} FROM prelabels WHERE transcript_id = ? AND status = 'ok' "
+        "ORDER BY created_at DESC LIMIT 1", [transcript_id]).fetchone()
+    return None if row is None else _row(row)
+
+
+def prelabel_candidates(db: Database, *, only_unlabeled: bool = False,
+                        sample_id: str | None = None, limit: int | None = None) -> list[str]:
+    """Ids of active transcripts to pre-label: a sample's items in its order, else all in
+    import order; optionally only those without a final human label."""
+    if sample_id is not None:
+        exists = db.con.execute("SELECT 1 FROM samples WHERE sample_id = ?", [sample_id]).fetchone()
+        if not exists:
+            from core.errors import NotFound
+
+            raise NotFound(f"no sample with id {sample_id!r}")
+    sql = ("SELECT t.transcript_id FROM transcripts t "
+           "LEFT JOIN sample_items s ON s.transcript_id = t.transcript_id AND s.sample_id = ? "
+           "WHERE NOT t.archived AND (? IS NULL OR s.sample_id IS NOT NULL) "
+           "AND (NOT ? OR t.transcript_id NOT IN "
+           "     (SELECT transcript_id FROM final_labels WHERE primary_label IS NOT NULL)) "
+           "ORDER BY s.position, t.imported_at, t.transcript_id")
+    params: list = [sample_id, sample_id, only_unlabeled]
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return [r[0] for r in db.con.execute(sql, params).fetchall()]
+
+
+def done_hashes(db: Database, model: str, prompt_version: str, taxonomy_version: str) -> set[str]:
+    """Content hashes already pre-labeled successfully under this (model, prompt, taxonomy):
+    the run cache, so a re-run sends no request for them."""
+    rows = db.con.execute(
+        "SELECT DISTINCT content_hash FROM prelabels WHERE status = 'ok' AND model = ? "
+        "AND prompt_version = ? AND taxonomy_version = ?",
+        [model, prompt_version, taxonomy_version]).fetchall()
+    return {r[0] for r in rows}
+
+
+def human_final_labels(db: Database) -> list[tuple[str, str]]:
+    """(transcript_id, primary_label) of every transcript with a settled final human label."""
+    return [(r[0], r[1]) for r in db.con.execute(
+        "SELECT transcript_id, primary_label FROM final_labels WHERE primary_label IS NOT NULL "
+        "ORDER BY transcript_id").fetchall()]
+
+
+def blind_labeled_ids(db: Database) -> set[str]:
+    """Transcripts whose current labels (and adjudication) were all made with no pre-label
+    shown (prelabel_visible false, or NULL: imported labels never saw one)."""
+    rows = db.con.execute(
+        "SELECT transcript_id FROM current_labels GROUP BY transcript_id "
+        "HAVING NOT bool_or(coalesce(prelabel_visible, false))").fetchall()
+    return {r[0] for r in rows}
+
+
+def labeler_used(db: Database, labeler: str) -> bool:
+    """Whether this labeler ('llm' or 'offline') has stored any successful suggestion."""
+    return db.con.execute(
+        "SELECT 1 FROM prelabels WHERE labeler = ? AND status = 'ok' LIMIT 1", [labeler]
+    ).fetchone() is not None
+
+
+def latest_prelabels(db: Database, labeler: str) -> list[Prelabel]:
+    """Per transcript, the newest successful suggestion of one labeler ('llm' or 'offline')."""
+    rows = db.con.execute(
+        f"SELECT {COLUMNS} FROM (SELECT *, row_number() OVER (PARTITION BY transcript_id "
+        "ORDER BY created_at DESC, prelabel_id DESC) AS rn FROM prelabels "
+        "WHERE status = 'ok' AND labeler = ?) WHERE rn = 1 ORDER BY transcript_id",
+        [labeler]).fetchall()
+    return [_row(r) for r in rows]
+
+
+def save_prompt(db: Database, prompt_version: str, few_shot_ids: list[str],
+                metadata_allowlist: list[str]) -> None:
+    """Record which few-shot examples and metadata fields a prompt version used (once)."""
+    db.con.execute(
+        "INSERT INTO prelabel_prompts VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [prompt_version, few_shot_ids, metadata_allowlist, utcnow()])
+
+
+def few_shot_ids(db: Database, prompt_versions: list[str]) -> set[str]:
+    """Every transcript shown as a few-shot example in any of these prompt versions."""
+    rows = db.con.execute(
+        "SELECT DISTINCT unnest(few_shot_ids) FROM prelabel_prompts "
+        "WHERE prompt_version IN (SELECT unnest(?))", [prompt_versions]).fetchall()
+    return {r[0] for r in rows}
+
+
+def prelabel_state(db: Database) -> tuple:
+    """A cheap fingerprint of what a pre-label plan depends on (transcripts, labels,
+    pre-labels, settings): a page re-plans only when it changes."""
+    return db.con.execute(
+        "SELECT (SELECT count(*) FROM transcripts WHERE NOT archived), "
+        "(SELECT count(*) FROM annotations), (SELECT count(*) FROM prelabels), "
+        "(SELECT count(*) FROM settings)").fetchone()

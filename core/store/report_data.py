@@ -1,0 +1,190 @@
+"""What the report reads: final labels of active (non-archived) transcripts, the current labels
+behind them (agreement, context present, ideal responses, queues), samples, metadata slices and
+example transcripts. Only human annotations (labels and adjudications) are read here; machine
+pre-labels live in `prelabels` and never enter these queries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from core.store.connection import Database
+from core.store.transcripts import field_sql, get_transcripts
+
+# The report's inputs are materialised once per build in connection-local temp tables (the
+# final_labels view is costly to evaluate repeatedly). report_current: current labels of active
+# transcripts. report_included: the final labels the report covers; `random_only` keeps those
+# whose every current label was served by the random queue (the unbiased sample); a NULL queue
+# (e.g. an imported label) does not count as random.
+_PREPARE = (
+    """CREATE OR REPLACE TEMP TABLE report_current AS
+    SELECT c.transcript_id, c.annotation_id, c.annotator, c.kind, c.primary_label,
+           c.context_present, c.ideal_response, c.queue, c.sample_id, c.created_at
+    FROM current_labels c JOIN transcripts t USING (transcript_id) WHERE NOT t.archived""",
+    """CREATE OR REPLACE TEMP TABLE report_final AS
+    SELECT f.* FROM final_labels f JOIN transcripts t USING (transcript_id) WHERE NOT t.archived""",
+    """CREATE OR REPLACE TEMP TABLE report_included AS
+    SELECT * FROM report_final
+    WHERE NOT {random_only} OR transcript_id NOT IN (
+        SELECT transcript_id FROM report_current
+        WHERE kind = 'label' AND queue IS DISTINCT FROM 'random')""",
+)
+
+# context_present and ideal responses "of the final label": among the transcript's current
+# labels that chose the final primary label, the adjudication if there is one, else the latest.
+_LABEL_ROWS = """
+WITH per AS (
+    SELECT c.transcript_id,
+           arg_max_null(c.context_present, struct_pack(
+               adj := c.kind = 'adjudication', at := c.created_at, id := c.annotation_id))
+               AS context_present,
+           bool_or(coalesce(trim(c.ideal_response), '') <> '') AS has_ideal
+    FROM report_current c JOIN report_included i
+      ON i.transcript_id = c.transcript_id AND c.primary_label = i.primary_label
+    GROUP BY 1
+)
+SELECT i.transcript_id, i.primary_label, i.fix_class, i.status, per.context_present,
+       coalesce(per.has_ideal, false)
+FROM report_included i LEFT JOIN per USING (transcript_id)
+"""
+
+
+class LabelRow(NamedTuple):
+    """One labeled transcript as the report sees it. primary_label is None when open.
+    (An immutable NamedTuple rather than a frozen dataclass: 100k of them build 5× faster.)"""
+
+    transcript_id: str
+    primary_label: str | None
+    fix_class: str | None
+    status: str
+    context_present: str | None
+    has_ideal_response: bool
+
+
+@dataclass(frozen=True)
+class Example:
+    """A transcript shown as an example of its category: raw text, escaped when rendered."""
+
+    transcript_id: str
+    category: str
+    snippet: str
+    metadata: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the pure report builder needs, read in one go."""
+
+    n_transcripts: int
+    rows: tuple[LabelRow, ...]
+    label_triples: tuple[tuple[str, str, str], ...]  # (transcript, annotator, label)
+    queues: dict[str, int]  # queue ('' when not recorded) -> labels, over all active labels
+    n_excluded_random_only: int
+    samples: tuple[dict[str, Any], ...]
+    reviewers: dict[str, int]
+    taxonomy_versions: tuple[tuple[str, str, int], ...]
+    first_label_at: datetime | None
+    last_label_at: datetime | None
+
+
+def prepare_report_tables(db: Database, random_only: bool = False) -> None:
+    """Materialise this connection's report tables; slice_values and example_transcripts read
+    them (read_report_data calls this first)."""
+    for statement in _PREPARE:
+        db.con.execute(statement.format(random_only="true" if random_only else "false"))
+
+
+def read_report_data(db: Database, random_only: bool = False) -> ReportData:
+    """Read the report's inputs; `random_only` restricts to random-queue transcripts."""
+    prepare_report_tables(db, random_only)
+    con = db.con
+    rows = tuple(map(LabelRow._make, con.execute(_LABEL_ROWS).fetchall()))
+    triples = tuple(con.execute(
+        "SELECT c.transcript_id, c.annotator, c.primary_label FROM report_current c "
+        "JOIN report_included i USING (transcript_id) WHERE c.kind = 'label' AND i.n_annotators >= 2"
+    ).fetchall())
+    first, last = con.execute(
+        "SELECT min(created_at), max(created_at) FROM report_current "
+        "WHERE transcript_id IN (SELECT transcript_id FROM report_included)").fetchone()
+    return ReportData(
+        n_transcripts=con.execute("SELECT count(*) FROM transcripts WHERE NOT archived").fetchone()[0],
+        rows=rows, label_triples=triples, queues=_queue_counts(db),
+        n_excluded_random_only=_excluded_count(db) if random_only else 0,
+        samples=_samples(db), reviewers=dict(con.execute(
+            "SELECT annotator, count(*) FROM report_current WHERE transcript_id IN "
+            "(SELECT transcript_id FROM report_included) GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()),
+        taxonomy_versions=tuple(con.execute(
+            "SELECT taxonomy_name, taxonomy_version, count(*) FROM report_included "
+            "GROUP BY 1, 2 ORDER BY 3 DESC, 2").fetchall()),
+        first_label_at=first, last_label_at=last)
+
+
+def _queue_counts(db: Database) -> dict[str, int]:
+    return dict(db.con.execute(
+        "SELECT coalesce(queue, ''), count(*) FROM report_current WHERE kind = 'label' "
+        "GROUP BY 1 ORDER BY 2 DESC, 1").fetchall())
+
+
+def _excluded_count(db: Database) -> int:
+    return db.con.execute(
+        "SELECT count(*) FROM report_final WHERE transcript_id NOT IN "
+        "(SELECT transcript_id FROM report_included)").fetchone()[0]
+
+
+def _samples(db: Database) -> tuple[dict[str, Any], ...]:
+    """The samples the included labels were drawn from, with how many labels each gave."""
+    rows = db.con.execute(
+        "SELECT s.sample_id, s.method, s.seed, s.n, s.filter, s.stratify_by, s.created_at, "
+        "count(c.annotation_id) FROM samples s JOIN report_current c ON c.sample_id = s.sample_id "
+        "WHERE c.transcript_id IN (SELECT transcript_id FROM report_included) "
+        "GROUP BY ALL ORDER BY s.created_at, s.sample_id").fetchall()
+    keys = ("sample_id", "method", "seed", "n", "filter", "stratify_by", "created_at", "n_labels")
+    out = []
+    for r in rows:
+        item = dict(zip(keys, r, strict=True))
+        item["filter"] = json.loads(item["filter"]) if item["filter"] else None
+        item["created_at"] = item["created_at"].isoformat() if item["created_at"] else None
+        out.append(item)
+    return tuple(out)
+
+
+def metadata_fields(db: Database) -> list[str]:
+    """Top-level metadata keys of active transcripts, for slicing."""
+    return [r[0] for r in db.con.execute(
+        "SELECT DISTINCT unnest(json_keys(metadata)) AS k FROM transcripts "
+        "WHERE NOT archived AND json_type(metadata) = 'OBJECT' ORDER BY k").fetchall()]
+
+
+def slice_values(db: Database, field: str) -> dict[str, str | None]:
+    """transcript → the field's text (`source`, else metadata[field]; None when absent), over
+    the included transcripts (after prepare_report_tables / read_report_data on this thread)."""
+    return dict(db.con.execute(
+        f"SELECT i.transcript_id, {field_sql(field, 't')} FROM report_included i "
+        "JOIN transcripts t USING (transcript_id)").fetchall())
+
+
+def example_transcripts(db: Database, categories: list[str], per_category: int = 3) -> list[Example]:
+    """A few included transcripts per category (first by id), with a snippet of the first user
+    turn (after prepare_report_tables / read_report_data on this thread)."""
+    if not categories:
+        return []
+    picked = db.con.execute(
+        "SELECT transcript_id, primary_label FROM report_included "
+        "WHERE primary_label IN (SELECT unnest(?)) QUALIFY row_number() OVER "
+        "(PARTITION BY primary_label ORDER BY transcript_id) <= ? ORDER BY primary_label, 1",
+        [categories, per_category]).fetchall()
+    by_id = {t.transcript_id: t for t in get_transcripts(db, [r[0] for r in picked])}
+    order = {c: i for i, c in enumerate(categories)}
+    return sorted(
+        (Example(tid, cat, first_user_text(by_id[tid].messages), by_id[tid].metadata)
+         for tid, cat in picked if tid in by_id), key=lambda e: (order[e.category], e.transcript_id))
+
+
+def first_user_text(messages: list[dict[str, Any]], limit: int = 280) -> str:
+    """The first user turn's text (or the first non-empty one), cut to `limit` characters."""
+    texts = [m for m in messages if isinstance(m.get("content"), str) and m["content"].strip()]
+    user = [m for m in texts if m.get("role") == "user"]
+    text = (user or texts or [{"content": ""}])[0]["content"].strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"

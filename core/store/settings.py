@@ -1,0 +1,153 @@
+"""The append-only `settings` table: the latest row per key wins, defaults otherwise."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from core.errors import UsageError
+from core.store.connection import Database, utcnow
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """A setting's default, its meaning, and how a typed value is checked."""
+
+    default: Any
+    meaning: str
+    kind: type | tuple[type, ...]
+    choices: tuple[str, ...] | None = None
+
+
+SETTINGS: dict[str, SettingSpec] = {
+    "overlap_share": SettingSpec(
+        0.2, "share of transcripts (0–1) that a second reviewer labels blind, for agreement", float),
+    "prelabel_display": SettingSpec(
+        "shown", "pre-label display: shown, blind (revealed after the reviewer saves) or hidden",
+        str, ("shown", "blind", "hidden")),
+    "queue_seed": SettingSpec(0, "seed of the random queue order", int),
+    "admins": SettingSpec(
+        [], "reviewer names allowed to archive batches and switch taxonomy (empty: everyone)", list),
+    "price_table": SettingSpec(
+        {"gpt-4o-mini": {"input_per_mtok": 0.15, "output_per_mtok": 0.6},
+         "gpt-4o": {"input_per_mtok": 2.5, "output_per_mtok": 10.0},
+         "gpt-4.1-mini": {"input_per_mtok": 0.4, "output_per_mtok": 1.6}},
+        "USD per million input/output tokens by model, for pre-label cost estimates", dict),
+    "snapshot_interval": SettingSpec(
+        30, "seconds between snapshot refreshes after writes (the analysts' copy)", int),
+    "active_taxonomy": SettingSpec("default", "taxonomy used for labeling and the report", str),
+    "metadata_allowlist": SettingSpec(
+        [], "metadata fields sent to the LLM pre-labeler (default none: outcome fields leak)", list),
+    "redact_pii": SettingSpec(True, "redact emails, phones, cards, IBANs before sending to an LLM", bool),
+    "redact_patterns": SettingSpec(
+        [], "extra regular expressions to redact before sending to an LLM", list),
+}
+
+
+@dataclass(frozen=True)
+class SettingChange:
+    """One row of the settings history."""
+
+    key: str
+    value: Any
+    set_by: str | None
+    set_at: datetime
+
+
+def _spec(key: str) -> SettingSpec:
+    if key not in SETTINGS:
+        raise UsageError(f"unknown setting {key!r}; known: {', '.join(SETTINGS)}")
+    return SETTINGS[key]
+
+
+def coerce_setting(key: str, value: Any) -> Any:
+    """Check a value (or parse it from text, as the CLI gives it) against the setting's type."""
+    spec = _spec(key)
+    if isinstance(value, str) and spec.kind is not str:
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as e:
+            raise UsageError(f"{key}: {value!r} is not valid JSON ({e.msg})") from e
+    if spec.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, spec.kind) or (spec.kind is not bool and isinstance(value, bool)):
+        raise UsageError(f"{key}: expected {getattr(spec.kind, '__name__', spec.kind)}, got {value!r}")
+    if spec.choices and value not in spec.choices:
+        raise UsageError(f"{key}: {value!r} is not one of {', '.join(spec.choices)}")
+    _check_contents(key, value)
+    return value
+
+
+def _check_contents(key: str, value: Any) -> None:
+    """What a type check cannot see: ranges, list items, price entries, patterns."""
+    if key == "overlap_share" and not 0 <= value <= 1:
+        raise UsageError("overlap_share must be between 0 and 1")
+    if key == "snapshot_interval" and value < 1:
+        raise UsageError("snapshot_interval must be at least 1 second")
+    if key in ("admins", "metadata_allowlist", "redact_patterns") and not all(
+            isinstance(v, str) and v.strip() for v in value):
+        raise UsageError(f"{key}: every item must be a non-empty string, got {value!r}")
+    if key == "redact_patterns":
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise UsageError(f"redact_patterns: {pattern!r} is not a regular expression ({e})") from e
+    if key == "price_table":
+        for model, price in value.items():
+            if not (isinstance(price, dict) and set(price) <= {"input_per_mtok", "output_per_mtok"}
+                    and all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+                            for v in price.values())):
+                raise UsageError(
+                    f"price_table: {model!r} must map to {{\"input_per_mtok\": USD, "
+                    f"\"output_per_mtok\": USD}} with numbers ≥ 0, got {price!r}")
+
+
+def get_setting(db: Database, key: str) -> Any:
+    """The current value of a setting: its latest row, else its default."""
+    spec = _spec(key)
+    row = db.con.execute(
+        "SELECT value FROM settings WHERE key = ? ORDER BY set_at DESC LIMIT 1", [key]
+    ).fetchone()
+    return spec.default if row is None else json.loads(row[0])
+
+
+def get_settings(db: Database, *keys: str) -> dict[str, Any]:
+    """Several settings in one query (the hot path reads them on every save)."""
+    for key in keys:
+        _spec(key)
+    rows = db.con.execute(
+        "SELECT key, arg_max(value, set_at) FROM settings WHERE list_contains(?, key) GROUP BY key",
+        [list(keys)]).fetchall()
+    stored = {k: json.loads(v) for k, v in rows}
+    return {k: stored.get(k, SETTINGS[k].default) for k in keys}
+
+
+def all_settings(db: Database) -> dict[str, Any]:
+    """Every known setting with its current value."""
+    rows = db.con.execute(
+        "SELECT key, arg_max(value, set_at) FROM settings GROUP BY key").fetchall()
+    stored = {k: json.loads(v) for k, v in rows}
+    return {k: stored.get(k, spec.default) for k, spec in SETTINGS.items()}
+
+
+def set_setting(db: Database, key: str, value: Any, set_by: str | None) -> Any:
+    """Append a new value for a setting (validated); returns the stored value."""
+    value = coerce_setting(key, value)
+    with db.transaction() as con:  # through transaction(): the snapshot follows commits
+        con.execute(
+            "INSERT INTO settings VALUES (?, ?, ?, ?)", [key, json.dumps(value), set_by, utcnow()]
+        )
+    return value
+
+
+def settings_history(db: Database, key: str | None = None) -> list[SettingChange]:
+    """Who changed what and when, newest first."""
+    rows = db.con.execute(
+        "SELECT key, value, set_by, set_at FROM settings WHERE ? IS NULL OR key = ? "
+        "ORDER BY set_at DESC", [key, key]
+    ).fetchall()
+    return [SettingChange(k, json.loads(v), by, at) for k, v, by, at in rows]

@@ -1,0 +1,180 @@
+"""The analysts' snapshot: a copy of the live database beside it (`<name>.snapshot.duckdb`)
+that any process may open while the app holds the live file. Written atomically (temp file in
+the same folder, then rename) in a storage version the DuckDB 1.5 CLI reads."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.config import snapshot_path_for
+from core.errors import DatabaseError
+from core.store.connection import Database
+
+log = logging.getLogger("triage.snapshot")
+
+# The oldest storage format among the readers we promise: PyPI's duckdb-cli 1.5.x.
+STORAGE_VERSION = "v1.5.0"
+_ALIAS = "triage_snapshot_out"
+_write_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """A written snapshot: where, when (epoch seconds), how long it took, how big it is."""
+
+    path: Path
+    written_at: float
+    seconds: float
+    size_bytes: int
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def write_snapshot(db: Database, dest: Path | None = None) -> SnapshotInfo:
+    """Copy every table and view of `db` into the snapshot file, atomically.
+    Runs on the caller's connection (the one process that may open the live file)."""
+    dest = Path(dest) if dest else snapshot_path_for(db.path)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    start = time.perf_counter()
+    with _write_lock:  # one ATTACH alias per process: serialise writers
+        for stale in (tmp, tmp.with_name(tmp.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        con = db.con
+        live = con.execute("SELECT current_database()").fetchone()[0]
+        try:
+            con.execute(f"ATTACH {_sql_literal(str(tmp))} AS {_ALIAS} "
+                        f"(STORAGE_VERSION '{STORAGE_VERSION}')")
+            try:
+                con.execute(f'COPY FROM DATABASE "{live}" TO {_ALIAS}')
+            finally:
+                con.execute(f"DETACH {_ALIAS}")
+            os.replace(tmp, dest)
+        except Exception as e:
+            tmp.unlink(missing_ok=True)
+            raise DatabaseError(f"could not write the snapshot {dest}: {e}") from e
+    return SnapshotInfo(dest, time.time(), time.perf_counter() - start, dest.stat().st_size)
+
+
+def snapshot_age(db_path: Path) -> float | None:
+    """Seconds since the snapshot beside `db_path` was written; None when there is none."""
+    snap = snapshot_path_for(Path(db_path))
+    if not snap.exists():
+        return None
+    return max(0.0, time.time() - snap.stat().st_mtime)
+
+
+class SnapshotScheduler:
+    """Refreshes the snapshot after writes, at most once every `interval()` seconds.
+    A write marks it dirty and arms a timer for the rest of the interval; `refresh_now`
+    writes at once (the "Refresh snapshot" button)."""
+
+    def __init__(self, db: Database, interval: Callable[[], float]) -> None:
+        self.db = db
+        self.interval = interval
+        self.last: SnapshotInfo | None = None
+        self.last_error: str | None = None
+        self.refreshes = 0
+        self.failures = 0
+        self._dirty = False
+        self._timer: threading.Timer | None = None
+        self._threads: set[threading.Timer] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def dirty(self) -> bool:
+        """True when there are writes the snapshot does not have yet."""
+        return self._dirty or not snapshot_path_for(self.db.path).exists()
+
+    def mark_dirty(self) -> None:
+        """Called after every committed write: schedule a refresh within the interval."""
+        with self._lock:
+            self._dirty = True
+            if self._timer is not None:
+                return
+            since = time.time() - self.last.written_at if self.last else float("inf")
+            delay = max(0.0, self._interval() - since)
+            self._timer = threading.Timer(delay, self._fire)
+            self._timer.daemon = True
+            self._threads.add(self._timer)
+            self._timer.start()
+
+    def _interval(self) -> float:
+        try:
+            return float(self.interval())
+        except Exception:  # a broken setting must not stop labeling
+            log.exception("snapshot_interval unreadable; using 30 s")
+            return 30.0
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._timer = None
+        try:
+            self.refresh_now()
+        except Exception as e:  # logged and shown on the SQL page; writes go on
+            self.last_error = str(e)
+            self.failures += 1
+            log.exception("snapshot refresh failed")
+        finally:
+            with self._lock:
+                self._threads.discard(threading.current_thread())  # type: ignore[arg-type]
+
+    def refresh_now(self) -> SnapshotInfo:
+        """Write the snapshot now; the writes so far are then in it."""
+        with self._lock:
+            self._dirty = False
+        try:
+            info = write_snapshot(self.db)
+        except Exception:
+            self._dirty = True
+            raise
+        self.last, self.last_error = info, None
+        self.refreshes += 1
+        return info
+
+    def ensure_fresh(self) -> SnapshotInfo | None:
+        """Refresh when the snapshot is missing or behind the live database."""
+        return self.refresh_now() if self.dirty else None
+
+    def cancel(self) -> None:
+        """Drop a pending refresh and wait for a running one (before closing the database)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            threads = list(self._threads)
+        for t in threads:
+            t.cancel()
+            if t is not threading.current_thread():
+                t.join()
+
+
+def install_scheduler(db: Database, interval: Callable[[], float] | None = None) -> SnapshotScheduler:
+    """Refresh the snapshot after every committed write on `db` (the app calls this once)."""
+    if (installed := scheduler_for(db)) is not None:
+        return installed
+    if interval is None:
+        from core.store.settings import get_setting
+
+        def interval() -> float:
+            return float(get_setting(db, "snapshot_interval"))
+
+    scheduler = SnapshotScheduler(db, interval)
+    db.after_commit.append(scheduler.mark_dirty)
+    return scheduler
+
+
+def scheduler_for(db: Database) -> SnapshotScheduler | None:
+    """The scheduler installed on `db`, if any. It is found through the database's own hooks,
+    not a registry, so a database nobody uses any more can be freed with its scheduler."""
+    for hook in db.after_commit:
+        if isinstance(owner := getattr(hook, "__self__", None), SnapshotScheduler):
+            return owner
+    return None
