@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-# Every environment variable Triage reads, with its meaning (the README lists these; a test checks).
+# Every environment variable Triage reads, with its meaning (docs/configuration.md lists these;
+# a test checks).
 ENV_VARS: dict[str, str] = {
     "TRIAGE_DB": "path of the DuckDB file (default ./triage.duckdb)",
     "TRIAGE_USER": "reviewer name; presets identity in the app and names the CLI user",

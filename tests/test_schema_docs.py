@@ -1,4 +1,4 @@
-"""The README's schema documentation and example queries, checked against real databases."""
+"""docs/analysts.md's schema documentation and example queries, checked against real databases."""
 
 from __future__ import annotations
 
@@ -8,26 +8,27 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core.analysts.schema_docs import EXAMPLE_QUERIES, render_example_queries, render_markdown
+from core.analysts.schema_docs import EXAMPLE_QUERIES
 from core.store.connection import connect
 from core.store.snapshot import write_snapshot
+from scripts.gen_docs import COMMAND, render_example_queries, render_schema_docs
 from tests.analysts_helpers import fill
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ANALYSTS_DOCS = Path(__file__).resolve().parent.parent / "docs" / "analysts.md"
 
 
 def _between(text: str, name: str) -> str:
     m = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", text, re.S)
-    assert m, f"README lacks the {name} markers"
+    assert m, f"docs/analysts.md lacks the {name} markers"
     return m.group(1)
 
 
-def readme_relations() -> dict[str, tuple[str, list[str]]]:
-    """Parse the README: `#### `name` (kind)` headings, then `| `column` | meaning |` rows."""
+def documented_relations() -> dict[str, tuple[str, list[str]]]:
+    """Parse docs/analysts.md: `### `name` (kind)` headings, then `| `column` | meaning |` rows."""
     docs: dict[str, tuple[str, list[str]]] = {}
     current = None
-    for line in _between(README.read_text(), "schema-docs").splitlines():
-        if h := re.match(r"#### `(\w+)` \((table|view)\)$", line):
+    for line in _between(ANALYSTS_DOCS.read_text(), "schema-docs").splitlines():
+        if h := re.match(r"### `(\w+)` \((table|view)\)$", line):
             current = h.group(1)
             docs[current] = (h.group(2), [])
         elif (c := re.match(r"\| `(\w+)` \| (.+) \|$", line)) and current:
@@ -47,8 +48,8 @@ def database_relations(con) -> dict[str, tuple[str, list[str]]]:
     return out
 
 
-def test_readme_schema_docs_match_a_freshly_migrated_database(db_path):
-    documented = readme_relations()
+def test_schema_docs_match_a_freshly_migrated_database(db_path):
+    documented = documented_relations()
     actual = database_relations(connect(db_path).con)
     assert sorted(documented) == sorted(actual), "tables/views documented vs in the database"
     for name, (kind, cols) in actual.items():
@@ -57,14 +58,14 @@ def test_readme_schema_docs_match_a_freshly_migrated_database(db_path):
         assert sorted(doc_cols) == sorted(cols), f"{name}: documented vs actual columns"
 
 
-def test_readme_schema_section_is_generated_from_schema_docs():
-    text = README.read_text()
-    assert _between(text, "schema-docs") == render_markdown()
-    assert _between(text, "example-queries") == render_example_queries()
+def test_schema_section_is_generated_from_schema_docs():
+    text = ANALYSTS_DOCS.read_text()
+    assert _between(text, "schema-docs") == render_schema_docs(), f"stale: run `{COMMAND}`"
+    assert _between(text, "example-queries") == render_example_queries(), f"stale: run `{COMMAND}`"
 
 
-def readme_queries() -> list[str]:
-    block = _between(README.read_text(), "example-queries")
+def documented_queries() -> list[str]:
+    block = _between(ANALYSTS_DOCS.read_text(), "example-queries")
     return re.findall(r"```sql\n(.*?)```", block, re.S)
 
 
@@ -75,9 +76,9 @@ def labeled_and_snapshot(db, taxonomy, tmp_path):
     return db, info.path
 
 
-def test_readme_example_queries_run_on_the_database_and_its_snapshot(labeled_and_snapshot):
+def test_example_queries_run_on_the_database_and_its_snapshot(labeled_and_snapshot):
     db, snap = labeled_and_snapshot
-    queries = readme_queries()
+    queries = documented_queries()
     assert len(queries) == len(EXAMPLE_QUERIES) == 5
     snap_con = duckdb.connect(str(snap), read_only=True)
     results = [db.con.execute(q).fetchall() for q in queries]
@@ -96,6 +97,6 @@ def test_docs_check_notices_an_undocumented_column_and_view(db_path):
     con = connect(db_path).con
     con.execute("ALTER TABLE annotations ADD COLUMN undocumented VARCHAR")
     con.execute("CREATE VIEW undocumented_view AS SELECT 1 AS x")
-    documented, actual = readme_relations(), database_relations(con)
+    documented, actual = documented_relations(), database_relations(con)
     assert set(actual) - set(documented) == {"undocumented_view"}
     assert set(actual["annotations"][1]) - set(documented["annotations"][1]) == {"undocumented"}

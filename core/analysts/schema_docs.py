@@ -1,5 +1,6 @@
-"""What every table, view and column means, for analysts: one source for the README's schema
-section, the SQL page's schema panel and the test that checks both against a migrated database."""
+"""What every table, view and column means, for analysts: one source for the SQL page's schema
+panel, the schema section of docs/analysts.md (written by scripts/gen_docs.py) and the test that
+checks both against a migrated database."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ _ANNOTATION_COLUMNS: dict[str, str] = {
     "failure_turn": "0-based index into messages of the turn where it first went wrong",
     "ideal_response": "for behavior failures: what the assistant should have said (tuning seed)",
     "note": "free-text note (open coding)",
-    "queue": "queue that served the transcript (random, low-confidence, filter, …)",
+    "queue": "queue that served the transcript: random, low_confidence, filtered or adjudication; NULL for imported labels",
     "sample_id": "sample the transcript was served from (samples.sample_id)",
     "prelabel_visible": "whether the pre-label was shown before the reviewer chose",
     "duration_ms": "time the reviewer spent on the transcript, in milliseconds",
@@ -162,7 +163,7 @@ RELATIONS: tuple[Relation, ...] = (
 
 @dataclass(frozen=True)
 class ExampleQuery:
-    """A saved query: shown in the README, offered on the SQL page, run by a test."""
+    """A saved query: offered on the SQL page, listed in docs/analysts.md, run by a test."""
 
     title: str
     sql: str
@@ -220,22 +221,3 @@ ORDER BY t.transcript_id"""),
 def relation(name: str) -> Relation:
     """The documentation of one table or view."""
     return next(r for r in RELATIONS if r.name == name)
-
-
-def render_markdown() -> str:
-    """The README's table-and-view reference (a test keeps the README equal to this)."""
-    out: list[str] = []
-    for r in RELATIONS:
-        out += [f"#### `{r.name}` ({r.kind})", "", f"One row: {r.row}.", "",
-                "| column | meaning |", "|---|---|"]
-        out += [f"| `{col}` | {meaning} |" for col, meaning in r.columns.items()]
-        out.append("")
-    return "\n".join(out)
-
-
-def render_example_queries() -> str:
-    """The README's example queries, each a titled ```sql block."""
-    out: list[str] = []
-    for q in EXAMPLE_QUERIES:
-        out += [f"**{q.title}**", "", "```sql", q.sql + ";", "```", ""]
-    return "\n".join(out)
