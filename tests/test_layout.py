@@ -168,7 +168,6 @@ def test_pages_are_short():
     assert long == {}
 
 
-@pytest.mark.xfail(strict=True, reason='issue 13: being fixed')
 def test_no_import_cycle_between_modules():
     cycle = find_cycle(internal_graph())
     assert cycle is None, "import cycle: " + " → ".join(cycle or [])
