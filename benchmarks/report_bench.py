@@ -51,7 +51,8 @@ def make_db(folder: Path, n: int):
     keys = ["wrong_retrieval"] * 3 + ["missing_knowledge", "noisy_context", "missed_tool_call",
                                       "tone_policy", "escalation", "schema_format", "reasoning",
                                       "no_failure"]
-    with db.transaction() as con:
+    con = db.con
+    with db.transaction():
         params = {"n": n, "keys": keys, "name": taxonomy.name, "version": taxonomy.version}
         for statement in FILL.split(";"):
             if statement.strip():

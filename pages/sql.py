@@ -6,17 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from core.analysts.exports import FORMATS, WHATS, export_download
-from core.analysts.sandbox import (
-    MAX_ROW_LIMIT,
-    ROW_LIMIT,
-    TIME_LIMIT,
-    result_csv,
-    result_parquet,
-    run_query,
-)
+from core.analysts.sandbox import result_csv, result_parquet
 from core.analysts.schema_docs import EXAMPLE_QUERIES, RELATIONS
 from core.errors import TriageError
 from core.store.connection import format_age
+from core.store.sandbox import MAX_ROW_LIMIT, ROW_LIMIT, TIME_LIMIT, run_query
 from core.store.snapshot import install_scheduler, snapshot_age
 from core.ui import bootstrap
 

@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from core.store.annotations import NewAnnotation, save_annotation
+from core.store.annotations import NewAnnotation, add_annotation
 from core.store.connection import Database
 from core.store.prelabels import Prelabel, save_prelabels
 from core.taxonomy import Taxonomy
@@ -51,7 +51,7 @@ def records(n: int = 10) -> list[dict]:
 
 def _label(db: Database, taxonomy: Taxonomy, i: int, who: str, label: str) -> None:
     behavior = taxonomy.fix_class(label) == "behavior"
-    save_annotation(db, NewAnnotation(
+    add_annotation(db, NewAnnotation(
         transcript_id=f"t{i}", annotator=who, primary_label=label,
         secondary_labels=("noisy_context",) if i == 5 else (),
         context_present="yes", severity="medium",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 
-from core.store.annotations import NewAnnotation, save_annotation
+from core.store.annotations import NewAnnotation, add_annotation
 from core.store.categories import register_taxonomy
 from core.store.connection import connect
 from core.store.snapshot import install_scheduler
@@ -29,7 +29,7 @@ def main(db_path: str, interval: float) -> None:
     print("ready", flush=True)
     saved = 0
     while not stop.is_set():
-        save_annotation(db, NewAnnotation(
+        add_annotation(db, NewAnnotation(
             transcript_id=f"t{saved % 50}", annotator=f"r{saved // 50}",
             primary_label=taxonomy.keys[saved % len(taxonomy.keys)],
             taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version), taxonomy.keys)

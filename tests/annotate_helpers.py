@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from core.demo import load_demo
-from core.store.annotations import NewAnnotation, save_annotation
+from core.store.annotations import NewAnnotation, add_annotation
 from core.store.categories import register_taxonomy
 from core.store.connection import Database, connect, utcnow
 from core.store.prelabels import Prelabel, save_prelabels
@@ -120,7 +120,7 @@ def label(db: Database, taxonomy: Taxonomy, tid: str, who: str, key: str = "tone
                       primary_label=key if kind in ("label", "adjudication") else None,
                       taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version,
                       created_at=utcnow() + timedelta(milliseconds=minutes))
-    return save_annotation(db, a, taxonomy.keys)
+    return add_annotation(db, a, taxonomy.keys)
 
 
 def close_open_databases() -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from core.ingest.records import prepare, transcript_columns
 from core.store.categories import register_taxonomy
 from core.store.connection import Database, connect, utcnow
-from core.store.transcripts import insert_transcript_rows, transcript_row
+from core.store.transcripts import insert_transcripts
 from core.taxonomy import Taxonomy, load_taxonomy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,12 +81,14 @@ def make_record(i: int | str, text: str = "How do I reset my password?", **extra
     return rec
 
 
-def add_transcripts(db: Database, records: list[dict], source: str = "test") -> list[str]:
-    """Insert records directly (bypassing import validation) for tests of other modules."""
-    now = utcnow()
-    with db.transaction() as con:
-        insert_transcript_rows(con, [transcript_row(r, source, None, now) for r in records])
-    return [str(r["id"]) for r in records]
+def add_transcripts(db: Database, records: list[dict], source: str = "test",
+                    batch_id: str | None = None) -> list[str]:
+    """Store records under their own ids, without an import's validation, duplicate checks or
+    batch row, for tests of other modules."""
+    rows = [prepare(r) for r in records]
+    ids = [p.record_id for p in rows]
+    insert_transcripts(db, transcript_columns(rows, ids, source, batch_id, utcnow()))
+    return ids
 
 
 @pytest.fixture

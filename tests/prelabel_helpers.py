@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import random
 
-from core.store.annotations import INSERT_COLUMNS, NewAnnotation, annotation_params
+from core.store.annotations import NewAnnotation, add_annotations
 from core.store.connection import Database
 from core.taxonomy import Taxonomy
 
@@ -63,14 +63,10 @@ def synthetic_records(taxonomy: Taxonomy, n: int, noise: float = 0.15, seed: int
 def add_labels(db: Database, taxonomy: Taxonomy, labels: list[tuple[str, str]],
                annotator: str = "ann", prelabel_visible: bool | None = False) -> None:
     """Insert one label per (transcript_id, label) in one transaction."""
-    if not labels:
-        return
-    rows = [annotation_params(NewAnnotation(
+    add_annotations(db, [NewAnnotation(
         transcript_id=tid, annotator=annotator, primary_label=lab, prelabel_visible=prelabel_visible,
-        taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version)) for tid, lab in labels]
-    placeholders = ", ".join("?" * len(INSERT_COLUMNS.split(",")))
-    with db.transaction() as con:
-        con.executemany(f"INSERT INTO annotations ({INSERT_COLUMNS}) VALUES ({placeholders})", rows)
+        taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version) for tid, lab in labels],
+        taxonomy.keys)
 
 
 def record_json(rec: dict) -> str:

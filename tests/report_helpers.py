@@ -1,5 +1,5 @@
 """Building labeled data for report tests through real storage: transcripts via
-add_transcripts, annotations via one batch INSERT of annotation_params rows."""
+add_transcripts, annotations in one batch through add_annotations."""
 
 from __future__ import annotations
 
@@ -7,22 +7,17 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from core.store.annotations import INSERT_COLUMNS, NewAnnotation, annotation_params
+from core.store.annotations import NewAnnotation, add_annotations
 from core.store.connection import Database
-from core.taxonomy import Taxonomy
+from core.taxonomy import Taxonomy, load_taxonomy
 from tests.conftest import add_transcripts, make_record
 
 T0 = datetime(2026, 3, 2, 9, 0)
 
 
 def insert_annotations(db: Database, annotations: Iterable[NewAnnotation]) -> None:
-    """Append many annotations in one transaction (same columns as save_annotation)."""
-    rows = [annotation_params(a) for a in annotations]
-    if not rows:
-        return
-    marks = ", ".join("?" * len(INSERT_COLUMNS.split(",")))
-    with db.transaction() as con:
-        con.executemany(f"INSERT INTO annotations ({INSERT_COLUMNS}) VALUES ({marks})", rows)
+    """Append many annotations (labels of the default taxonomy) in one transaction."""
+    add_annotations(db, list(annotations), load_taxonomy("default").keys)
 
 
 def ann(taxonomy: Taxonomy, tid: str, who: str, label: str, minute: int = 0,

@@ -7,12 +7,12 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.store.annotations import NewAnnotation, save_annotation
+from core.store.annotations import NewAnnotation, add_annotation
+from core.store.batches import Batch, record_batch
 from core.store.connection import Database, utcnow
 from core.store.prelabels import Prelabel, save_prelabels
-from core.store.transcripts import insert_transcript_rows, transcript_row
 from core.taxonomy import Taxonomy
-from tests.conftest import make_record
+from tests.conftest import add_transcripts, make_record
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 1, 1, 9)
@@ -20,12 +20,10 @@ T0 = datetime(2026, 1, 1, 9)
 
 def add_batch(db: Database, batch_id: str, records: list[dict], source: str = "support") -> None:
     """An import batch row and its transcripts, as an import would leave them."""
-    now = utcnow()
-    with db.transaction() as con:
-        con.execute("INSERT INTO import_batches VALUES (?, ?, 'jsonl', ?, ?, ?, 0, 0, NULL, "
-                    "'importer', ?)", [batch_id, f"{batch_id}.jsonl", source, len(records),
-                                       len(records), now])
-        insert_transcript_rows(con, [transcript_row(r, source, batch_id, now) for r in records])
+    with db.transaction():
+        record_batch(db, Batch(batch_id, f"{batch_id}.jsonl", "jsonl", source, len(records),
+                               len(records), 0, 0, None, "importer", utcnow()))
+        add_transcripts(db, records, source, batch_id)
 
 
 def label(db: Database, taxonomy: Taxonomy, tid: str, who: str, key: str, minutes: int = 0,
@@ -34,7 +32,7 @@ def label(db: Database, taxonomy: Taxonomy, tid: str, who: str, key: str, minute
     a = NewAnnotation(transcript_id=tid, annotator=who, kind=kind, primary_label=key,
                       taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version,
                       created_at=T0 + timedelta(minutes=minutes), **extra)
-    return save_annotation(db, a, taxonomy.keys)
+    return add_annotation(db, a, taxonomy.keys)
 
 
 def prelabel(db: Database, taxonomy: Taxonomy, tid: str, key: str, confidence: float) -> None:

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.store.transcripts import canonical_json
+from core.ingest.records import canonical_json
 
 
 def reference(value):

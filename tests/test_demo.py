@@ -14,6 +14,8 @@ from core.demo.generate import MIX, generate, generate_transcripts
 from core.demo.load import ANNOTATIONS_PATH, TRANSCRIPTS_PATH, read_jsonl
 from core.demo.story import TEMPLATES
 from core.demo.world import KB
+from core.errors import ImportFailed
+from core.ingest.pipeline import import_file
 
 ROLES = {"system", "developer", "user", "assistant", "tool"}
 
@@ -179,3 +181,15 @@ def test_loading_the_demo_twice_does_nothing(db, taxonomy):
     assert not again.loaded and not is_empty(db)
     assert db.con.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 300
     assert db.con.execute("SELECT count(*) FROM annotations").fetchone()[0] == 290
+
+
+def test_demo_into_a_database_holding_its_transcripts_stores_nothing(db, taxonomy):
+    # The same conversations imported from the bundled file under another source: the demo's
+    # labels could not name them, so the demo refuses whole (one transaction, nothing left).
+    assert import_file(db, TRANSCRIPTS_PATH, source="mine").rows_imported == 300
+    with pytest.raises(ImportFailed, match="already holds 300 of the demo's transcripts"):
+        load_demo(db, taxonomy)
+    assert db.con.execute("SELECT count(*) FROM annotations").fetchone()[0] == 0
+    assert db.con.execute("SELECT source, count(*) FROM import_batches GROUP BY 1").fetchall() == [
+        ("mine", 1)]
+    assert db.con.execute("SELECT DISTINCT source FROM transcripts").fetchall() == [("mine",)]

@@ -10,8 +10,8 @@ import pytest
 
 from core.analysts.eval_sets import tuning_example
 from core.cli.main import run
-from core.store.connection import connect, utcnow
-from core.store.transcripts import insert_transcript_rows, transcript_row
+from core.ingest.pipeline import import_file
+from core.store.connection import connect
 from tests.analysts_helpers import fill
 
 
@@ -37,8 +37,7 @@ def test_transcripts_jsonl_reimports_into_a_fresh_database_with_the_same_rows(la
     assert set(records[0]) == {"id", "messages", "metadata", "context", "tools"}
     assert set(records[2]) == {"id", "messages", "metadata"}  # absent keys left out
     fresh = connect(tmp_path / "fresh.duckdb")
-    with fresh.transaction() as con:
-        insert_transcript_rows(con, [transcript_row(r, "test", None, utcnow()) for r in records])
+    assert import_file(fresh, out).rows_imported == len(records)
     sql = ("SELECT transcript_id, messages, context, tools, metadata, content_hash, n_messages, "
            "has_tool_calls, n_chars FROM transcripts ORDER BY 1")
     original = connect(labeled, read_only=True)
@@ -150,9 +149,7 @@ def test_real_transcripts_round_trip_through_jsonl_export(db, shared_data, tmp_p
     out = tmp_path / "real.jsonl"
     assert export(db, "transcripts", "jsonl", out).files == {str(out): len(originals)}
     fresh = connect(tmp_path / "fresh.duckdb")
-    with fresh.transaction() as con:
-        insert_transcript_rows(con, [transcript_row(r, "real", None, utcnow())
-                                     for r in read_jsonl(out)])
+    add_transcripts(fresh, read_jsonl(out), "real")
     sql = "SELECT transcript_id, content_hash, metadata FROM transcripts ORDER BY 1"
     assert fresh.con.execute(sql).fetchall() == db.con.execute(sql).fetchall()
     assert {r["id"]: r for r in read_jsonl(out)} == {

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.home import landing_summary
-from core.store.annotations import NewAnnotation, retract_label, save_annotation
+from core.store.annotations import NewAnnotation, add_annotation, retract_label
 from core.store.connection import connect
 from core.taxonomy import load_taxonomy
 from tests.conftest import ROOT
@@ -55,7 +55,7 @@ def test_home_counts_the_reviewers_own_labels_today(monkeypatch, demo_db_path):
     tid = db.con.execute("SELECT transcript_id FROM transcripts t WHERE NOT EXISTS ("
                          "SELECT 1 FROM annotations a WHERE a.transcript_id = t.transcript_id) "
                          "ORDER BY 1 LIMIT 1").fetchone()[0]
-    save_annotation(db, NewAnnotation(tid, "ayla", primary_label="reasoning",
+    add_annotation(db, NewAnnotation(tid, "ayla", primary_label="reasoning",
                                       taxonomy_name="default", taxonomy_version=taxonomy.version),
                     taxonomy.keys)
     db.close()
@@ -82,11 +82,11 @@ def test_next_step_moves_to_adjudication_then_report(db, taxonomy):
 
     add_transcripts(db, [make_record(0)])
     for who, key in (("ann", "tone_policy"), ("bob", "escalation")):
-        save_annotation(db, NewAnnotation("t0", who, primary_label=key, taxonomy_name="default",
+        add_annotation(db, NewAnnotation("t0", who, primary_label=key, taxonomy_name="default",
                                           taxonomy_version=taxonomy.version), taxonomy.keys)
     s = landing_summary(db, taxonomy, "ann", now=datetime(2000, 1, 1))
     assert (s.next_step.action, s.disagreements, s.my_labels_today) == ("adjudicate", 1, 1)
-    save_annotation(db, NewAnnotation("t0", "lead", kind="adjudication", primary_label="escalation",
+    add_annotation(db, NewAnnotation("t0", "lead", kind="adjudication", primary_label="escalation",
                                       taxonomy_name="default", taxonomy_version=taxonomy.version),
                     taxonomy.keys)
     s = landing_summary(db, taxonomy, "ann")

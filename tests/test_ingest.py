@@ -9,8 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core.ingest.pipeline import import_file, preview_file
+from core.ingest.records import content_hash
 from core.store.connection import connect
-from core.store.transcripts import content_hash, get_transcript
+from core.store.transcripts import get_transcript
 from tests.conftest import make_record
 from tests.ingest_helpers import cli, count, write_jsonl
 

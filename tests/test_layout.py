@@ -137,7 +137,6 @@ def internal_graph() -> dict[str, set[str]]:
     return {m: {d for d in deps if d in g and d != m} for m, deps in g.items()}
 
 
-@pytest.mark.xfail(strict=True, reason='issue 13: being fixed')
 def test_sql_only_in_the_store():
     offenders = []
     for module, path in product_files().items():
@@ -168,7 +167,6 @@ def test_pages_are_short():
     assert long == {}
 
 
-@pytest.mark.xfail(strict=True, reason='issue 13: being fixed')
 def test_no_import_cycle_between_modules():
     cycle = find_cycle(internal_graph())
     assert cycle is None, "import cycle: " + " → ".join(cycle or [])

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.analysts.schema_docs import EXAMPLE_QUERIES, RELATIONS
 from core.config import snapshot_path_for
-from core.store.annotations import NewAnnotation, save_annotation
+from core.store.annotations import NewAnnotation, add_annotation
 from tests.analysts_helpers import fill
 from tests.conftest import ROOT
 
@@ -85,7 +85,7 @@ def test_a_new_label_is_visible_to_the_next_query(page, taxonomy):
     from core.ui import _database  # the app's own connection, as the Annotate page uses it
 
     db = _database(os.environ["TRIAGE_DB"])
-    save_annotation(db, NewAnnotation(transcript_id="t9", annotator="ana",
+    add_annotation(db, NewAnnotation(transcript_id="t9", annotator="ana",
                                       primary_label="reasoning"), taxonomy.keys)
     at = run_sql(at, "SELECT count(*) AS n FROM annotations")
     assert at.dataframe[0].value["n"].tolist() == [12]

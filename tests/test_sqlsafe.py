@@ -7,10 +7,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from core.analysts.sandbox import MSG_FILES, result_csv, result_parquet, run_query
+from core.analysts.sandbox import result_csv, result_parquet
 from core.errors import QueryRefused
 from core.store.categories import register_taxonomy
 from core.store.connection import connect
+from core.store.sandbox import MSG_FILES, run_query
 from core.store.snapshot import write_snapshot
 from core.taxonomy import load_taxonomy
 from tests.analysts_helpers import fill

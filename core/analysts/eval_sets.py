@@ -8,41 +8,21 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from core.analysts.exports import ExportResult, write_jsonl
+from core.analysts.files import ExportResult, write_jsonl
 from core.errors import UsageError
 from core.store.connection import Database
-
-_EVAL_SQL = """
-SELECT t.transcript_id, t.messages, t.metadata, t.context, t.tools,
-       f.primary_label, f.fix_class, f.status
-FROM final_labels f JOIN transcripts t USING (transcript_id)
-WHERE f.primary_label IS NOT NULL AND NOT t.archived
-ORDER BY t.transcript_id
-"""
-
-# Per behavior failure, the newest live annotation that agrees with the final label and
-# carries an ideal response.
-_SEED_SQL = """
-SELECT t.transcript_id, t.messages, t.tools, c.ideal_response, c.failure_turn
-FROM final_labels f
-JOIN current_labels c ON c.transcript_id = f.transcript_id AND c.primary_label = f.primary_label
-JOIN transcripts t ON t.transcript_id = f.transcript_id
-WHERE f.fix_class = 'behavior' AND trim(coalesce(c.ideal_response, '')) <> ''
-QUALIFY row_number() OVER (PARTITION BY f.transcript_id
-                           ORDER BY c.created_at DESC, c.annotation_id DESC) = 1
-ORDER BY t.transcript_id
-"""
+from core.store.exports import LabeledRecord, labeled_records, tuning_sources
 
 
-def _record(row: tuple) -> dict[str, Any]:
-    tid, messages, metadata, context, tools, label, fix_class, status = row
-    rec: dict[str, Any] = {"id": tid, "messages": json.loads(messages),
-                           "metadata": json.loads(metadata) if metadata else {}}
-    if context is not None:
-        rec["context"] = json.loads(context)
-    if tools is not None:
-        rec["tools"] = json.loads(tools)
-    rec.update(label=label, fix_class=fix_class, label_status=status)
+def _record(row: LabeledRecord) -> dict[str, Any]:
+    r = row.record
+    rec: dict[str, Any] = {"id": r.transcript_id, "messages": json.loads(r.messages),
+                           "metadata": json.loads(r.metadata) if r.metadata else {}}
+    if r.context is not None:
+        rec["context"] = json.loads(r.context)
+    if r.tools is not None:
+        rec["tools"] = json.loads(r.tools)
+    rec.update(label=row.label, fix_class=row.fix_class, label_status=row.status)
     return rec
 
 
@@ -75,7 +55,7 @@ def split_eval(records: list[dict[str, Any]], test_size: float, seed: int
 def export_eval_set(db: Database, folder: Path, test_size: float = 0.5, seed: int = 0
                     ) -> ExportResult:
     """Labeled transcripts with their final label → `dev.jsonl` and `test.jsonl` in `folder`."""
-    records = [_record(r) for r in db.con.execute(_EVAL_SQL).fetchall()]
+    records = [_record(r) for r in labeled_records(db)]
     if not records:
         raise UsageError("no transcript has a final label yet: label some first")
     dev, test, notes = split_eval(records, test_size, seed)
@@ -111,9 +91,8 @@ def tuning_example(messages: list[dict[str, Any]], tools: list | None, ideal: st
 
 def export_tuning_seed(db: Database, path: Path) -> ExportResult:
     """Behavior failures that have an ideal response → OpenAI fine-tuning JSONL at `path`."""
-    rows = db.con.execute(_SEED_SQL).fetchall()
-    examples = [tuning_example(json.loads(m), json.loads(t) if t else None, ideal, turn)
-                for _, m, t, ideal, turn in rows]
+    examples = [tuning_example(json.loads(s.messages), json.loads(s.tools) if s.tools else None,
+                               s.ideal_response, s.failure_turn) for s in tuning_sources(db)]
     notes = () if examples else (
         "no behavior failure has an ideal response yet: the file is empty",)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,47 +7,21 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from core.analysts.eval_sets import export_eval_set, export_tuning_seed
+from core.analysts.files import ExportResult, write_csv, write_jsonl
 from core.errors import UsageError
 from core.store.connection import Database
+from core.store.exports import TABLE_QUERIES, read_table, records_for_export
 
-WHATS = ("transcripts", "annotations", "final-labels", "prelabels", "eval-set", "tuning-seed")
+WHATS = (*TABLE_QUERIES, "eval-set", "tuning-seed")
 FORMATS = ("csv", "jsonl", "parquet")
-TABLE_QUERIES = {
-    "transcripts": "SELECT * FROM transcripts ORDER BY transcript_id",
-    "annotations": "SELECT * FROM annotations ORDER BY created_at, annotation_id",
-    "final-labels": "SELECT * FROM final_labels ORDER BY transcript_id",
-    "prelabels": "SELECT * FROM prelabels ORDER BY created_at, prelabel_id",
-}
-_RECORD_SQL = ("SELECT transcript_id, messages, metadata, context, tools FROM transcripts "
-               "ORDER BY transcript_id")
 _BATCH = 2000
-
-
-@dataclass(frozen=True)
-class ExportResult:
-    """What an export wrote: the files and how many rows each holds."""
-
-    files: dict[str, int]
-    warnings: tuple[str, ...] = ()
-
-
-def _json_default(value: Any) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
-
-
-def dumps(value: Any) -> str:
-    """One JSONL line's text (timestamps as ISO strings, non-ASCII kept)."""
-    return json.dumps(value, ensure_ascii=False, default=_json_default)
 
 
 def _load(text: str | None) -> Any:
@@ -57,42 +31,14 @@ def _load(text: str | None) -> Any:
 def transcript_records(db: Database) -> Iterator[dict[str, Any]]:
     """Every transcript as the data contract's import record
     `{"id", "messages", "metadata", "context"?, "tools"?}` (absent keys left out)."""
-    cur = db.con.execute(_RECORD_SQL)
-    while rows := cur.fetchmany(_BATCH):
-        for tid, messages, metadata, context, tools in rows:
-            rec: dict[str, Any] = {"id": tid, "messages": _load(messages),
-                                   "metadata": _load(metadata) or {}}
-            if context is not None:
-                rec["context"] = _load(context)
-            if tools is not None:
-                rec["tools"] = _load(tools)
-            yield rec
-
-
-def write_jsonl(rows: Iterator[dict[str, Any]] | list[dict[str, Any]], path: Path) -> int:
-    """Write one JSON object per line; returns the number of lines."""
-    n = 0
-    with open(path, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(dumps(row) + "\n")
-            n += 1
-    return n
-
-
-def _for_csv(table: pa.Table) -> pa.Table:
-    """CSV has no lists: list and struct columns (secondary labels) become JSON text."""
-    for i, field in enumerate(table.schema):
-        if pa.types.is_nested(field.type):
-            texts = [None if v is None else dumps(v) for v in table.column(i).to_pylist()]
-            table = table.set_column(i, field.name, pa.array(texts, pa.string()))
-    return table
-
-
-def table_csv_bytes(table: pa.Table) -> bytes:
-    """An Arrow table as CSV bytes (nested values as JSON text)."""
-    buf = io.BytesIO()
-    pa_csv.write_csv(_for_csv(table), buf)
-    return buf.getvalue()
+    for r in records_for_export(db):
+        rec: dict[str, Any] = {"id": r.transcript_id, "messages": _load(r.messages),
+                               "metadata": _load(r.metadata) or {}}
+        if r.context is not None:
+            rec["context"] = _load(r.context)
+        if r.tools is not None:
+            rec["tools"] = _load(r.tools)
+        yield rec
 
 
 def _table_rows(table: pa.Table) -> Iterator[dict[str, Any]]:
@@ -107,9 +53,9 @@ def export_table(db: Database, what: str, fmt: str, path: Path) -> ExportResult:
     path.parent.mkdir(parents=True, exist_ok=True)
     if what == "transcripts" and fmt == "jsonl":
         return ExportResult({str(path): write_jsonl(transcript_records(db), path)})
-    table = db.con.sql(TABLE_QUERIES[what]).to_arrow_table()
+    table = read_table(db, what)
     if fmt == "csv":
-        pa_csv.write_csv(_for_csv(table), path)
+        write_csv(table, path)
     elif fmt == "parquet":
         pq.write_table(table, path)
     else:
@@ -121,8 +67,6 @@ def export(db: Database, what: str, fmt: str, output: Path, test_size: float = 0
            seed: int = 0) -> ExportResult:
     """Run one export. `eval-set` writes dev.jsonl and test.jsonl into the folder `output`;
     `tuning-seed` writes OpenAI fine-tuning JSONL."""
-    from core.analysts.eval_sets import export_eval_set, export_tuning_seed
-
     output = Path(output)
     if what not in WHATS:
         raise UsageError(f"--what must be one of {', '.join(WHATS)}, got {what!r}")
@@ -133,7 +77,6 @@ def export(db: Database, what: str, fmt: str, output: Path, test_size: float = 0
     if what == "tuning-seed":
         return export_tuning_seed(db, output)
     return export_table(db, what, fmt, output)
-
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,9 @@ from pathlib import Path
 
 from core.cli.common import add_command
 from core.config import Settings, child_environment
-from core.demo import is_empty, load_demo
+from core.demo import demo_present, is_empty, load_demo
 from core.errors import AppAlreadyRunning, DatabaseLocked, TriageError, UsageError
 from core.store.connection import Database, connect
-from core.store.demo import demo_present
 from core.store.transcripts import count_transcripts
 from core.taxonomy import load_taxonomy
 

@@ -1,5 +1,6 @@
-"""Loading the bundled demo into a database: transcripts, their import batch and the
-synthetic reviewers' labels, in one transaction. Loading twice does nothing."""
+"""Loading the bundled demo into a database: transcripts (through the import pipeline, as any
+file), their import batch and the synthetic reviewers' labels, in one transaction. Loading
+twice does nothing."""
 
 from __future__ import annotations
 
@@ -10,19 +11,21 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.errors import DatabaseError
+from core.errors import DatabaseError, ImportFailed
+from core.ingest.pipeline import ImportResult, import_rows
+from core.ingest.readers import read_rows
 from core.prelabel.run import prelabel_offline_all
-from core.store.annotations import NewAnnotation, annotation_params, check_annotation
+from core.store.annotations import NewAnnotation, add_annotations
 from core.store.categories import register_taxonomy
-from core.store.connection import Database, utcnow
-from core.store.demo import DEMO_SOURCE, demo_present, insert_annotation_rows, insert_demo_batch
-from core.store.transcripts import count_transcripts, insert_transcript_rows, transcript_row
+from core.store.connection import Database
+from core.store.transcripts import count_transcripts, has_source
 from core.taxonomy import Taxonomy
 
 DEMO_DIR = Path(__file__).resolve().parent
 TRANSCRIPTS_PATH = DEMO_DIR / "transcripts.jsonl"
 ANNOTATIONS_PATH = DEMO_DIR / "annotations.jsonl"
 BATCH_FILE_NAME = "demo/transcripts.jsonl"
+DEMO_SOURCE = "demo"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,11 @@ class DemoSummary:
                 f"{self.prelabels} transcripts.")
 
 
+def demo_present(db: Database) -> bool:
+    """Whether the demo's transcripts are in the database."""
+    return has_source(db, DEMO_SOURCE)
+
+
 def is_empty(db: Database) -> bool:
     """True when the database holds no transcripts at all (archived ones count)."""
     return count_transcripts(db, include_archived=True) == 0
@@ -62,11 +70,31 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 def demo_annotation(row: dict[str, Any], taxonomy: Taxonomy) -> NewAnnotation:
     """One row of annotations.jsonl as an annotation of the given taxonomy version."""
     fields = {k: v for k, v in row.items() if k not in ("secondary_labels", "created_at")}
-    a = NewAnnotation(**fields, secondary_labels=tuple(row.get("secondary_labels") or ()),
-                      created_at=datetime.fromisoformat(row["created_at"]), origin="demo",
-                      taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version)
-    check_annotation(a, taxonomy.keys)
-    return a
+    return NewAnnotation(**fields, secondary_labels=tuple(row.get("secondary_labels") or ()),
+                         created_at=datetime.fromisoformat(row["created_at"]), origin="demo",
+                         taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version)
+
+
+def _import_transcripts(db: Database, batch_id: str) -> ImportResult:
+    """The bundled transcripts through the import pipeline, as the batch `batch_id`. Every
+    one must go in under its own id (the labels name them): ImportFailed, rolling the demo
+    back, when the database already holds one of them."""
+    try:
+        result = import_rows(db, read_rows(TRANSCRIPTS_PATH, "jsonl"), file_name=BATCH_FILE_NAME,
+                             fmt="jsonl", source=DEMO_SOURCE, batch_id=batch_id,
+                             imported_by="demo")
+    except OSError as e:
+        raise DatabaseError(f"the bundled demo file {TRANSCRIPTS_PATH} is unreadable ({e}); "
+                            "reinstall Triage") from e
+    if result.rows_rejected:
+        raise DatabaseError(f"the bundled demo file {TRANSCRIPTS_PATH} has invalid rows "
+                            f"({result.errors[0]}); reinstall Triage")
+    if result.rows_duplicate or result.ids_qualified:
+        raise ImportFailed(
+            f"{db.path} already holds {result.rows_duplicate + result.ids_qualified} of the "
+            "demo's transcripts (same id or same content, from another source); load the demo "
+            "into a new database (triage --db demo.duckdb demo)")
+    return result
 
 
 def load_demo(db: Database, taxonomy: Taxonomy) -> DemoSummary:
@@ -75,18 +103,14 @@ def load_demo(db: Database, taxonomy: Taxonomy) -> DemoSummary:
     load time); UnknownLabel if the taxonomy lacks one of the demo's keys."""
     if demo_present(db):
         return DemoSummary(loaded=False)
-    records = read_jsonl(TRANSCRIPTS_PATH)
-    annotations = [demo_annotation(r, taxonomy) for r in read_jsonl(ANNOTATIONS_PATH)]
+    labels = [demo_annotation(r, taxonomy) for r in read_jsonl(ANNOTATIONS_PATH)]
     digest = hashlib.sha256(TRANSCRIPTS_PATH.read_bytes()).hexdigest()[:12]
-    batch_id, now = f"demo-{digest}", utcnow()
     register_taxonomy(db, taxonomy)
-    rows = [transcript_row(r, DEMO_SOURCE, batch_id, now) for r in records]
-    with db.transaction() as con:
-        insert_demo_batch(con, batch_id, BATCH_FILE_NAME, len(rows), now)
-        insert_transcript_rows(con, rows)
-        insert_annotation_rows(con, [annotation_params(a) for a in annotations])
+    with db.transaction():
+        imported = _import_transcripts(db, f"demo-{digest}")
+        add_annotations(db, labels, taxonomy.keys)
     # Suggestions too, so the Annotate page, the evaluation and the report show them at once.
     suggested = prelabel_offline_all(db, taxonomy)
-    n_adjudications = sum(a.kind == "adjudication" for a in annotations)
-    return DemoSummary(True, len(rows), len(annotations) - n_adjudications, n_adjudications,
-                       batch_id, suggested.done)
+    n_adjudications = sum(a.kind == "adjudication" for a in labels)
+    return DemoSummary(True, imported.rows_imported, len(labels) - n_adjudications,
+                       n_adjudications, imported.batch_id, suggested.done)

@@ -17,16 +17,11 @@ from core.errors import ImportFailed, UnknownLabel, exit_code_for
 from core.ingest.pipeline import MAX_KEPT_ERRORS, RejectsFile, check_file, new_batch_id
 from core.ingest.readers import RawRow, detect_format, read_rows
 from core.ingest.records import RowError, describe_error
-from core.store.annotations import NewAnnotation
+from core.store.annotations import NewAnnotation, add_annotations, imported_label_keys
 from core.store.categories import register_taxonomy
 from core.store.connection import Database
-from core.store.imported_labels import (
-    existing_transcripts,
-    insert_annotations,
-    stored_keys,
-    transcript_ids_by_record,
-)
 from core.store.settings import get_setting
+from core.store.transcripts import existing_ids, transcript_ids_by_record
 from core.taxonomy import Taxonomy, load_taxonomy
 
 
@@ -143,7 +138,7 @@ def parse_label_row(raw: RawRow, taxonomy: Taxonomy) -> _Parsed | RowError:
         primary_label=row.primary_label, secondary_labels=tuple(row.secondary_labels),
         context_present=row.context_present, severity=row.severity, note=row.note,
         failure_turn=row.failure_turn, ideal_response=row.ideal_response, taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version, origin="import",
-        # No created_at in the file: stored as the import time (annotation_params), and matched
+        # No created_at in the file: stored as the import time (add_annotations), and matched
         # on (transcript, annotator, label) alone, so re-importing the file adds nothing.
         created_at=_naive_utc(row.created_at) if row.created_at else None), row.source)
 
@@ -173,7 +168,7 @@ def _resolve(db: Database, parsed: list[tuple[RawRow, _Parsed | RowError]]
     under (they differ when another source used the id first)."""
     keys = [(p.source, p.annotation.transcript_id) for _, p in parsed
             if isinstance(p, _Parsed) and p.source]
-    found = transcript_ids_by_record(db.con, keys)
+    found = transcript_ids_by_record(db, keys)
     out: list[tuple[RawRow, NewAnnotation | RowError]] = []
     for raw, p in parsed:
         if isinstance(p, RowError) or not p.source:
@@ -191,8 +186,8 @@ def _classify(db: Database, parsed: list[tuple[RawRow, NewAnnotation | RowError]
               result: LabelImportResult, sink: RejectsFile) -> list[NewAnnotation]:
     """Reject unknown transcripts, count duplicates; return the annotations to insert."""
     anns = [a for _, a in parsed if isinstance(a, NewAnnotation)]
-    known = existing_transcripts(db.con, [a.transcript_id for a in anns])
-    seen = stored_keys(db.con, [a.transcript_id for a in anns])
+    known = existing_ids(db, [a.transcript_id for a in anns])
+    seen = imported_label_keys(db, [a.transcript_id for a in anns])
     timeless = {k[:3] for k in seen}
     keep = []
     for raw, a in parsed:
@@ -236,8 +231,7 @@ def import_labels(db: Database, path: Path | str, fmt: str = "auto",
         if result.exit_code == 2:
             raise ImportFailed(f"{path.name}: all {result.rows_rejected:,} rows rejected; nothing "
                                f"imported. First: {result.errors[0]}. Rejected rows: {sink.path}")
-        with db.transaction() as con:
-            insert_annotations(con, keep)
+        add_annotations(db, keep, taxonomy.keys)
     finally:
         result.rejects_path = sink.close()
     result.seconds = time.perf_counter() - started

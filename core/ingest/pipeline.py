@@ -1,6 +1,9 @@
-"""Importing transcripts: read a file in chunks, validate every row, drop duplicates (same id
-and same content, or content already stored under another id or source), reject conflicts, and store the rest in
-one transaction with its `import_batches` row. Rejected rows go to a JSONL rejects file."""
+"""Importing transcripts, the one way they enter the database: reader → records → validation
+→ store. `import_rows` takes the rows of any reader (the file readers, the demo's bundled
+JSONL; later trace readers or a bulk path plug in here), validates each, drops duplicates
+(same id and same content, or content already stored under another id or source), rejects
+conflicts, and stores the rest in one transaction with its `import_batches` row. Rejected
+rows go to a JSONL rejects file. `import_file` is that for one file."""
 
 from __future__ import annotations
 
@@ -8,33 +11,28 @@ import json
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from core.errors import ImportFailed, UsageError, exit_code_for
 from core.ingest.readers import Progress, RawRow, columns_of, detect_format, read_rows
-from core.ingest.records import PreparedRow, RowError
-from core.ingest.rows import (
-    Checked,
-    checked_rows,
-    to_record,
-)
-from core.store.batches import (
-    TRANSCRIPT_COLUMNS,
-    Batch,
-    existing_hashes,
-    insert_transcripts,
-    record_batch,
-    stored_records,
-    taken_ids,
-)
+from core.ingest.records import PreparedRow, RowError, transcript_columns
+from core.ingest.rows import Checked, checked_rows, to_record
+from core.store.batches import Batch, record_batch
 from core.store.connection import Database, utcnow
+from core.store.transcripts import (
+    existing_hashes,
+    existing_ids,
+    insert_transcripts,
+    stored_records,
+)
 
 CHUNK_ROWS = 5000
 DEFAULT_SOURCE = "default"  # ids are unique per source: files imported without one share it
 MAX_KEPT_ERRORS = 1000
+# A bulk load keeps its uncommitted rows in memory; a lower buffer limit during the load makes
+# DuckDB evict what it can (measured: ~0.9 instead of ~1.0 GB peak for 100k × 2 KB rows).
 IMPORT_MEMORY_LIMIT = "400MB"
 
 
@@ -179,7 +177,7 @@ class RejectsFile:
         if path.is_dir():
             raise UsageError(f"rejects file {path} is a folder: give a file path")
         self.path = path
-        self._f: Any = None
+        self._f: TextIO | None = None
 
     def write(self, raw: RawRow, error: RowError) -> None:
         if self._f is None:
@@ -215,7 +213,7 @@ class _Importer:
             self.result.errors.append(error)
         self.rejects.write(raw, error)
 
-    def run_chunk(self, con: Any, chunk: list[Checked]) -> None:
+    def run_chunk(self, db: Database, chunk: list[Checked]) -> None:
         """De-duplicate checked rows against this file and the database, insert what is new."""
         self.result.rows_read += len(chunk)
         valid: list[tuple[RawRow, PreparedRow]] = []
@@ -224,10 +222,12 @@ class _Importer:
                 self.reject(raw, rec)
             else:
                 valid.append((raw, rec))
-        stored = stored_records(con, self.result.source, [p.record_id for _, p in valid])
-        stored_hashes = existing_hashes(con, [p.content_hash for _, p in valid])
+        stored = stored_records(db, self.result.source, [p.record_id for _, p in valid])
+        stored_hashes = existing_hashes(db, [p.content_hash for _, p in valid])
         new = [p for raw, p in valid if self._is_new(raw, p, stored, stored_hashes)]
-        insert_transcripts(con, self._columns(new, self._transcript_ids(con, new)))
+        insert_transcripts(db, transcript_columns(new, self._transcript_ids(db, new),
+                                                  self.result.source, self.result.batch_id,
+                                                  self.imported_at))
         self.result.rows_imported += len(new)
 
     def _is_new(self, raw: RawRow, p: PreparedRow, stored: dict[str, str],
@@ -251,7 +251,7 @@ class _Importer:
         self.seen_hashes.add(p.content_hash)
         return True
 
-    def _transcript_ids(self, con: Any, rows: list[PreparedRow]) -> list[str]:
+    def _transcript_ids(self, db: Database, rows: list[PreparedRow]) -> list[str]:
         """Each new row's database-wide id: its own id, or `<source>/<id>` (then `~2`, `~3`…)
         when another source already uses it. Rows of this import earlier in the transaction
         count as taken too. One lookup per round of candidates, not per row."""
@@ -260,7 +260,7 @@ class _Importer:
         pending, n = list(range(len(rows))), 0
         while pending:
             wanted = {i: self._qualified(rows[i].record_id, n) for i in pending}
-            taken |= taken_ids(con, sorted(set(wanted.values()) - taken))
+            taken |= existing_ids(db, sorted(set(wanted.values()) - taken))
             still = []
             for i in pending:
                 if wanted[i] in taken:
@@ -281,19 +281,28 @@ class _Importer:
             return record_id
         return f"{self.result.source}/{record_id}" + (f"~{n}" if n > 1 else "")
 
-    def _columns(self, rows: list[PreparedRow], transcript_ids: list[str]) -> dict[str, list]:
-        cols: dict[str, list] = {c: [] for c in TRANSCRIPT_COLUMNS}
-        for p in rows:
-            for name in ("record_id", "messages", "context", "tools", "metadata",
-                         "content_hash", "n_messages", "has_tool_calls", "n_chars"):
-                cols[name].append(getattr(p, name))
-        n = len(rows)
-        cols["transcript_id"] = transcript_ids
-        cols["source"] = [self.result.source] * n
-        cols["batch_id"] = [self.result.batch_id] * n
-        cols["imported_at"] = [self.imported_at] * n
-        cols["archived"] = [False] * n
-        return cols
+
+def import_rows(db: Database, rows: Iterable[RawRow], *, file_name: str, fmt: str, source: str,
+                batch_id: str | None = None, mapping: dict[str, str] | None = None,
+                rejects: Path | None = None, imported_by: str | None = None) -> ImportResult:
+    """Import the rows of one reader as one batch (`file_name`, `fmt` and `source` are what the
+    batch row records), in one transaction, or in the caller's when called inside
+    `db.transaction()`. Rejected rows go to `rejects` (default: `rejects/<batch>.jsonl` beside
+    the database). Raises ImportFailed, storing nothing, when there are no rows or every row
+    is rejected."""
+    started = time.perf_counter()
+    result = ImportResult(batch_id or new_batch_id(), file_name, fmt, source)
+    sink = RejectsFile(rejects or db.path.parent / "rejects" / f"{result.batch_id}.jsonl")
+    importer = _Importer(result, sink)
+    try:
+        with db.transaction(memory_limit=IMPORT_MEMORY_LIMIT):
+            for chunk in _chunks(checked_rows(rows, fmt, mapping or {}), CHUNK_ROWS):
+                importer.run_chunk(db, chunk)
+            _finish(db, result, imported_by, sink)
+    finally:
+        result.rejects_path = sink.close()
+    result.seconds = time.perf_counter() - started
+    return result
 
 
 def import_file(db: Database, path: Path | str, *, source: str | None = None,
@@ -308,36 +317,14 @@ def import_file(db: Database, path: Path | str, *, source: str | None = None,
     fmt = detect_format(path, fmt)
     mapping = mapping or {}
     _check_mapping(path, fmt, mapping)
-    batch_id = new_batch_id()
-    result = ImportResult(batch_id, path.name, fmt, source_name(source))
-    sink = RejectsFile(Path(rejects) if rejects else db.path.parent / "rejects" / f"{batch_id}.jsonl")
-    importer = _Importer(result, sink)
-    try:
-        with _bulk_memory_limit(db), db.transaction() as con:
-            checked = checked_rows(read_rows(path, fmt, progress), fmt, mapping)
-            for chunk in _chunks(checked, CHUNK_ROWS):
-                importer.run_chunk(con, chunk)
-            _finish(con, result, imported_by, sink)
-    finally:
-        result.rejects_path = sink.close()
+    result = import_rows(db, read_rows(path, fmt, progress), file_name=path.name, fmt=fmt,
+                         source=source_name(source), mapping=mapping,
+                         rejects=Path(rejects) if rejects else None, imported_by=imported_by)
     result.seconds = time.perf_counter() - started
     return result
 
 
-@contextmanager
-def _bulk_memory_limit(db: Database) -> Iterator[None]:
-    """DuckDB keeps an uncommitted batch in memory; a lower buffer limit during the load makes
-    it evict what it can (measured: ~0.9 instead of ~1.0 GB peak for 100k × 2 KB rows)."""
-    # RESET, not the value read before: DuckDB reports it rounded ("18.7 GiB"), and nothing
-    # else in Triage sets it.
-    db.con.execute(f"SET memory_limit = '{IMPORT_MEMORY_LIMIT}'")
-    try:
-        yield
-    finally:
-        db.con.execute("RESET memory_limit")
-
-
-def _finish(con: Any, result: ImportResult, imported_by: str | None, sink: RejectsFile) -> None:
+def _finish(db: Database, result: ImportResult, imported_by: str | None, sink: RejectsFile) -> None:
     """Record the batch, or raise (rolling everything back) when nothing can be applied."""
     if result.rows_read == 0:
         raise ImportFailed(f"{result.file_name}: no rows found; nothing to import")
@@ -346,7 +333,7 @@ def _finish(con: Any, result: ImportResult, imported_by: str | None, sink: Rejec
         raise ImportFailed(
             f"{result.file_name}: all {result.rows_rejected:,} rows rejected; nothing imported."
             f"{first} Rejected rows: {sink.path}")
-    record_batch(con, Batch(
+    record_batch(db, Batch(
         result.batch_id, result.file_name, result.format, result.source, result.rows_read,
         result.rows_imported, result.rows_duplicate, result.rows_rejected,
         str(sink.path) if result.rows_rejected else None, imported_by, utcnow()))

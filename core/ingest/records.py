@@ -1,16 +1,21 @@
 """The transcript record of the data contract, validated as real logs are: leniently where
 PRODUCT.md says so, strictly everywhere else. Untrusted rows are parsed with pydantic and
-every problem becomes a RowError naming the field ("'messages' must be a list, got str")."""
+every problem becomes a RowError naming the field ("'messages' must be a list, got str").
+Then the one mapping of a record to its `transcripts` row: canonical JSON, content hash,
+derived counts (`prepare`), and the ids and batch it is stored under (`transcript_columns`)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
-
-from core.store.transcripts import canonical_json
 
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 RECORD_FIELDS = ("id", "messages", "metadata", "context", "tools")
@@ -162,6 +167,61 @@ def normalize(record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _json_default(value: Any) -> Any:
+    """Values JSON lacks, as CSV/Parquet readers give them: dates and times as ISO text,
+    decimals as numbers."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} values cannot be stored as JSON")
+
+
+def canonical_json(value: Any) -> str:
+    """Stable JSON text (sorted keys, no spaces): what hashes and storage use.
+
+    The text is Python's `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`
+    (hashes stored since the first release depend on it). orjson writes the same bytes ~10x
+    faster for plain JSON values (dicts, lists, strings, 64-bit ints, bools, None), so it takes
+    those; anything else (floats, whose text differs, dates, decimals, huge ints, lone
+    surrogates) goes through json.dumps."""
+    if _plain(value):
+        try:
+            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+        except orjson.JSONEncodeError:
+            pass
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=_json_default)
+
+
+def _plain(value: Any) -> bool:
+    """True when `value` holds only dicts, lists, strings, ints, bools and None."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is dict:
+            stack.extend(v.values())
+        elif t is list:
+            stack.extend(v)
+        elif not (t is str or t is int or t is bool or v is None):
+            return False
+    return True
+
+
+def _hash_texts(messages: str, context: str, tools: str) -> str:
+    # The canonical JSON of {"context", "messages", "tools"}, assembled from the parts' texts
+    # (keys in sorted order) so each part is serialised once.
+    payload = f'{{"context":{context},"messages":{messages},"tools":{tools}}}'
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def content_hash(messages: list, context: list | None, tools: list | None) -> str:
+    """The content identity of a transcript: same conversation, context and tools → same hash."""
+    return _hash_texts(canonical_json(messages), canonical_json(context or None),
+                       canonical_json(tools or None))
+
+
 @dataclass(frozen=True)
 class PreparedRow:
     """A valid record in storage form: canonical JSON texts, content hash, derived counts."""
@@ -178,20 +238,33 @@ class PreparedRow:
 
 
 def prepare(record: dict[str, Any]) -> PreparedRow:
-    """Storage form of a validated record. The hash equals storage.transcripts.content_hash
-    (built from the same canonical texts, so each JSON text is serialised once)."""
+    """Storage form of a validated record (its hash is `content_hash` of its parts)."""
     messages = record["messages"]
     context = record.get("context") or None
     tools = record.get("tools") or None
     m_json, c_json, t_json = canonical_json(messages), canonical_json(context), canonical_json(tools)
-    payload = f'{{"context":{c_json},"messages":{m_json},"tools":{t_json}}}'
     return PreparedRow(
         record_id=str(record["id"]), messages=m_json,
         context=None if context is None else c_json, tools=None if tools is None else t_json,
         metadata=canonical_json(record.get("metadata") or {}),
-        content_hash=hashlib.sha256(payload.encode("utf-8")).hexdigest(),
+        content_hash=_hash_texts(m_json, c_json, t_json),
         n_messages=len(messages),
         has_tool_calls=any(m.get("tool_calls") or m.get("function_call") for m in messages),
         n_chars=sum(len(c) if isinstance(c := m.get("content"), str) else len(str(c or ""))
                     for m in messages),
     )
+
+
+_PREPARED = ("record_id", "messages", "context", "tools", "metadata", "content_hash",
+             "n_messages", "has_tool_calls", "n_chars")
+
+
+def transcript_columns(rows: Sequence[PreparedRow], transcript_ids: Sequence[str], source: str,
+                       batch_id: str | None, imported_at: datetime) -> dict[str, list]:
+    """Prepared rows with the ids they are stored under, as the `transcripts` columns that
+    store.transcripts.insert_transcripts takes (one list per column)."""
+    n = len(rows)
+    cols: dict[str, list] = {c: [getattr(p, c) for p in rows] for c in _PREPARED}
+    cols.update(transcript_id=list(transcript_ids), source=[source] * n, batch_id=[batch_id] * n,
+                imported_at=[imported_at] * n, archived=[False] * n)
+    return cols

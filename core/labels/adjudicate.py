@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from core.errors import UsageError
 from core.store.adjudication import final_status, live_labels, open_disagreement_ids
-from core.store.annotations import Annotation, NewAnnotation, save_annotation
+from core.store.annotations import Annotation, NewAnnotation, add_annotation
 from core.store.connection import Database
 from core.store.transcripts import Transcript, get_transcript
 from core.taxonomy import Taxonomy
@@ -56,4 +56,4 @@ def adjudicate(db: Database, transcript_id: str, adjudicator: str, label: str,
         transcript_id=transcript_id, annotator=adjudicator, kind="adjudication",
         primary_label=label, note=(note or "").strip() or None, queue="adjudication",
         taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version)
-    return save_annotation(db, decision, taxonomy.keys)
+    return add_annotation(db, decision, taxonomy.keys)

@@ -3,18 +3,13 @@ losing one, and deciding whether the reviewer may see the pre-label."""
 
 from __future__ import annotations
 
-import logging
-
-import duckdb
-
-from core.errors import DatabaseError, TriageError
+from core.errors import DatabaseError
 from core.labels.browse import SeenLabel
 from core.labels.queues import QueueItem
-from core.store.annotations import NewAnnotation, save_annotation
+from core.store.annotations import NewAnnotation, add_annotation
 from core.store.connection import Database
 from core.taxonomy import Taxonomy
 
-log = logging.getLogger("triage.annotate")
 DISPLAY_MODES = ("shown", "blind", "hidden")
 
 
@@ -75,14 +70,6 @@ def submit(db: Database, row: NewAnnotation, valid_labels: list[str], retry: boo
     before and may have landed), a row already stored is not stored twice. Any database failure
     comes back as DatabaseError in plain words; the caller keeps the row and retries."""
     try:
-        if retry and db.con.execute("SELECT 1 FROM annotations WHERE annotation_id = ?",
-                                    [row.annotation_id]).fetchone():
-            return row.annotation_id
-        return save_annotation(db, row, valid_labels)
-    except TriageError:
-        raise
-    except duckdb.Error as e:
-        log.exception("saving annotation %s failed", row.annotation_id)
-        raise DatabaseError(
-            f"Could not save the label for {row.transcript_id}: the database refused the write "
-            f"({type(e).__name__}). Your label is kept and will be retried.") from e
+        return add_annotation(db, row, valid_labels, retry=retry)
+    except DatabaseError as e:
+        raise DatabaseError(f"{e} Your label is kept and will be retried.") from e

@@ -27,6 +27,7 @@ from core.errors import NotFound, UsageError
 from core.labels.tracker import label_state
 from core.store import queues as sql
 from core.store.connection import Database, utcnow
+from core.store.samples import sample_exists
 from core.store.settings import get_settings
 
 KINDS = ("random", "low_confidence", "filtered")
@@ -101,8 +102,7 @@ def _resolve(spec: QueueSpec, latest_sample: str | None) -> QueueSpec:
 def _compute_order(db: Database, spec: QueueSpec, seed: int) -> list[str]:
     if spec.kind == "random" and spec.sample_id:
         ids = sql.sample_order(db, spec.sample_id)
-        if not ids and not db.con.execute(
-                "SELECT 1 FROM samples WHERE sample_id = ?", [spec.sample_id]).fetchone():
+        if not ids and not sample_exists(db, spec.sample_id):
             raise NotFound(f"no sample with id {spec.sample_id!r}")
         return ids
     if spec.kind == "random":

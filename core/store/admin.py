@@ -68,7 +68,8 @@ def set_batch_archived(db: Database, batch_id: str, archived: bool, done_by: str
     transaction. Returns how many transcripts changed state."""
     if not db.con.execute("SELECT 1 FROM import_batches WHERE batch_id = ?", [batch_id]).fetchone():
         raise NotFound(f"no import batch with id {batch_id!r}")
-    with db.transaction() as con:
+    con = db.con
+    with db.transaction():
         changed = con.execute(
             "SELECT count(*) FROM transcripts WHERE batch_id = ? AND archived IS DISTINCT FROM ?",
             [batch_id, archived]).fetchone()[0]

@@ -1,14 +1,23 @@
-"""The append-only `annotations` table. A change, an undo or an adjudication is a new row."""
+"""The append-only `annotations` table. A change, an undo or an adjudication is a new row.
+Every row enters through `add_annotation` (one: a label saved in Annotate, an adjudication, an
+undo) or `add_annotations` (a batch: imported labels, the demo's), both on the one insert below."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from core.errors import NotFound, UsageError
+import duckdb
+import pyarrow as pa
+
+from core.errors import DatabaseError, NotFound, UsageError
 from core.store.connection import Database, utcnow
 
+log = logging.getLogger("triage.store")
 KINDS = ("label", "adjudication", "retraction", "skip")
 CONTEXT_PRESENT = ("yes", "no", "unknown")
 SEVERITIES = ("low", "medium", "high")
@@ -17,6 +26,12 @@ INSERT_COLUMNS = (
     "context_present, severity, failure_turn, ideal_response, note, queue, sample_id, "
     "prelabel_visible, duration_ms, taxonomy_name, taxonomy_version, created_at, retracts, origin"
 )
+_NAMES = [c.strip() for c in INSERT_COLUMNS.split(",")]
+_ARROW_TYPES = {"secondary_labels": pa.list_(pa.string()), "failure_turn": pa.int32(),
+                "prelabel_visible": pa.bool_(), "duration_ms": pa.int64(),
+                "created_at": pa.timestamp("us")}
+# What a refused write is called in its message ("Could not save the label for t1: …").
+_NOUN = {"adjudication": "adjudication", "retraction": "undo"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +108,7 @@ def check_annotation(a: NewAnnotation, valid_labels: list[str]) -> None:
         raise UsageError(f"severity must be one of {', '.join(SEVERITIES)}")
 
 
-def annotation_params(a: NewAnnotation) -> list:
+def _params(a: NewAnnotation) -> list:
     """The INSERT parameters of one annotation, in INSERT_COLUMNS order."""
     return [
         a.annotation_id, a.transcript_id, a.annotator.strip(), a.kind, a.primary_label,
@@ -104,19 +119,79 @@ def annotation_params(a: NewAnnotation) -> list:
     ]
 
 
-def save_annotation(db: Database, a: NewAnnotation, valid_labels: list[str]) -> str:
-    """Append one annotation in its own committed transaction; returns its id. When this
-    returns, the row is on disk (DuckDB commits to its WAL before returning)."""
-    check_annotation(a, valid_labels)
-    exists = db.con.execute(
-        "SELECT 1 FROM transcripts WHERE transcript_id = ?", [a.transcript_id]).fetchone()
-    if not exists:
-        raise NotFound(f"no transcript with id {a.transcript_id!r}")
-    placeholders = ", ".join("?" * len(INSERT_COLUMNS.split(",")))
-    with db.transaction() as con:
-        con.execute(f"INSERT INTO annotations ({INSERT_COLUMNS}) VALUES ({placeholders})",
-                    annotation_params(a))
+def _insert(db: Database, annotations: Sequence[NewAnnotation]) -> None:
+    """The one INSERT of annotation rows, in the caller's transaction if there is one. One
+    row as VALUES; many as one Arrow table (row-by-row executemany takes ~1.5 ms a row)."""
+    params = [_params(a) for a in annotations]
+    con = db.con
+    with db.transaction():
+        if len(params) == 1:
+            marks = ", ".join("?" * len(_NAMES))
+            con.execute(f"INSERT INTO annotations ({INSERT_COLUMNS}) VALUES ({marks})", params[0])
+            return
+        frame = pa.table({name: pa.array([p[i] for p in params], _ARROW_TYPES.get(name, pa.string()))
+                          for i, name in enumerate(_NAMES)})
+        con.register("_annotations_frame", frame)
+        try:
+            con.execute(f"INSERT INTO annotations ({INSERT_COLUMNS}) "
+                        f"SELECT {INSERT_COLUMNS} FROM _annotations_frame")
+        finally:
+            con.unregister("_annotations_frame")
+
+
+@contextmanager
+def _write_refused(a: NewAnnotation) -> Iterator[None]:
+    """A DuckDB failure while saving `a` → DatabaseError in plain words; the traceback goes
+    to the log."""
+    try:
+        yield
+    except duckdb.Error as e:
+        log.exception("saving annotation %s failed", a.annotation_id)
+        raise DatabaseError(
+            f"Could not save the {_NOUN.get(a.kind, 'label')} for {a.transcript_id}: the "
+            f"database refused the write ({type(e).__name__}).") from e
+
+
+def add_annotation(db: Database, a: NewAnnotation, valid_labels: list[str], *,
+                   retry: bool = False) -> str:
+    """Append one annotation; returns its id. In its own committed transaction (when this
+    returns, the row is on disk: DuckDB commits to its WAL first), or in the caller's when
+    called inside `db.transaction()`. With `retry` (the row was tried before and may have
+    landed), a row already stored is not stored twice. NotFound for an unknown transcript;
+    a database failure comes back as DatabaseError in plain words."""
+    with _write_refused(a):
+        if retry and db.con.execute("SELECT 1 FROM annotations WHERE annotation_id = ?",
+                                    [a.annotation_id]).fetchone():
+            return a.annotation_id
+        check_annotation(a, valid_labels)
+        exists = db.con.execute(
+            "SELECT 1 FROM transcripts WHERE transcript_id = ?", [a.transcript_id]).fetchone()
+        if not exists:
+            raise NotFound(f"no transcript with id {a.transcript_id!r}")
+        _insert(db, [a])
     return a.annotation_id
+
+
+def add_annotations(db: Database, annotations: Sequence[NewAnnotation],
+                    valid_labels: list[str]) -> int:
+    """Append many annotations at once (each checked as `add_annotation` checks it), in one
+    transaction or the caller's; returns how many. The caller has made sure their transcripts
+    exist (one lookup for the batch: `existing_ids`)."""
+    for a in annotations:
+        check_annotation(a, valid_labels)
+    if annotations:
+        _insert(db, annotations)
+    return len(annotations)
+
+
+def imported_label_keys(db: Database, transcript_ids: list[str]) -> set[tuple]:
+    """(transcript_id, annotator, primary_label, created_at) of the labels already imported
+    for these transcripts: a re-import of the same file adds nothing."""
+    rows = db.con.execute(
+        "SELECT a.transcript_id, a.annotator, a.primary_label, a.created_at FROM annotations a "
+        "WHERE a.origin = 'import' AND a.kind = 'label' "
+        "AND a.transcript_id IN (SELECT unnest(?::VARCHAR[]))", [transcript_ids]).fetchall()
+    return set(rows)
 
 
 def _row_to_annotation(r: tuple) -> Annotation:
@@ -149,4 +224,4 @@ def retract_label(db: Database, transcript_id: str, annotator: str) -> str | Non
         return None
     r = NewAnnotation(transcript_id=transcript_id, annotator=annotator, kind="retraction",
                       retracts=live.annotation_id)
-    return save_annotation(db, r, [])
+    return add_annotation(db, r, [])

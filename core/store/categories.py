@@ -20,7 +20,8 @@ def register_taxonomy(db: Database, taxonomy: Taxonomy) -> None:
          c.not_this_when, c.typical_fix, c.shortcut, i)
         for i, c in enumerate(taxonomy.categories)
     ]
-    with db.transaction() as con:
+    con = db.con
+    with db.transaction():
         con.executemany("INSERT INTO categories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
 

@@ -41,19 +41,23 @@ def describe_holder(message: str) -> str | None:
 
 
 class Database:
-    """One process-wide DuckDB connection; each thread works through its own cursor."""
+    """One process-wide DuckDB connection; each thread works through its own cursor.
+
+    Store functions take a Database and run their SQL on `con`, this thread's cursor: inside
+    `transaction()` that is the cursor holding the transaction, so a store function called in
+    a caller's block writes into it. Nothing outside core/store reaches for `con`."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
         self._con = con
         self.path = path
         self.read_only = read_only
         self._local = threading.local()
-        # Called after each COMMIT of transaction(), e.g. to refresh the analysts' snapshot.
+        # Called after each outermost COMMIT of transaction(), e.g. to refresh the snapshot.
         self.after_commit: list[Callable[[], None]] = []
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
-        """This thread's cursor on the shared connection."""
+        """This thread's cursor on the shared connection (for the store's SQL)."""
         cur = getattr(self._local, "cur", None)
         if cur is None:
             cur = self._con.cursor()
@@ -61,18 +65,64 @@ class Database:
         return cur
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One committed transaction: all of the block, or none of it."""
+    def transaction(self, memory_limit: str | None = None) -> Iterator[None]:
+        """One committed transaction: all of the block, or none of it.
+
+        Re-entrant per thread: a block opened inside another joins it, and only the outermost
+        commits (then runs `after_commit`) or rolls back. An inner block that raised spoils
+        the whole transaction, even if its caller caught the error: the outermost then rolls
+        back and raises DatabaseError, so half a unit of work is never committed.
+        `memory_limit` (e.g. "400MB") lowers DuckDB's buffer limit while the outermost block
+        runs: a bulk load keeps its uncommitted rows in memory, and a lower limit makes DuckDB
+        evict what it can. It is set before BEGIN and reset after the end, because DuckDB
+        refuses any statement, RESET too, in a transaction an error aborted."""
+        state = self._local
+        if getattr(state, "depth", 0):
+            yield from self._join(state)
+            return
+        with self._memory_limit(memory_limit):
+            yield from self._outermost(state)
+
+    def _join(self, state: threading.local) -> Iterator[None]:
+        state.depth += 1
+        try:
+            yield
+        except BaseException:
+            state.spoiled = True
+            raise
+        finally:
+            state.depth -= 1
+
+    def _outermost(self, state: threading.local) -> Iterator[None]:
         con = self.con
         con.execute("BEGIN TRANSACTION")
+        state.depth, state.spoiled = 1, False
         try:
-            yield con
+            yield
         except BaseException:
+            state.depth = 0
             con.execute("ROLLBACK")
             raise
+        state.depth = 0
+        if state.spoiled:
+            con.execute("ROLLBACK")
+            raise DatabaseError("a step of this transaction failed, so none of it was saved")
         con.execute("COMMIT")
         for callback in list(self.after_commit):
             callback()
+
+    @contextmanager
+    def _memory_limit(self, limit: str | None) -> Iterator[None]:
+        if limit is None:
+            yield
+            return
+        # RESET, not the value read before: DuckDB reports it rounded ("18.7 GiB"), and
+        # nothing else in Triage sets it.
+        self.con.execute(f"SET memory_limit = '{limit}'")
+        try:
+            yield
+        finally:
+            self.con.execute("RESET memory_limit")
 
     def close(self) -> None:
         self._con.close()

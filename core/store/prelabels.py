@@ -6,7 +6,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.errors import NotFound
 from core.store.connection import Database, utcnow
+from core.store.samples import sample_exists
 
 COLUMNS = (
     "prelabel_id, transcript_id, content_hash, labeler, model, prompt_version, taxonomy_version, "
@@ -52,7 +54,8 @@ def save_prelabels(db: Database, prelabels: list[Prelabel]) -> None:
     """Append suggestions in one transaction. Existing rows are never touched."""
     if not prelabels:
         return
-    with db.transaction() as con:
+    con = db.con
+    with db.transaction():
         con.executemany(f"INSERT INTO prelabels ({COLUMNS}) VALUES ({', '.join('?' * 20)})",
                         [_params(p) for p in prelabels])
 
@@ -78,12 +81,8 @@ def prelabel_candidates(db: Database, *, only_unlabeled: bool = False,
                         sample_id: str | None = None, limit: int | None = None) -> list[str]:
     """Ids of active transcripts to pre-label: a sample's items in its order, else all in
     import order; optionally only those without a final human label."""
-    if sample_id is not None:
-        exists = db.con.execute("SELECT 1 FROM samples WHERE sample_id = ?", [sample_id]).fetchone()
-        if not exists:
-            from core.errors import NotFound
-
-            raise NotFound(f"no sample with id {sample_id!r}")
+    if sample_id is not None and not sample_exists(db, sample_id):
+        raise NotFound(f"no sample with id {sample_id!r}")
     sql = ("SELECT t.transcript_id FROM transcripts t "
            "LEFT JOIN sample_items s ON s.transcript_id = t.transcript_id AND s.sample_id = ? "
            "WHERE NOT t.archived AND (? IS NULL OR s.sample_id IS NOT NULL) "

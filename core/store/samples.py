@@ -49,7 +49,8 @@ def save_sample(db: Database, sample: Sample) -> None:
     items = pa.table({"sample_id": [sample.sample_id] * len(sample.transcript_ids),
                       "transcript_id": list(sample.transcript_ids),
                       "position": pa.array(range(len(sample.transcript_ids)), pa.int32())})
-    with db.transaction() as con:
+    con = db.con
+    with db.transaction():
         con.execute("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
             sample.sample_id, sample.method, sample.seed, sample.n,
             None if sample.filter is None else json.dumps(sample.filter), sample.stratify_by,
@@ -72,6 +73,11 @@ def list_samples(db: Database) -> list[Sample]:
         "SELECT sample_id, method, seed, n, filter, stratify_by, created_by, created_at "
         "FROM samples ORDER BY created_at DESC").fetchall()
     return [_row_to_sample(r) for r in rows]
+
+
+def sample_exists(db: Database, sample_id: str) -> bool:
+    """Whether a sample with this id was drawn."""
+    return db.con.execute("SELECT 1 FROM samples WHERE sample_id = ?", [sample_id]).fetchone() is not None
 
 
 def get_sample(db: Database, sample_id: str) -> Sample | None:

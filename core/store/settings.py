@@ -137,7 +137,8 @@ def all_settings(db: Database) -> dict[str, Any]:
 def set_setting(db: Database, key: str, value: Any, set_by: str | None) -> Any:
     """Append a new value for a setting (validated); returns the stored value."""
     value = coerce_setting(key, value)
-    with db.transaction() as con:  # through transaction(): the snapshot follows commits
+    con = db.con
+    with db.transaction():  # through transaction(): the snapshot follows commits
         con.execute(
             "INSERT INTO settings VALUES (?, ?, ?, ?)", [key, json.dumps(value), set_by, utcnow()]
         )

@@ -1,22 +1,27 @@
-"""Reading transcripts. (Writing them is import's job: core/ingest/pipeline.py via insert_* below.)"""
+"""The `transcripts` table: reading transcripts, and the one statement that writes them. Rows
+come from the import pipeline (core/ingest/pipeline.py), which maps records to rows, checks
+them against what is stored (the lookups below, one join per chunk) and inserts them here."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-import orjson
+import pyarrow as pa
 
 from core.errors import NotFound
 from core.store.connection import Database
 
 COLUMNS = (
-    "transcript_id, source, messages, context, tools, metadata, content_hash, batch_id, "
-    "imported_at, n_messages, has_tool_calls, n_chars, archived, record_id"
+    "transcript_id", "source", "messages", "context", "tools", "metadata", "content_hash",
+    "batch_id", "imported_at", "n_messages", "has_tool_calls", "n_chars", "archived", "record_id",
 )
+_SELECT = ", ".join(COLUMNS)
+_ARROW_TYPES = {"imported_at": pa.timestamp("us"), "n_messages": pa.int32(),
+                "has_tool_calls": pa.bool_(), "n_chars": pa.int64(), "archived": pa.bool_()}
 
 
 @dataclass(frozen=True)
@@ -70,7 +75,7 @@ def field_sql(field: str, table: str = "") -> str:
 def get_transcript(db: Database, transcript_id: str) -> Transcript:
     """One transcript by id; NotFound if there is none."""
     row = db.con.execute(
-        f"SELECT {COLUMNS} FROM transcripts WHERE transcript_id = ?", [transcript_id]
+        f"SELECT {_SELECT} FROM transcripts WHERE transcript_id = ?", [transcript_id]
     ).fetchone()
     if row is None:
         raise NotFound(f"no transcript with id {transcript_id!r}")
@@ -82,7 +87,7 @@ def get_transcripts(db: Database, ids: list[str]) -> list[Transcript]:
     if not ids:
         return []
     rows = db.con.execute(
-        f"SELECT {COLUMNS} FROM transcripts WHERE transcript_id IN (SELECT unnest(?))", [ids]
+        f"SELECT {_SELECT} FROM transcripts WHERE transcript_id IN (SELECT unnest(?))", [ids]
     ).fetchall()
     by_id = {r[0]: _row_to_transcript(r) for r in rows}
     return [by_id[i] for i in ids if i in by_id]
@@ -96,81 +101,68 @@ def count_transcripts(db: Database, include_archived: bool = False) -> int:
     return db.con.execute(sql).fetchone()[0]
 
 
-def _json_default(value: Any) -> Any:
-    """Values JSON lacks, as CSV/Parquet readers give them: dates and times as ISO text,
-    decimals as numbers."""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"{type(value).__name__} values cannot be stored as JSON")
+def has_source(db: Database, source: str) -> bool:
+    """Whether any transcript of this source is stored."""
+    return db.con.execute(
+        "SELECT 1 FROM transcripts WHERE source = ? LIMIT 1", [source]).fetchone() is not None
 
 
-def canonical_json(value: Any) -> str:
-    """Stable JSON text (sorted keys, no spaces): what hashes and storage use.
+def _keys_join(db: Database, column: str, values: list[str], sql: str) -> list[tuple]:
+    # A list parameter, not con.register: register fails while an earlier result is unfetched.
+    sub = f"(SELECT unnest(?::VARCHAR[]) AS {column})"
+    return db.con.execute(sql.replace("_keys", sub), [values]).fetchall()
 
-    The text is Python's `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`
-    (hashes stored since the first release depend on it). orjson writes the same bytes ~10x
-    faster for plain JSON values (dicts, lists, strings, 64-bit ints, bools, None), so it takes
-    those; anything else (floats, whose text differs, dates, decimals, huge ints, lone
-    surrogates) goes through json.dumps."""
-    if _plain(value):
+
+def existing_ids(db: Database, ids: list[str]) -> set[str]:
+    """Of these transcript ids, those already stored (by any source)."""
+    rows = _keys_join(db, "transcript_id", ids,
+                      "SELECT transcript_id FROM _keys k JOIN transcripts t USING (transcript_id)")
+    return {r[0] for r in rows}
+
+
+def existing_hashes(db: Database, hashes: list[str]) -> set[str]:
+    """Of these content hashes, those already stored (one join for the chunk)."""
+    rows = _keys_join(db, "content_hash", hashes, "SELECT DISTINCT k.content_hash FROM _keys k "
+                      "JOIN transcripts t USING (content_hash)")
+    return {r[0] for r in rows}
+
+
+def stored_records(db: Database, source: str, record_ids: list[str]) -> dict[str, str]:
+    """Of these record ids, those this source already holds → their content hash."""
+    rows = db.con.execute(
+        "SELECT t.record_id, t.content_hash FROM (SELECT unnest(?::VARCHAR[]) AS record_id) k "
+        "JOIN transcripts t ON t.record_id = k.record_id AND t.source = ?",
+        [record_ids, source]).fetchall()
+    return dict(rows)
+
+
+def transcript_ids_by_record(db: Database, keys: list[tuple[str, str]]
+                             ) -> dict[tuple[str, str], str]:
+    """(source, record id) → the transcript id it is stored under, for those that exist."""
+    if not keys:
+        return {}
+    rows = db.con.execute(
+        "SELECT t.source, t.record_id, t.transcript_id FROM (SELECT unnest(?::VARCHAR[]) AS source, "
+        "unnest(?::VARCHAR[]) AS record_id) k JOIN transcripts t USING (source, record_id)",
+        [[s for s, _ in keys], [r for _, r in keys]]).fetchall()
+    return {(s, r): t for s, r, t in rows}
+
+
+def insert_transcripts(db: Database, columns: Mapping[str, Sequence[Any]]) -> int:
+    """Insert transcript rows given column-wise (one list per name of COLUMNS, all of one
+    length), in the caller's transaction if there is one; returns how many. One Arrow table
+    DuckDB reads directly: far faster than executemany."""
+    if set(columns) != set(COLUMNS):
+        raise ValueError(f"transcript columns must be exactly {', '.join(COLUMNS)}")
+    n = len(columns["transcript_id"])
+    if not n:
+        return 0
+    frame = pa.table({c: pa.array(columns[c], _ARROW_TYPES.get(c, pa.string())) for c in COLUMNS})
+    con = db.con
+    with db.transaction():
+        con.register("_transcripts_frame", frame)
         try:
-            return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
-        except orjson.JSONEncodeError:
-            pass
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=_json_default)
-
-
-def _plain(value: Any) -> bool:
-    """True when `value` holds only dicts, lists, strings, ints, bools and None."""
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        t = type(v)
-        if t is dict:
-            stack.extend(v.values())
-        elif t is list:
-            stack.extend(v)
-        elif not (t is str or t is int or t is bool or v is None):
-            return False
-    return True
-
-
-def content_hash(messages: list, context: list | None, tools: list | None) -> str:
-    """The content identity of a transcript: same conversation, context and tools → same hash."""
-    import hashlib
-
-    payload = canonical_json({"messages": messages, "context": context or None, "tools": tools or None})
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def has_tool_calls(messages: list[dict[str, Any]]) -> bool:
-    return any(m.get("tool_calls") or m.get("function_call") for m in messages)
-
-
-def transcript_row(record: dict[str, Any], source: str, batch_id: str | None,
-                   imported_at: datetime) -> tuple:
-    """A validated record → the `transcripts` row (COLUMNS order). The transcript id is the
-    record's id: callers that may meet it in another source go through the importer instead."""
-    messages = record["messages"]
-    context = record.get("context") or None
-    tools = record.get("tools") or None
-    messages_json = canonical_json(messages)
-    n_chars = sum(len(str(m.get("content") or "")) for m in messages)
-    return (
-        str(record["id"]), source, messages_json,
-        None if context is None else canonical_json(context),
-        None if tools is None else canonical_json(tools),
-        canonical_json(record.get("metadata") or {}),
-        content_hash(messages, context, tools), batch_id, imported_at, len(messages),
-        has_tool_calls(messages), n_chars, False, str(record["id"]),
-    )
-
-
-def insert_transcript_rows(con: Any, rows: list[tuple]) -> None:
-    """Insert prepared rows (see transcript_row) on a connection inside the caller's transaction."""
-    if rows:
-        marks = ", ".join("?" * len(COLUMNS.split(",")))
-        con.executemany(f"INSERT INTO transcripts ({COLUMNS}) VALUES ({marks})", rows)
+            con.execute(f"INSERT INTO transcripts ({_SELECT}) SELECT {_SELECT} FROM _transcripts_frame")
+        finally:
+            con.unregister("_transcripts_frame")
+    return n

@@ -1,0 +1,105 @@
+"""The SQL page's query runner: one read-only query at a time on the analysts' snapshot, with
+file access off, configuration locked, a row limit and a time limit. The user's SQL is
+classified by DuckDB's own parser and runs on a connection of its own."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from core.errors import QueryRefused
+
+ROW_LIMIT = 1000
+MAX_ROW_LIMIT = 100_000
+TIME_LIMIT = 10.0
+# External access is instance-wide in DuckDB: it can be switched off only on a connection of
+# its own, here the read-only snapshot; lock_configuration stops SET from switching it back.
+SAFE_CONFIG = {"enable_external_access": False, "lock_configuration": True,
+               "memory_limit": "1GB"}
+_KIND = {"LOAD": "INSTALL or LOAD"}
+MSG_EMPTY = "Type a query first."
+MSG_FILES = ("Files cannot be read or written from the SQL page: query the tables and views "
+             "listed beside the editor.")
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """Rows of one query (at most the row limit), and whether more rows were cut off."""
+
+    table: pa.Table
+    truncated: bool
+    seconds: float
+
+    @property
+    def columns(self) -> list[str]:
+        return self.table.column_names
+
+
+def _kind(statement: duckdb.Statement) -> str:
+    name = statement.type.name
+    return _KIND.get(name, name)
+
+
+def check_query(sql: str) -> str:
+    """The text of the one read-only query in `sql`; QueryRefused (plain message) otherwise.
+    Classified by DuckDB's own parser (statement types), not by pattern matching."""
+    if not sql.strip():
+        raise QueryRefused(MSG_EMPTY)
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as e:
+        raise QueryRefused(f"The query could not be read: {_first_line(e)}") from e
+    if not statements:
+        raise QueryRefused(MSG_EMPTY)
+    if len(statements) > 1:
+        kinds = ", ".join(_kind(s) for s in statements)
+        raise QueryRefused(f"One statement per run: this text holds {len(statements)} statements "
+                           f"({kinds}). Keep one query.")
+    statement = statements[0]
+    if statement.type == duckdb.StatementType.MULTI:  # what DuckDB makes of a bare PIVOT
+        raise QueryRefused("A PIVOT needs its values listed here: `PIVOT t ON col IN ('a', 'b') "
+                           "USING count(*)` (or use GROUP BY).")
+    if statement.type != duckdb.StatementType.SELECT:
+        raise QueryRefused(f"Only queries that read (SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, "
+                           f"SUMMARIZE) run here, not {_kind(statement)} statements.")
+    return statement.query.strip().rstrip(";").strip()
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).strip().splitlines()[0]
+
+
+def _open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
+    """The snapshot, read-only, with file access off and configuration locked."""
+    return duckdb.connect(str(path), read_only=True, config=SAFE_CONFIG)
+
+
+def run_query(snapshot: Path, sql: str, row_limit: int = ROW_LIMIT,
+              time_limit: float = TIME_LIMIT) -> QueryResult:
+    """Run one checked query on the snapshot. Longer than `time_limit` seconds: interrupted."""
+    query = check_query(sql)
+    row_limit = max(1, min(int(row_limit), MAX_ROW_LIMIT))
+    con = _open_snapshot(snapshot)
+    timer = threading.Timer(time_limit, con.interrupt)
+    start = time.perf_counter()
+    timer.start()
+    try:  # newlines keep a trailing `-- comment` from swallowing the closing parenthesis
+        table = con.sql(f"SELECT * FROM (\n{query}\n) LIMIT {row_limit + 1}").to_arrow_table()
+    except duckdb.InterruptException as e:
+        raise QueryRefused(f"The query ran longer than {time_limit:g} s and was stopped. "
+                           "Narrow it with WHERE or LIMIT.") from e
+    except duckdb.PermissionException as e:
+        raise QueryRefused(MSG_FILES) from e
+    except duckdb.Error as e:
+        raise QueryRefused(_first_line(e)) from e
+    finally:
+        timer.cancel()
+        con.close()
+    seconds = time.perf_counter() - start
+    truncated = table.num_rows > row_limit
+    return QueryResult(table.slice(0, row_limit), truncated, seconds)
