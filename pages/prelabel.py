@@ -9,14 +9,15 @@ import threading
 import streamlit as st
 
 from core.prelabel.describe import (
+    confusion_frame,
     describe_plan,
     evaluation_caption,
-    evaluation_frames,
     summary_lines,
 )
 from core.prelabel.evaluate import evaluate_prelabels
 from core.prelabel.plan import RunOptions, plan_run
 from core.prelabel.run import RunSummary, execute_run
+from core.report.tables import prelabeler_tables
 from core.report.text import num, pct
 from core.store.prelabels import labeler_used, prelabel_state
 from core.ui import bootstrap, show_error
@@ -135,10 +136,10 @@ def evaluation_panel() -> None:
         c2.metric("Accuracy", pct(result["accuracy"]))
         c3.metric("Cohen's kappa", "n/a" if result["kappa"] is None else num(result["kappa"]))
         st.caption(evaluation_caption(result))
-        per_cat, confusion, buckets = evaluation_frames(result, ctx.taxonomy)
+        per_cat, _, buckets = (t.frame() for t in prelabeler_tables(result, ctx.taxonomy))
         st.dataframe(per_cat, hide_index=True)
         st.markdown("Confusion (rows: reviewer, columns: pre-label)")
-        st.dataframe(confusion)
+        st.dataframe(confusion_frame(result, ctx.taxonomy))
         st.markdown("Accuracy by confidence")
         st.dataframe(buckets, hide_index=True)
 
