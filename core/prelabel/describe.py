@@ -34,7 +34,7 @@ def describe_plan(plan: RunPlan, options: RunOptions) -> list[str]:
 def summary_lines(s: RunSummary) -> list[str]:
     """After a run: done, cached, failed by reason, cost and tokens, and why it stopped early."""
     lines = [f"done: {s.done} labeled, {s.cached} cached, {s.n_failed} failed"
-             + (f", {s.planned - s.finished} not started" if s.planned > s.finished else "")]
+             + (f", {s.planned - s.processed} not started" if s.planned > s.processed else "")]
     for reason, n in s.failed.most_common():
         lines.append(f"  failed ×{n}: {reason}")
     if s.labeler == "llm":
