@@ -97,3 +97,7 @@ class SnapshotHeld(DatabaseLocked):
 
 class QueryRefused(TriageError):
     """The SQL page will not run this text (not one read-only query, a file access, too slow)."""
+
+
+class RunInProgress(TriageError):
+    """A pre-label run is already going on this database in this process."""

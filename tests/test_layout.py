@@ -172,7 +172,6 @@ def test_no_import_cycle_between_modules():
     assert cycle is None, "import cycle: " + " → ".join(cycle or [])
 
 
-@pytest.mark.xfail(strict=True, reason='issue 13: being fixed')
 def test_no_import_cycle_between_parts():
     edges: dict[str, set[str]] = {}
     for m, deps in internal_graph().items():

@@ -59,6 +59,8 @@ def test_start_stop_resume_in_browser(app, chromium_path, db_path, tmp_path):
         server.state.hold_after(2)  # the third answer waits until the test has pressed Stop
         page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
         expect(page.get_by_text("2 of 10")).to_be_visible(timeout=30000)
+        expect(page.get_by_text("2 labeled · 0 failed")).to_be_visible()  # the job's live progress
+        page.screenshot(path=str(tmp_path / "prelabel_running.png"), full_page=True)
         page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop the run").click()
         server.state.release.set()
         expect(page.get_by_text("Stopped. Finished pre-labels are kept")).to_be_visible(timeout=30000)
@@ -75,5 +77,5 @@ def test_start_stop_resume_in_browser(app, chromium_path, db_path, tmp_path):
     assert sorted(asked, key=int) == [str(i) for i in range(10)]  # each exactly once
     shots = os.environ.get("TRIAGE_SCREENSHOTS")
     if shots:
-        for name in ("prelabel_stopped.png", "prelabel_resumed.png"):
+        for name in ("prelabel_running.png", "prelabel_stopped.png", "prelabel_resumed.png"):
             (tmp_path / name).replace(os.path.join(shots, name))

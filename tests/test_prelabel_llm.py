@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 
 from core.config import Settings
 from core.prelabel.plan import RunOptions, plan_run
-from core.prelabel.run import execute_run
+from core.prelabel.run import StopRequest, execute_run
 from core.store.settings import set_setting
 from tests.conftest import add_transcripts, make_record
 
@@ -139,7 +138,7 @@ def test_label_outside_taxonomy_one_repair_then_failed_never_a_label(db, setting
 
 def test_stop_after_k_then_resume_sends_exactly_the_rest(db, settings, taxonomy, llm_server):
     add_transcripts(db, [make_record(i) for i in range(6)])
-    stop = threading.Event()
+    stop = StopRequest()
     opts = RunOptions(concurrency=1)
     plan = plan_run(db, settings, taxonomy, opts)
     summary = execute_run(db, settings, taxonomy, plan, opts, stop,
@@ -200,27 +199,6 @@ def test_few_shot_examples_frozen_and_left_out(db, settings, taxonomy, llm_serve
     assert db.con.execute("SELECT few_shot_ids FROM prelabel_prompts").fetchone() == (["t0", "t1"],)
 
 
-def test_second_concurrent_run_on_same_database_is_refused(db, settings, taxonomy, llm_server):
-    from core.errors import UsageError
-
-    add_transcripts(db, [make_record(i) for i in range(3)])
-    opts = RunOptions(concurrency=1)
-    plan = plan_run(db, settings, taxonomy, opts)
-    errors = []
-
-    def second_run(summary):
-        if summary.done == 1:
-            try:
-                execute_run(db, settings, taxonomy, plan, opts)
-            except UsageError as e:
-                errors.append(str(e))
-
-    summary = execute_run(db, settings, taxonomy, plan, opts, None, second_run)
-    assert summary.done == 3 and llm_server.state.count == 3
-    assert errors == ["another LLM pre-label run is going on this database; wait for it to finish "
-                      "or stop it, then start again (finished work is cached)"]
-
-
 def test_llm_evaluation_leaves_out_few_shot_and_shown_labels(db, settings, taxonomy, llm_server):
     import re
 
@@ -246,20 +224,6 @@ def test_llm_evaluation_leaves_out_few_shot_and_shown_labels(db, settings, taxon
     assert result["accuracy"] == pytest.approx(2 / 5)  # t2, t4 right; t1, t3, t5 wrong
     assert result["per_category"]["reasoning"] == {"precision": 1.0, "recall": 0.4, "support": 5}
     assert result["by_confidence"] == [{"bucket": "0.7–0.9", "n": 5, "accuracy": 0.4}]
-
-
-def test_ctrl_c_ends_cleanly_keeping_what_was_done(db, settings, taxonomy, llm_server):
-    add_transcripts(db, [make_record(i) for i in range(5)])
-
-    def interrupt(summary):
-        if summary.done == 2:
-            raise KeyboardInterrupt
-
-    opts = RunOptions(concurrency=1)
-    summary = execute_run(db, settings, taxonomy, plan_run(db, settings, taxonomy, opts), opts,
-                          None, interrupt)
-    assert (summary.done, summary.stopped, llm_server.state.count) == (2, "interrupted", 2)
-    assert db.con.execute("SELECT count(*) FROM prelabels WHERE status = 'ok'").fetchone() == (2,)
 
 
 def test_json_in_a_code_fence_is_accepted_without_repair(db, settings, taxonomy, llm_server):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
-import threading
+import time
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.prelabel.describe import evaluation_caption
+from core.prelabel.jobs import PrelabelJob
 from core.prelabel.run import prelabel_offline_all
 from core.store.categories import register_taxonomy
 from core.store.connection import connect
@@ -42,6 +43,21 @@ def button(at: AppTest, label: str):
     return next(b for b in at.button if b.label == label)
 
 
+def finish_run(at: AppTest, db) -> AppTest:
+    """Let the page's run end, then rerun the page as its progress poll does in a browser."""
+    job = PrelabelJob.running(db)
+    assert job is None or job.wait(30)
+    return at.run()
+
+
+def wait_for_requests(server, n: int) -> None:
+    """Until the local LLM server has received n requests (bounded, not a timing assert)."""
+    deadline = time.monotonic() + 30
+    while server.state.count < n and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.state.count == n
+
+
 def prelabel_rows(db):
     return db.con.execute("SELECT labeler, status, primary_label, model FROM prelabels "
                           "ORDER BY transcript_id").fetchall()
@@ -57,6 +73,7 @@ def test_offline_run_without_key(page_env):
         box = next(n for n in at.number_input if n.label == label)
         assert box.disabled and box.help == "The offline labeler runs locally: no requests, no cost."
     at.button[0].click().run()  # Start
+    finish_run(at, page_env)
     assert not at.exception
     assert "done: 4 labeled, 0 cached, 0 failed" in texts(at)
     assert "0 transcript(s) to pre-label, 4 already done (cached, no request)" in texts(at)
@@ -76,6 +93,7 @@ def test_llm_run_against_local_server_shows_failures(page_env, llm_server, monke
     at.run()
     assert "estimated:" in texts(at)
     at.button[0].click().run()
+    finish_run(at, page_env)
     assert not at.exception
     assert "done: 3 labeled, 0 cached, 1 failed" in texts(at)
     assert "failed ×1: HTTP 500 after 0 retries" in texts(at)
@@ -148,22 +166,50 @@ def test_stop_is_disabled_when_nothing_runs(page_env):
     assert not at.warning
 
 
-def test_stop_while_an_earlier_run_is_still_going_stops_it_and_says_so(page_env, monkeypatch):
-    monkeypatch.setenv("TRIAGE_LLM_TIMEOUT", "0.1")  # the page waits 5.1 s for the earlier run
+def test_stop_during_a_run_stores_what_is_in_flight_and_says_so_once(page_env, llm_server,
+                                                                      monkeypatch):
+    monkeypatch.setenv("TRIAGE_LLM_BASE_URL", llm_server.base_url)
+    llm_server.state.hold_after(1)  # the second answer waits until the test has pressed Stop
     at = AppTest.from_file(PAGE, default_timeout=30).run()
-    stop, finished = threading.Event(), threading.Event()
-    at.session_state["prelabel_stop_event"] = stop  # a run of this session, still going
-    at.session_state["prelabel_finished"] = finished
-    at.run()
-    assert not button(at, "Stop the run").disabled
-    threading.Timer(0.5, finished.set).start()  # it ends soon after it is told to stop
+    at.number_input[1].set_value(1).run()  # concurrency 1
+    button(at, "Start").click().run()
+    wait_for_requests(llm_server, 2)
+    at.run()  # what the progress poll draws
+    assert button(at, "Start").disabled and not button(at, "Stop the run").disabled
+    assert at.get("progress")[0].proto.text == "1 of 4"
     button(at, "Stop the run").click().run()
+    assert "Stopping: storing the answers still in flight…" in [c.value for c in at.caption]
+    assert button(at, "Stop the run").disabled  # asked once
+    llm_server.state.release.set()
+    finish_run(at, page_env)
     assert not at.exception
-    assert stop.is_set()
     assert "Stopped. Finished pre-labels are kept; Start resumes where it ended." in texts(at)
-    assert button(at, "Stop the run").disabled
+    assert "done: 2 labeled, 0 cached, 0 failed, 2 not started" in texts(at)
+    assert "2 transcript(s) to pre-label, 2 already done (cached, no request)" in texts(at)
+    assert button(at, "Stop the run").disabled and not button(at, "Start").disabled
+    assert [r[:2] for r in prelabel_rows(page_env)] == [("llm", "ok")] * 2
     at.run()
     assert not at.warning  # said once
+    assert llm_server.state.count == 2
+
+
+def test_a_second_tab_sees_the_run_and_cannot_start_another(page_env, llm_server, monkeypatch):
+    monkeypatch.setenv("TRIAGE_LLM_BASE_URL", llm_server.base_url)
+    llm_server.state.hold_after(0)
+    first = AppTest.from_file(PAGE, default_timeout=30).run()
+    first.number_input[1].set_value(1).run()
+    button(first, "Start").click().run()
+    wait_for_requests(llm_server, 1)
+    second = AppTest.from_file(PAGE, default_timeout=30).run()  # another browser tab
+    assert button(second, "Start").disabled and not button(second, "Stop the run").disabled
+    assert second.get("progress")[0].proto.text == "0 of 4"
+    button(second, "Stop the run").click().run()
+    llm_server.state.release.set()
+    finish_run(second, page_env)
+    assert "done: 1 labeled, 0 cached, 0 failed, 3 not started" in texts(second)
+    assert llm_server.state.count == 1  # nothing sent twice, nothing sent after the stop
+    first.run()
+    assert "done: 1 labeled, 0 cached, 0 failed, 3 not started" in texts(first)
 
 
 def test_page_is_thin():
@@ -183,6 +229,7 @@ def test_base_url_typed_on_page_enables_the_llm(page_env, llm_server):
     assert at.radio[0].value == "LLM" and not at.radio[0].disabled
     assert not at.number_input[1].disabled and not at.number_input[2].disabled
     at.button[0].click().run()
+    finish_run(at, page_env)
     assert not at.exception
     assert "done: 4 labeled, 0 cached, 0 failed" in texts(at)
     assert llm_server.state.count == 4

@@ -11,12 +11,15 @@ from core.config import Settings
 from core.errors import UsageError
 from core.prelabel.describe import describe_plan, evaluation_table, summary_lines
 from core.prelabel.evaluate import evaluate_prelabels
+from core.prelabel.jobs import PrelabelJob
 from core.prelabel.plan import RunOptions, RunPlan, plan_run
-from core.prelabel.run import RunSummary, execute_run
+from core.prelabel.run import RunSummary
 from core.store.categories import register_taxonomy
 from core.store.connection import connect
 from core.store.settings import get_setting
 from core.taxonomy import load_taxonomy
+
+PROGRESS_SECONDS = 0.1  # how often the progress bar is redrawn (only when it changed)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,11 +75,28 @@ def _confirmed(plan: RunPlan, args: argparse.Namespace) -> bool:
     return reply in ("y", "yes")
 
 
-def _progress_bar(summary: RunSummary) -> None:
-    total = max(1, summary.planned)
-    filled = int(30 * summary.finished / total)
-    print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {summary.finished}/{summary.planned} "
-          f"failed {summary.n_failed} ${summary.cost_usd:.4f}", end="", file=sys.stderr, flush=True)
+def _progress_bar(summary: RunSummary) -> str:
+    filled = int(30 * summary.processed / max(1, summary.planned))
+    return (f"\r[{'#' * filled}{'.' * (30 - filled)}] {summary.processed}/{summary.planned} "
+            f"failed {summary.n_failed} ${summary.cost_usd:.4f}")
+
+
+def _follow(job: PrelabelJob) -> RunSummary:
+    """Draw the job's progress bar until it ends. Ctrl-C stops it cleanly: no new request, the
+    answers in flight are stored, and the summary says "interrupted"."""
+    shown = ""
+    while True:
+        try:
+            ended = job.wait(PROGRESS_SECONDS)
+            bar = _progress_bar(job.progress().summary)
+            if bar != shown:
+                print(bar, end="", file=sys.stderr, flush=True)
+                shown = bar
+        except KeyboardInterrupt:
+            job.stop("interrupted")
+            continue
+        if ended:
+            return job.result()
 
 
 def _exit_code(summary: RunSummary) -> int:
@@ -104,7 +124,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if not _confirmed(plan, args):
         return 2
-    summary = execute_run(db, settings, taxonomy, plan, options, None, _progress_bar)
+    summary = _follow(PrelabelJob.start(db, settings, taxonomy, plan, options))
     print(file=sys.stderr)
     for line in summary_lines(summary):
         print(line)

@@ -1,13 +1,16 @@
-"""Plain-text views of a plan, a run summary and an evaluation (CLI output; the page reuses the
-same words)."""
+"""Views of a plan, a run summary and an evaluation: the lines the CLI prints (the page reuses
+the same words), and the evaluation as tables of values, which the report and the page format
+(number formatting is the report's, core/report/text.py)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
 from core.prelabel.plan import RunOptions, RunPlan
 from core.prelabel.run import RunSummary
-from core.report.tables import prelabeler_tables
 from core.taxonomy import Taxonomy
 
 
@@ -31,7 +34,7 @@ def describe_plan(plan: RunPlan, options: RunOptions) -> list[str]:
 def summary_lines(s: RunSummary) -> list[str]:
     """After a run: done, cached, failed by reason, cost and tokens, and why it stopped early."""
     lines = [f"done: {s.done} labeled, {s.cached} cached, {s.n_failed} failed"
-             + (f", {s.planned - s.finished} not started" if s.planned > s.finished else "")]
+             + (f", {s.planned - s.processed} not started" if s.planned > s.processed else "")]
     for reason, n in s.failed.most_common():
         lines.append(f"  failed ×{n}: {reason}")
     if s.labeler == "llm":
@@ -69,15 +72,42 @@ def _category_name(taxonomy: Taxonomy, key: str) -> str:
     return taxonomy.category(key).name if key in taxonomy.keys else key
 
 
-def evaluation_frames(r: dict, taxonomy: Taxonomy) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The evaluation as tables for the page, as the Report page shows it (category names,
-    figures rounded): per category, confusion (rows: human label), confidence buckets."""
-    per_cat, _, buckets = (pd.DataFrame(list(t.rows), columns=list(t.headers))
-                           for t in prelabeler_tables(r, taxonomy))
+@dataclass(frozen=True)
+class EvaluationTable:
+    """A titled table of an evaluation. Cells are values; `kinds` says how each column reads:
+    "text", "count", "ratio" (a figure such as precision) or "share" (a percentage)."""
+
+    title: str
+    headers: tuple[str, ...]
+    kinds: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+def evaluation_tables(r: dict, taxonomy: Taxonomy) -> list[EvaluationTable]:
+    """Per-category precision and recall with support, the confusion matrix (rows: human
+    label, columns: pre-label, by key) and accuracy by confidence bucket."""
+    per_cat = EvaluationTable(
+        "Pre-labeler per category", ("Category", "Precision", "Recall", "Support"),
+        ("text", "ratio", "ratio", "count"),
+        tuple((_category_name(taxonomy, k), v.get("precision"), v.get("recall"), v.get("support", ""))
+              for k, v in r.get("per_category", {}).items()))
+    conf = r.get("confusion") or {"labels": [], "matrix": []}
+    labels = [str(x) for x in conf.get("labels", [])]
+    matrix = EvaluationTable(
+        "Confusion matrix (rows: human label, columns: pre-label)", ("human \\ pre-label", *labels),
+        ("text", *("count" for _ in labels)),
+        tuple((lab, *row) for lab, row in zip(labels, conf.get("matrix", []), strict=False)))
+    buckets = EvaluationTable(
+        "Accuracy by confidence", ("Confidence", "n", "Accuracy"), ("text", "count", "share"),
+        tuple((b.get("bucket"), b.get("n"), b.get("accuracy")) for b in r.get("by_confidence", [])))
+    return [per_cat, matrix, buckets]
+
+
+def confusion_frame(r: dict, taxonomy: Taxonomy) -> pd.DataFrame:
+    """The confusion matrix by category name, rows marked as the human label (the page's view)."""
     names = [_category_name(taxonomy, k) for k in r["confusion"]["labels"]]
-    confusion = pd.DataFrame(r["confusion"]["matrix"], index=[f"human: {n}" for n in names],
-                             columns=names)
-    return per_cat, confusion, buckets
+    return pd.DataFrame(r["confusion"]["matrix"], index=[f"human: {n}" for n in names],
+                        columns=names)
 
 
 def evaluation_caption(r: dict) -> str:

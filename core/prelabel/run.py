@@ -1,8 +1,11 @@
-"""Executing a planned pre-label run: bounded concurrency, stop and resume, a spend cap.
-Each answer is stored as it arrives, so a stopped run resumes where it ended (the cache)."""
+"""Executing a planned pre-label run in the caller's thread: bounded concurrency, stop and
+resume, a spend cap. Each answer is stored as it arrives, so a stopped run resumes where it ended
+(the cache). Pages and the CLI run a plan through core/prelabel/jobs.py (a background thread,
+one run per database); the demo loader calls this directly."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -12,24 +15,32 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from core.config import Settings
-from core.errors import UsageError
 from core.prelabel.llm import LLMResult, ask, make_client
 from core.prelabel.plan import PlanItem, RunOptions, RunPlan, cost_of, plan_offline
 from core.store.connection import Database
-from core.store.prelabels import Prelabel, save_prelabels, save_prompt
+from core.store.prelabels import Prelabel, done_hashes, save_prelabels, save_prompt
 from core.taxonomy import Taxonomy
 
 log = logging.getLogger("triage.prelabel")
 OFFLINE_BATCH = 200
-# One LLM run at a time per database in this process (two browser tabs must not send the same
-# transcripts twice); other processes are kept out by DuckDB's own file lock.
-_RUN_LOCKS: dict[str, threading.Lock] = {}
-_RUN_LOCKS_GUARD = threading.Lock()
 
 
-def _run_lock(db: Database) -> threading.Lock:
-    with _RUN_LOCKS_GUARD:
-        return _RUN_LOCKS.setdefault(str(db.path.resolve()), threading.Lock())
+class StopRequest:
+    """Asks a run to start nothing more, and says why: it becomes the summary's `stopped`
+    ("stopped" from a page's button, "interrupted" by Ctrl-C). Answers in flight are kept."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason: str | None = None
+
+    def set(self, reason: str = "stopped") -> None:
+        """Ask once; a later request does not change the first one's reason."""
+        if not self._event.is_set():
+            self.reason = reason
+            self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
 
 
 @dataclass
@@ -52,7 +63,8 @@ class RunSummary:
         return sum(self.failed.values())
 
     @property
-    def finished(self) -> int:
+    def processed(self) -> int:
+        """Transcripts the run is through with: labeled or failed."""
         return self.done + self.n_failed
 
 
@@ -86,10 +98,10 @@ def _record(summary: RunSummary, row: Prelabel) -> None:
 
 
 class _LLMRun:
-    """The submit/collect loop of one LLM run (main thread stores and reports)."""
+    """The submit/collect loop of one LLM run (the calling thread stores and reports)."""
 
     def __init__(self, db: Database, settings: Settings, taxonomy: Taxonomy, plan: RunPlan,
-                 options: RunOptions, stop: threading.Event, progress: Progress | None) -> None:
+                 options: RunOptions, stop: StopRequest, progress: Progress | None) -> None:
         self.db, self.settings, self.taxonomy, self.plan = db, settings, taxonomy, plan
         self.options, self.stop, self.progress = options, stop, progress
         self.client = make_client(settings)
@@ -137,33 +149,21 @@ class _LLMRun:
                     done, _ = wait(self.pending, return_when=FIRST_COMPLETED)
                     self._collect(done)
                     self._fill(queue, pool)
-            except KeyboardInterrupt:  # Ctrl-C in the CLI: end cleanly, report what was done
-                self.summary.stopped = "interrupted"
-            finally:  # interrupted (Ctrl-C, a page rerun): keep what is in flight
+            finally:  # whatever ended the loop, the answers in flight are paid for: keep them
                 if self.pending:
                     wait(self.pending)
-                    self.progress = None
                     self._collect(set(self.pending))
         if queue and not self.summary.stopped:
-            self.summary.stopped = "stopped"
+            self.summary.stopped = self.stop.reason or "stopped"
         return self.summary
 
 
-def _run_offline(db: Database, plan: RunPlan, stop: threading.Event,
+def _run_offline(db: Database, plan: RunPlan, stop: StopRequest,
                  progress: Progress | None) -> RunSummary:
     summary = RunSummary("offline", plan.model, len(plan.items), plan.cached)
-    try:
-        _offline_batches(db, plan, stop, progress, summary)
-    except KeyboardInterrupt:  # Ctrl-C between or inside a batch: stored batches stay
-        summary.stopped = "interrupted"
-    return summary
-
-
-def _offline_batches(db: Database, plan: RunPlan, stop: threading.Event,
-                     progress: Progress | None, summary: RunSummary) -> None:
     for start in range(0, len(plan.items), OFFLINE_BATCH):
         if stop.is_set():
-            summary.stopped = "stopped"
+            summary.stopped = stop.reason
             break
         batch = [i.transcript for i in plan.items[start:start + OFFLINE_BATCH]]
         began = time.perf_counter()
@@ -179,30 +179,36 @@ def _offline_batches(db: Database, plan: RunPlan, stop: threading.Event,
         summary.done += len(rows)
         if progress:
             progress(summary)
+    return summary
+
+
+def without_cached(db: Database, plan: RunPlan) -> RunPlan:
+    """The plan less what has been stored since it was made (by another run, or a run this
+    plan was made during): a stale plan never sends a transcript twice."""
+    done = done_hashes(db, plan.model, plan.prompt_version, plan.taxonomy_version)
+    items = [i for i in plan.items if i.transcript.content_hash not in done]
+    if len(items) == len(plan.items):
+        return plan
+    return dataclasses.replace(plan, items=items, cached=plan.cached + len(plan.items) - len(items))
 
 
 def execute_run(db: Database, settings: Settings | None, taxonomy: Taxonomy, plan: RunPlan,
-                options: RunOptions, stop: threading.Event | None = None,
+                options: RunOptions, stop: StopRequest | None = None,
                 progress: Progress | None = None) -> RunSummary:
-    """Carry out a plan. `stop` ends it cleanly (in-flight answers are kept); re-planning
-    afterwards resumes, since finished work is cached. `settings` may be None offline."""
-    stop = stop or threading.Event()
+    """Carry out a plan in this thread. `stop` ends it cleanly (in-flight answers are kept);
+    re-planning afterwards resumes, since finished work is cached. `settings` may be None
+    offline. One run per database at a time is the caller's rule (PrelabelJob keeps it)."""
+    stop = stop or StopRequest()
+    plan = without_cached(db, plan)
     if plan.labeler == "offline":
         return _run_offline(db, plan, stop, progress)
     assert settings is not None, "an LLM run needs Settings (key, base URL, model)"
     spec = plan.spec
     save_prompt(db, plan.prompt_version, [s.transcript_id for s in spec.few_shot],
                 list(spec.metadata_allowlist))
-    lock = _run_lock(db)
-    if not lock.acquire(blocking=False):
-        raise UsageError("another LLM pre-label run is going on this database; wait for it to "
-                         "finish or stop it, then start again (finished work is cached)")
-    try:
-        log.info("LLM pre-label run: model %s, base URL %s, %d to send, %d cached",
-                 plan.model, settings.llm_base_url or "api.openai.com", len(plan.items), plan.cached)
-        return _LLMRun(db, settings, taxonomy, plan, options, stop, progress).run()
-    finally:
-        lock.release()
+    log.info("LLM pre-label run: model %s, base URL %s, %d to send, %d cached",
+             plan.model, settings.llm_base_url or "api.openai.com", len(plan.items), plan.cached)
+    return _LLMRun(db, settings, taxonomy, plan, options, stop, progress).run()
 
 
 def prelabel_offline_all(db: Database, taxonomy: Taxonomy,

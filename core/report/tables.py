@@ -7,8 +7,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
+from core.prelabel.describe import evaluation_tables
 from core.report.model import Report, Share, SliceRow
-from core.report.text import interval, num, pct
+from core.report.text import cell, interval, num, pct
 from core.taxonomy import Taxonomy
 
 
@@ -19,6 +22,10 @@ class Table:
     title: str
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+
+    def frame(self) -> pd.DataFrame:
+        """The table as a DataFrame of its text cells (what a page hands to st.dataframe)."""
+        return pd.DataFrame(list(self.rows), columns=list(self.headers))
 
 
 def _name(taxonomy: Taxonomy, key: str | None) -> str:
@@ -99,21 +106,10 @@ def agreement_tables(r: Report, t: Taxonomy) -> list[Table]:
 
 
 def prelabeler_tables(p: dict[str, Any], t: Taxonomy) -> list[Table]:
-    """Per-category precision and recall with support, the confusion matrix, and accuracy by
-    confidence bucket."""
-    per_cat = Table("Pre-labeler per category", ("Category", "Precision", "Recall", "Support"),
-                    tuple((_name(t, k), num(v.get("precision")), num(v.get("recall")),
-                           str(v.get("support", ""))) for k, v in p.get("per_category", {}).items()))
-    conf = p.get("confusion") or {"labels": [], "matrix": []}
-    labels = [str(x) for x in conf.get("labels", [])]
-    matrix = Table("Confusion matrix (rows: human label, columns: pre-label)",
-                   ("human \\ pre-label", *labels),
-                   tuple((lab, *(str(x) for x in row))
-                         for lab, row in zip(labels, conf.get("matrix", []), strict=False)))
-    buckets = Table("Accuracy by confidence", ("Confidence", "n", "Accuracy"),
-                    tuple((str(b.get("bucket")), str(b.get("n")), pct(b.get("accuracy")))
-                          for b in p.get("by_confidence", [])))
-    return [per_cat, matrix, buckets]
+    """The pre-labeler's evaluation tables (their content is core/prelabel's) as text cells."""
+    return [Table(x.title, x.headers,
+                  tuple(tuple(cell(v, k) for v, k in zip(row, x.kinds, strict=True)) for row in x.rows))
+            for x in evaluation_tables(p, t)]
 
 
 def sampling_tables(r: Report) -> list[Table]:

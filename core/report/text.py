@@ -4,6 +4,7 @@ the HTML and the Markdown export."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from core.report.model import Check, Share
 
@@ -23,6 +24,16 @@ def pct(value: float | None, digits: int = 0) -> str:
 def num(value: float | None, digits: int = 2) -> str:
     """A figure with `digits` decimals; None → '–'."""
     return "–" if value is None else f"{value:.{digits}f}"
+
+
+def cell(value: Any, kind: str) -> str:
+    """A table cell as text by its column's kind: "ratio" (two decimals), "share" (a
+    percentage), "text" or "count" (as written); None reads '–' for figures."""
+    if kind == "ratio":
+        return num(value)
+    if kind == "share":
+        return pct(value)
+    return str(value)
 
 
 def interval(s: Share) -> str:
