@@ -117,7 +117,13 @@ class PrelabelJob:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job finishes (or `timeout` seconds pass); True when it finished."""
-        return self._finished.wait(timeout)
+        if not self._finished.wait(timeout):
+            return False
+        # The thread ends right after; joined so that nothing of it (its DuckDB cursor) outlives
+        # the caller closing the database: a daemon thread's cursor freed during interpreter
+        # shutdown aborted the CLI process (SIGABRT, about 1 run in 7).
+        self._thread.join()
+        return True
 
     def result(self) -> RunSummary:
         """Wait for the end; the final summary, or the error that ended the job, raised."""
