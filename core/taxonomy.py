@@ -90,6 +90,14 @@ class Taxonomy:
     def fix_class(self, key: str) -> str:
         return self.category(key).fix_class
 
+    def name_of(self, key: str) -> str:
+        """What to show for a label key: its category's name, or the key itself when this
+        taxonomy does not know it (a label made under another taxonomy, a model's typo)."""
+        for c in self.categories:
+            if c.key == key:
+                return c.name
+        return key
+
     @property
     def none_key(self) -> str:
         """The one category whose fix class is none (no failure)."""

@@ -77,10 +77,9 @@ def browse(db: Database, query: BrowseQuery, page: int = 1, page_size: int = 100
 def with_label_names(rows: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     """The table as shown: the taxonomy's display names for label keys (a key it does not know
     stays as is), and a dash where there is no label."""
-    names = {c.key: c.name for c in taxonomy.categories}
     shown = rows.copy()
     for column in ("final_label", "prelabel"):
-        shown[column] = [NO_LABEL if pd.isna(k) else names.get(k, k) for k in rows[column]]
+        shown[column] = [NO_LABEL if pd.isna(k) else taxonomy.name_of(k) for k in rows[column]]
     return shown
 
 

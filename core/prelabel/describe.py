@@ -65,16 +65,12 @@ def evaluation_table(r: dict) -> str:
     return "\n".join(out)
 
 
-def _category_name(taxonomy: Taxonomy, key: str) -> str:
-    return taxonomy.category(key).name if key in taxonomy.keys else key
-
-
 def evaluation_frames(r: dict, taxonomy: Taxonomy) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The evaluation as tables for the page, as the Report page shows it (category names,
     figures rounded): per category, confusion (rows: human label), confidence buckets."""
     per_cat, _, buckets = (pd.DataFrame(list(t.rows), columns=list(t.headers))
                            for t in prelabeler_tables(r, taxonomy))
-    names = [_category_name(taxonomy, k) for k in r["confusion"]["labels"]]
+    names = [taxonomy.name_of(k) for k in r["confusion"]["labels"]]
     confusion = pd.DataFrame(r["confusion"]["matrix"], index=[f"human: {n}" for n in names],
                              columns=names)
     return per_cat, confusion, buckets
