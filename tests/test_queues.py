@@ -1,5 +1,6 @@
-from core.labels.queues import QueueSpec, is_overlap, load_queue, next_transcript, queue_progress
+from core.labels.queues import QueueSpec, load_queue, next_transcript, queue_progress
 from core.store.annotations import retract_label
+from core.store.overlap import overlap_among
 from core.store.prelabels import save_prelabels
 from core.store.settings import set_setting
 from tests.annotate_helpers import label, prelabel, simple_db
@@ -59,10 +60,21 @@ def test_overlap_item_goes_to_a_second_different_reviewer_then_closes(db, taxono
 
 def test_overlap_share_selects_a_deterministic_fraction():
     ids = [f"t{i}" for i in range(2000)]
-    chosen = [t for t in ids if is_overlap(0, t, 0.2)]
+    chosen = overlap_among(ids, 0, 0.2)
     assert 300 < len(chosen) < 500
-    assert chosen == [t for t in ids if is_overlap(0, t, 0.2)]
-    assert not any(is_overlap(0, t, 0.0) for t in ids)
+    assert chosen == overlap_among(ids, 0, 0.2) and chosen != overlap_among(ids, 1, 0.2)
+    assert overlap_among(ids, 0, 0.0) == frozenset() and overlap_among([], 0, 0.5) == frozenset()
+    # the rule as first written in Python (sha1 of "seed:id", 8 bytes over 2**64), kept literal:
+    assert len(chosen) == 388 and sorted(chosen)[:5] == ["t0", "t1001", "t1010", "t1013", "t1015"]
+
+
+def test_queue_overlap_items_are_the_stores_rule(db):
+    from core.store.overlap import overlap_ids
+
+    ids = simple_db(db, 40)
+    set_setting(db, "overlap_share", 0.5, "test")
+    state = load_queue(db, "ann", RANDOM)
+    assert {t for t in ids if state.overlap(t)} == overlap_ids(db, 0, 0.5) == overlap_among(ids, 0, 0.5)
 
 
 def test_skip_defers_item_to_the_end_for_that_reviewer_only(db, taxonomy):

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.labels.queues import is_overlap  # the queues' rule; Browse evaluates it in SQL too
 from core.store.browse import (
     HIDDEN_STATUS,
     BrowseQuery,
@@ -95,5 +94,5 @@ def transcripts_phrase(n: int) -> str:
 
 
 __all__ = ["STATUSES", "BrowsePage", "BrowseQuery", "browse", "browse_query",
-           "common_metadata_fields", "is_overlap", "sources", "OPEN_TRANSCRIPT_KEY", "NO_LABEL",
+           "common_metadata_fields", "sources", "OPEN_TRANSCRIPT_KEY", "NO_LABEL",
            "SeenLabel", "seen_label", "transcripts_phrase", "with_label_names"]
