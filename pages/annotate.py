@@ -26,11 +26,12 @@ from core.labels.conversation import (  # noqa: E402
     metadata_rows,
     page_ranges,
 )
-from core.labels.queues import QueueSpec, claim, load_queue  # noqa: E402
+from core.labels.queues import QueueSpec, claim, load_queue, start_of_today  # noqa: E402
+from core.labels.tracker import label_state  # noqa: E402
 from core.store.annotations import CONTEXT_PRESENT, SEVERITIES, retract_label  # noqa: E402
 from core.store.browse import sources  # noqa: E402
 from core.store.prelabels import latest_prelabel  # noqa: E402
-from core.store.queues import list_samples, recent_labels  # noqa: E402
+from core.store.queues import list_samples  # noqa: E402
 from core.store.settings import get_setting  # noqa: E402
 from core.store.transcripts import get_transcript  # noqa: E402
 
@@ -81,7 +82,7 @@ def assign_next(spec: QueueSpec, pin: str | None = None) -> None:
     else:
         claim(ctx.db, ctx.user, item.transcript_id)
     ss.ann_cur = {"spec": spec, "item": item, "progress": state.progress(),
-                  "recent": recent_labels(ctx.db, ctx.user), "shown_at": time.monotonic()}
+                  "recent": label_state(ctx.db, ctx.user, start_of_today()).recent, "shown_at": time.monotonic()}
     if item is not None:  # read once per item, not on every rerun
         t = get_transcript(ctx.db, item.transcript_id)
         ss.ann_cur.update(transcript=t, views=message_views(t),

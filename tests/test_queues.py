@@ -138,44 +138,69 @@ def test_empty_queue_returns_none_and_zero_progress(db, taxonomy):
     assert queue_progress(db, "ann", RANDOM) == (1, 1, 0, 1)
 
 
-def test_label_state_agrees_with_current_labels_view(db, taxonomy):
+def from_the_views(db, reviewer, since):
+    """The label state as the views say it, read whole: what the tracker must agree with."""
+    holders = db.con.execute(
+        "SELECT transcript_id, list(DISTINCT annotator) FROM current_labels GROUP BY 1").fetchall()
+    skips = db.con.execute(
+        "SELECT transcript_id, max(created_at) FROM annotations WHERE kind = 'skip' "
+        "AND annotator = ? GROUP BY 1", [reviewer]).fetchall()
+    done = db.con.execute(
+        "SELECT count(DISTINCT transcript_id) FROM live_annotations WHERE annotator = ? "
+        "AND kind = 'label' AND created_at >= ?", [reviewer, since]).fetchone()[0]
+    recent = db.con.execute(
+        "SELECT transcript_id, primary_label FROM current_labels WHERE annotator = ? "
+        "AND kind = 'label' ORDER BY created_at DESC LIMIT 5", [reviewer]).fetchall()
+    return ({t: frozenset(who) for t, who in holders}, dict(skips), done, tuple(recent))
+
+
+def as_tuple(state):
+    return state.labelers, state.skipped, state.done_since, state.recent
+
+
+def test_label_state_is_what_the_views_say_as_rows_arrive(db, taxonomy):
     from core.labels.queues import start_of_today
-    from core.store.queues import label_state
-
-    simple_db(db, 3)
-    label(db, taxonomy, "t0", "ann", "tone_policy")
-    label(db, taxonomy, "t0", "ann", "escalation", minutes=1)
-    retract_label(db, "t0", "ann")  # the earlier label is live again
-    label(db, taxonomy, "t1", "bob")
-    retract_label(db, "t1", "bob")
-    label(db, taxonomy, "t2", "ann", kind="skip")
-    state = label_state(db, "ann", start_of_today())
-    view = dict(db.con.execute(
-        "SELECT transcript_id, list(DISTINCT annotator) FROM current_labels GROUP BY 1").fetchall())
-    assert state.labelers == {t: frozenset(who) for t, who in view.items()} == {
-        "t0": frozenset({"ann"})}
-    assert set(state.skipped) == {"t2"} and state.done_since == 1
-
-
-def test_incremental_label_state_matches_the_full_query_as_rows_arrive(db, taxonomy):
-    from core.labels.queues import start_of_today
+    from core.labels.tracker import LabelTracker
     from core.labels.tracker import label_state as tracked
-    from core.store.queues import label_state as full
 
     simple_db(db, 4)
     since = start_of_today()
-    steps = [lambda: label(db, taxonomy, "t0", "ann"),
-             lambda: label(db, taxonomy, "t0", "bob", minutes=1),
+    steps = [lambda: label(db, taxonomy, "t0", "ann", "tone_policy"),
+             lambda: label(db, taxonomy, "t0", "ann", "escalation", minutes=1),
+             lambda: retract_label(db, "t0", "ann"),  # the earlier label is live again
+             lambda: label(db, taxonomy, "t0", "bob", minutes=2),
              lambda: retract_label(db, "t0", "ann"),
              lambda: label(db, taxonomy, "t1", "ann", kind="skip"),
-             lambda: label(db, taxonomy, "t1", "ann", minutes=2),
-             lambda: label(db, taxonomy, "t2", "cyd", kind="adjudication")]
+             lambda: label(db, taxonomy, "t1", "ann", minutes=3),
+             lambda: label(db, taxonomy, "t2", "cyd", kind="adjudication"),
+             lambda: label(db, taxonomy, "t3", "ann", minutes=4)]
     for step in steps:
         step()
-        assert tracked(db, "ann", since) == full(db, "ann", since)
+        state = tracked(db, "ann", since)
+        assert as_tuple(state) == from_the_views(db, "ann", since)
+        assert as_tuple(state) == as_tuple(LabelTracker().state(db, "ann", since))  # read whole
+    assert tracked(db, "ann", since).labelers == {
+        "t0": frozenset({"bob"}), "t1": frozenset({"ann"}), "t2": frozenset({"cyd"}),
+        "t3": frozenset({"ann"})}
+    assert tracked(db, "ann", since).recent == (("t3", "tone_policy"), ("t1", "tone_policy"))
     # a row the incremental read cannot see by rowid is still noticed (count check)
     db.con.execute("DELETE FROM annotations WHERE transcript_id = 't2'")
-    assert tracked(db, "ann", since) == full(db, "ann", since)
+    assert as_tuple(tracked(db, "ann", since)) == from_the_views(db, "ann", since)
+
+
+def test_a_retraction_naming_another_transcripts_label_is_applied(db, taxonomy):
+    from core.labels.queues import start_of_today
+    from core.labels.tracker import label_state as tracked
+    from core.store.annotations import NewAnnotation, save_annotation
+
+    simple_db(db, 2)
+    since = start_of_today()
+    first = label(db, taxonomy, "t0", "ann")
+    assert tracked(db, "ann", since).labelers == {"t0": frozenset({"ann"})}
+    # filed under t1, naming t0's label: the view's rule holds, so the tracker follows it
+    save_annotation(db, NewAnnotation(transcript_id="t1", annotator="ann", kind="retraction",
+                                      retracts=first), [])
+    assert tracked(db, "ann", since).labelers == {}
 
 
 def test_reviewers_at_the_same_time_get_different_items_until_none_is_left(db):
