@@ -124,7 +124,8 @@ def _format_validation(path: Path, err: ValidationError, data: dict) -> str:
     return f"{path.name}: " + "; ".join(parts)
 
 
-# Reserved by Streamlit for its own shortcuts (C clears the cache, R reruns).
+# Reserved by Streamlit for its own shortcuts (C clears the cache, R reruns). A taxonomy file
+# may not use them; core/labels/keys.py keeps every page key off them too.
 RESERVED_SHORTCUTS = {"c", "r"}
 
 
