@@ -30,6 +30,8 @@ from core.store.overlap import overlap_ids
 from core.store.settings import get_settings
 
 KINDS = ("random", "low_confidence", "filtered")
+KIND_NAMES = {"random": "Random sample (unbiased)",
+              "low_confidence": "Lowest pre-label confidence first", "filtered": "Filtered"}
 LABELED_FILTERS = (None, "labeled", "unlabeled")
 _CACHE_SIZE = 32
 _orders: OrderedDict[tuple, tuple[tuple[str, ...], frozenset[str]]] = OrderedDict()
@@ -149,6 +151,7 @@ class QueueState:
     skipped: dict[str, datetime]
     overlaps: frozenset[str]
     done_today: int = 0
+    recent: tuple[tuple[str, str], ...] = ()  # the reviewer's latest labels (transcript, key)
     db: weakref.ref | None = None
 
     def overlap(self, transcript_id: str) -> bool:
@@ -236,7 +239,7 @@ def load_queue(db: Database, reviewer: str, spec: QueueSpec) -> QueueState:
         reviewer=reviewer, spec=spec, order=order, members=members, labelers=labels.labelers,
         skipped=labels.skipped,
         overlaps=overlap_items(db, seed, float(settings["overlap_share"]), version),
-        done_today=labels.done_since, db=weakref.ref(db))
+        done_today=labels.done_since, recent=labels.recent, db=weakref.ref(db))
 
 
 def next_transcript(db: Database, reviewer: str, spec: QueueSpec) -> QueueItem | None:
