@@ -216,3 +216,20 @@ def test_reviewers_at_the_same_time_get_different_items_until_none_is_left(db):
     claim(db, "ann", None)
     claim(db, "cyd", None)
     assert next_transcript(db, "dee", RANDOM).transcript_id == a
+
+
+def test_a_bulk_label_import_is_read_whole_and_still_agrees_with_the_views(db, taxonomy, tmp_path):
+    from core.ingest.labels import import_labels
+    from core.labels.queues import start_of_today
+    from core.labels.tracker import label_state as tracked
+
+    simple_db(db, 620)
+    since = start_of_today()
+    label(db, taxonomy, "t0", "ann")
+    assert as_tuple(tracked(db, "ann", since)) == from_the_views(db, "ann", since)
+    csv = tmp_path / "labels.csv"  # more transcripts at once than the tracker re-reads one by one
+    csv.write_text("transcript_id,annotator,primary_label\n"
+                   + "".join(f"t{i},bob,reasoning\n" for i in range(1, 620)), encoding="utf-8")
+    assert import_labels(db, csv).rows_imported == 619
+    state = tracked(db, "ann", since)
+    assert as_tuple(state) == from_the_views(db, "ann", since) and len(state.labelers) == 620

@@ -72,7 +72,7 @@ class AnnotateSession:
         self.events: deque[Event] = deque()
         self.flashes: list[Flash] = []
         self.show_guidelines = False
-        self._tried = False
+        self._tried, self._fresh = False, False
         self._shown_at = clock()
 
     @classmethod
@@ -104,11 +104,10 @@ class AnnotateSession:
 
     def show_queue(self, spec: QueueSpec) -> None:
         """The queue the reviewer works through: a new choice starts at its next item."""
+        self._fresh = False  # this run has not read the queue (nor the display setting) yet
         if spec != self.spec:
             self.spec = spec
             self._assign()
-        else:  # the setting may have changed since
-            self._read_mode()
 
     def update_details(self, transcript_id: str, details: LabelDetails) -> None:
         """The form's fields, drawn for `transcript_id` (ignored once another is on screen)."""
@@ -118,13 +117,13 @@ class AnnotateSession:
     def run(self) -> None:
         """Save what is pending, then apply the queued events in order. A save that fails
         stops there: the label stays pending and the later events wait for it."""
-        if self.pending is not None:
-            if not self._flush():
-                return
+        if self.pending is not None and self._flush():
             while self.events and self.events[0].action in ("save", "skip"):
                 self.events.popleft()  # asked while the label waited: it was the retry
         while self.events and self.pending is None:
             self._apply(self.events.popleft())
+        if not self._fresh:  # the setting may have changed since the item was read
+            self._read_mode()
 
     def take_messages(self) -> list[Flash]:
         """What to tell the reviewer now: what happened since the last call (told once), a
@@ -280,7 +279,7 @@ class AnnotateSession:
         self.prelabel = latest_prelabel(self.db, item.transcript_id) if item else None
         self.chosen, self.details, self.notice = None, LabelDetails(), None
         self._read_mode()
-        self._shown_at = self.clock()
+        self._fresh, self._shown_at = True, self.clock()
 
     def _read_mode(self) -> None:
         """How the pre-label is shown: the setting, at least blind on a double-labeled item."""
