@@ -1,5 +1,5 @@
-"""Annotate benchmark: "save label + load next transcript" through core, and AppTest reruns of
-the Annotate page, at 500 and at 100k transcripts (the ratio shows how cost grows), and the
+"""Annotate benchmark: "save label + load next transcript" through core (the queue calls, and
+the Annotate session's whole choose + save event), and AppTest reruns of the Annotate page, at 500 and at 100k transcripts (the ratio shows how cost grows), and the
 rerun for a 1 MB / 500-message transcript.
 
     /work/venv/bin/python benchmarks/annotate_bench.py [--big-n 100000] [--iterations 200]
@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.labels.annotate import label_row, submit  # noqa: E402
+from core.labels.keys import Event  # noqa: E402
 from core.labels.queues import QueueSpec, load_queue  # noqa: E402
+from core.labels.session import AnnotateSession  # noqa: E402
 from core.store.categories import register_taxonomy  # noqa: E402
 from core.store.connection import connect  # noqa: E402
 from core.store.transcripts import get_transcript  # noqa: E402
@@ -72,6 +74,23 @@ def time_core(path: Path, iterations: int) -> list[float]:
         state.progress()
         get_transcript(db, item.transcript_id)
         out.append((time.perf_counter() - t0) * 1000)
+    db.close()
+    return out
+
+
+def time_session(path: Path, iterations: int) -> list[float]:
+    """ms per 'choose + save' through the Annotate session: the save, the next item, its
+    transcript and pre-label, as the page gets them (no Streamlit)."""
+    db = connect(path)
+    session = AnnotateSession(db, "bench-session", load_taxonomy("default"))
+    session.show_queue(QueueSpec())
+    out = []
+    for _ in range(iterations):
+        t0 = time.perf_counter()
+        session.push(Event("choose", "escalation"), Event("save"))
+        session.run()
+        out.append((time.perf_counter() - t0) * 1000)
+        assert session.pending is None and session.item is not None
     db.close()
     return out
 
@@ -131,6 +150,7 @@ def main() -> None:
             build_db(path, n)
             print(f"\n== {n:,} transcripts (built in {time.perf_counter() - t0:.1f} s, 300 labels)")
             core = summary("core: save label + load next", time_core(path, args.iterations))
+            summary("core: session choose + save & next", time_session(path, args.iterations))
             rerun = summary("AppTest: rerun of the Annotate page", time_reruns(path, args.reruns, False))
             save = summary("AppTest: choose + save & next (2 runs)",
                            time_reruns(path, args.reruns, True))

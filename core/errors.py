@@ -43,6 +43,10 @@ class TaxonomyError(TriageError):
     """A taxonomy file is missing, malformed or inconsistent."""
 
 
+class KeyClash(TaxonomyError):
+    """Two things a page does are bound to one key (or to a key Streamlit keeps for itself)."""
+
+
 class ImportFailed(TriageError):
     """Nothing could be imported: unreadable or empty file, every row rejected."""
 

@@ -90,6 +90,14 @@ class Taxonomy:
     def fix_class(self, key: str) -> str:
         return self.category(key).fix_class
 
+    def name_of(self, key: str) -> str:
+        """What to show for a label key: its category's name, or the key itself when this
+        taxonomy does not know it (a label made under another taxonomy, a model's typo)."""
+        for c in self.categories:
+            if c.key == key:
+                return c.name
+        return key
+
     @property
     def none_key(self) -> str:
         """The one category whose fix class is none (no failure)."""
@@ -116,7 +124,8 @@ def _format_validation(path: Path, err: ValidationError, data: dict) -> str:
     return f"{path.name}: " + "; ".join(parts)
 
 
-# Reserved by Streamlit for its own shortcuts (C clears the cache, R reruns).
+# Reserved by Streamlit for its own shortcuts (C clears the cache, R reruns). A taxonomy file
+# may not use them; core/labels/keys.py keeps every page key off them too.
 RESERVED_SHORTCUTS = {"c", "r"}
 
 

@@ -12,11 +12,13 @@ import streamlit as st
 
 from core.config import Settings, load_settings
 from core.errors import TriageError
+from core.labels.conversation import MessageView, context_html, messages_html, page_ranges
 from core.logs import setup_logging
 from core.store.categories import register_taxonomy
 from core.store.connection import Database, connect
 from core.store.settings import get_setting
 from core.store.snapshot import install_scheduler
+from core.store.transcripts import Transcript
 from core.taxonomy import Taxonomy, available_taxonomies, load_taxonomy
 
 log = logging.getLogger("triage.ui")
@@ -128,6 +130,40 @@ def bootstrap(title: str, layout: str = "wide") -> AppContext:
         show_error(e)
     user = _identity(settings)
     return AppContext(settings, db, taxonomy, user)
+
+
+# A constant script (no transcript text in it): Esc leaves a text field, so keys work again.
+# Streamlit alone keeps the focus in the field on Esc (checked in Chromium).
+_ESC_BLURS = """<script>
+if (!window.__triageEscBlurs) {
+  window.__triageEscBlurs = true;
+  document.addEventListener("keydown", (e) => {
+    const el = document.activeElement;
+    if (e.key === "Escape" && el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA")) el.blur();
+  }, true);
+}
+</script>"""
+
+
+def esc_leaves_text_fields() -> None:
+    """On a page labeled by keys: Esc takes the focus out of a text field."""
+    st.html(_ESC_BLURS, unsafe_allow_javascript=True)
+
+
+def show_conversation(t: Transcript, views: list[MessageView], pager_key: str) -> None:
+    """A transcript as Annotate and Adjudicate show it: the conversation, paged when long
+    (the pager is a selectbox under `pager_key`), and its retrieved context, in two tabs.
+    Every transcript string is escaped by core/labels/conversation.py."""
+    talk, docs = st.tabs(["Conversation", f"Context ({len(t.context or [])})"])
+    with talk:
+        ranges, n = page_ranges(len(views)), len(views)
+        if len(ranges) > 1:
+            lo, hi = st.selectbox("Messages", ranges, key=pager_key,
+                                  format_func=lambda r: f"messages {r[0]}–{r[1] - 1} of {n}")
+            views = views[lo:hi]
+        st.html(messages_html(views))
+    with docs:
+        st.html(context_html(t.context))
 
 
 # --- OIDC login ------------------------------------------------------------------------------

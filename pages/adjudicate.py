@@ -9,22 +9,18 @@ import streamlit as st
 
 from core.errors import TriageError
 from core.labels.adjudicate import Disagreement, adjudicate, load_disagreement, open_disagreements
-from core.labels.conversation import context_html, message_views, messages_html, metadata_rows
+from core.labels.conversation import message_views, metadata_rows
+from core.labels.keys import adjudicate_keys
 from core.store.annotations import Annotation
 from core.store.transcripts import Transcript
-from core.ui import bootstrap
+from core.ui import bootstrap, show_conversation
 
 ctx = bootstrap("Adjudicate")
 
 
 def _show_transcript(t: Transcript) -> None:
-    """The conversation and its retrieved context, with the Annotate page's renderer (every
-    transcript string escaped)."""
-    talk, docs = st.tabs(["Conversation", f"Context ({len(t.context or [])})"])
-    with talk:
-        st.html(messages_html(message_views(t)))
-    with docs:
-        st.html(context_html(t.context))
+    """The conversation (paged when long) and its retrieved context, as Annotate shows them."""
+    show_conversation(t, message_views(t), f"adjudicate_page_{t.transcript_id}")
     if t.metadata:
         with st.expander("Metadata"):
             st.dataframe(metadata_rows(t.metadata), hide_index=True)
@@ -58,7 +54,7 @@ def _decide(transcript_id: str, key: str) -> None:
         return
     st.session_state["adjudication_note"] = ""
     st.session_state["adjudication_done"] = (
-        f"{transcript_id}: adjudicated as {ctx.taxonomy.category(key).name}.")
+        f"{transcript_id}: adjudicated as {ctx.taxonomy.name_of(key)}.")
 
 
 def _skip(transcript_id: str) -> None:
@@ -70,11 +66,11 @@ def _decision(d: Disagreement) -> None:
     st.caption("Press a category's key (or click it). The note is optional and stored with "
                "the decision. Keys do nothing while the note field has focus: click outside it.")
     st.text_input("Note (why this label)", key="adjudication_note")
-    cats = ctx.taxonomy.categories
+    cats, keys = ctx.taxonomy.categories, adjudicate_keys(ctx.taxonomy)
     for row in range(0, len(cats), 3):
         for col, c in zip(st.columns(3), cats[row:row + 3], strict=False):
             col.button(c.name, key=f"adjudicate_{c.key}",
-                       shortcut=c.shortcut or None, on_click=_decide,
+                       shortcut=keys.key("choose", c.key), on_click=_decide,
                        args=(d.transcript.transcript_id, c.key), width="stretch",
                        help=c.definition)
     st.button("Skip for now", key="adjudicate_skip", on_click=_skip,

@@ -42,17 +42,14 @@ def _restore() -> None:
         st.session_state["browse_page"] = st.session_state["browse_last_page"]
 
 
-def _pick(column, label: str, options: list[str], key: str, names=None) -> str | None:
-    """A selectbox with '(any)' first; `names` maps an option to the text shown for it."""
-    shown = names or {}
-    choice = column.selectbox(label, [ANY, *options], key=key,
-                              format_func=lambda o: shown.get(o, o))
+def _pick(column, label: str, options: list[str], key: str, names=str) -> str | None:
+    """A selectbox with '(any)' first; `names` gives the text shown for an option."""
+    choice = column.selectbox(label, [ANY, *options], key=key, format_func=names)
     return None if choice == ANY else choice
 
 
 def _filters() -> dict:
-    keys = ctx.taxonomy.keys
-    names = {c.key: c.name for c in ctx.taxonomy.categories}
+    keys, names = ctx.taxonomy.keys, ctx.taxonomy.name_of
     c = st.columns(4)
     f = {"source": _pick(c[0], "Source", sources(ctx.db), "browse_source"),
          "status": _pick(c[1], "Status", list(STATUSES), "browse_status"),

@@ -114,9 +114,8 @@ else:
     st.caption("No pre-labels to compare with human labels.")
 
 st.header("Examples from the top categories")
-names = {c.key: c.name for c in ctx.taxonomy.categories}
 for ex in report.examples:
-    with st.expander(f"{names.get(ex.category, ex.category)} · {ex.transcript_id}"):
+    with st.expander(f"{ctx.taxonomy.name_of(ex.category)} · {ex.transcript_id}"):
         st.text(ex.snippet)  # st.text never interprets markup
         st.json(ex.metadata)
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"core.config", "core.errors", "core.logs", "core.stats", "core.taxonomy"}
 SQL_CALLS = {"execute", "executemany", "sql"}
@@ -160,7 +158,6 @@ def test_streamlit_only_in_pages_and_the_ui_module():
     assert offenders == []
 
 
-@pytest.mark.xfail(strict=True, reason='issue 13: being fixed')
 def test_pages_are_short():
     long = {p.name: n for p in [ROOT / "triage_app.py", *(ROOT / "pages").glob("*.py")]
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > PAGE_MAX_LINES}

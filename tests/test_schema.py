@@ -56,7 +56,35 @@ def test_record_ids_migration_keeps_existing_transcripts(db_path):
         con.execute("INSERT INTO _migrations VALUES (?, now())", [name])
     con.execute("INSERT INTO transcripts (transcript_id, source, messages, content_hash) "
                 "VALUES ('t1', 'old', '[]', 'h')")
-    assert migrate(con) == ["m005_record_ids", "m006_record_id_index"]
+    assert migrate(con)[:2] == ["m005_record_ids", "m006_record_id_index"]
     assert con.execute("SELECT record_id FROM transcripts").fetchall() == [("t1",)]
     con.execute("UPDATE transcripts SET archived = true")  # the unique index allows updates
+    con.close()
+
+
+def test_live_annotations_migration_keeps_current_labels(db_path):
+    # A database made before m010: current_labels, redefined on live_annotations, reads the same.
+    import duckdb
+
+    from core.store.migrations import migrate
+
+    con = duckdb.connect(str(db_path))
+    con.execute("CREATE TABLE _migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP)")
+    for name, migration in MIGRATIONS[:6]:
+        migration(con)
+        con.execute("INSERT INTO _migrations VALUES (?, now())", [name])
+    con.execute(
+        "INSERT INTO annotations (annotation_id, transcript_id, annotator, kind, primary_label, "
+        "retracts, created_at) VALUES ('a1', 't1', 'ann', 'label', 'x', NULL, '2026-01-01 09:00'),"
+        "('a2', 't1', 'ann', 'label', 'y', NULL, '2026-01-01 09:01'),"
+        "('a3', 't1', 'ann', 'retraction', NULL, 'a2', '2026-01-01 09:02'),"
+        "('a4', 't1', 'bob', 'adjudication', 'z', NULL, '2026-01-01 09:03'),"
+        "('a5', 't2', 'ann', 'skip', NULL, NULL, '2026-01-01 09:04')")
+    query = "SELECT * FROM current_labels ORDER BY annotation_id"
+    before = con.execute(query).fetchall()
+    assert migrate(con) == ["m010_live_annotations"]
+    assert con.execute(query).fetchall() == before and [r[0] for r in before] == ["a1", "a4"]
+    assert con.execute("SELECT annotation_id FROM live_annotations ORDER BY 1").fetchall() == [
+        ("a1",), ("a4",)]
+    assert con.execute("SELECT status FROM final_labels").fetchall() == [("adjudicated",)]
     con.close()

@@ -93,3 +93,9 @@ def test_version_is_content_hash(tmp_path):
     assert parse_taxonomy(path).version == first
     path.write_text(AGENT.replace("Nothing: the transcript is fine.", "Nothing."), encoding="utf-8")
     assert parse_taxonomy(path).version != first
+
+
+def test_name_of_is_the_category_name_or_else_the_key():
+    default = load_taxonomy("default")
+    assert default.name_of("tone_policy") == "Tone / policy"
+    assert default.name_of("wrong_tool") == "wrong_tool"  # a key of another taxonomy

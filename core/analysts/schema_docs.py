@@ -146,6 +146,9 @@ RELATIONS: tuple[Relation, ...] = (
         "name": "migration name (m001_tables, …)",
         "applied_at": "when it was applied",
     }),
+    Relation("live_annotations", "view",
+             "every label or adjudication that no retraction names (the live-label rule); "
+             "same columns as annotations", _ANNOTATION_COLUMNS),
     Relation("current_labels", "view",
              "per (transcript, annotator) the latest label or adjudication, retractions applied; "
              "same columns as annotations", _ANNOTATION_COLUMNS),

@@ -8,7 +8,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.labels.queues import is_overlap
+from core.store.overlap import overlap_among
 
 REVIEWERS = ("maria", "deniz")
 ADJUDICATOR = "lead"
@@ -29,7 +29,8 @@ def review(items: list[Any], rng: random.Random) -> list[dict[str, Any]]:
     labeled = sorted(rng.sample(positions, round(len(items) * LABELED_SHARE)))
     # The queues' own overlap rule at the default seed and share, so the app treats exactly
     # these as the double-labeled items (Browse and Annotate agree with the demo).
-    overlap = [i for i in labeled if is_overlap(0, items[i].record["id"], OVERLAP_SHARE)]
+    double = overlap_among([items[i].record["id"] for i in labeled], 0, OVERLAP_SHARE)
+    overlap = [i for i in labeled if items[i].record["id"] in double]
     candidates = [i for i in overlap if items[i].story.confusable != items[i].story.label]
     disagree = rng.sample(candidates, N_DISAGREEMENTS)
     rows = []

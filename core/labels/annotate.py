@@ -54,8 +54,7 @@ def already_labeled_note(seen: SeenLabel | None, taxonomy: Taxonomy) -> str | No
     if seen.label is None:
         what = "reviewers disagree (disagreement)"
     else:
-        name = taxonomy.category(seen.label).name if seen.label in taxonomy.keys else seen.label
-        what = f"{name} ({seen.status})"
+        what = f"{taxonomy.name_of(seen.label)} ({seen.status})"
     if seen.mine:
         then = "Saving replaces your earlier label."
     elif seen.status == "adjudicated":

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.labels.queues import is_overlap  # the queues' rule; Browse evaluates it in SQL too
 from core.store.browse import (
     HIDDEN_STATUS,
     BrowseQuery,
@@ -77,10 +76,9 @@ def browse(db: Database, query: BrowseQuery, page: int = 1, page_size: int = 100
 def with_label_names(rows: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     """The table as shown: the taxonomy's display names for label keys (a key it does not know
     stays as is), and a dash where there is no label."""
-    names = {c.key: c.name for c in taxonomy.categories}
     shown = rows.copy()
     for column in ("final_label", "prelabel"):
-        shown[column] = [NO_LABEL if pd.isna(k) else names.get(k, k) for k in rows[column]]
+        shown[column] = [NO_LABEL if pd.isna(k) else taxonomy.name_of(k) for k in rows[column]]
     return shown
 
 
@@ -96,5 +94,5 @@ def transcripts_phrase(n: int) -> str:
 
 
 __all__ = ["STATUSES", "BrowsePage", "BrowseQuery", "browse", "browse_query",
-           "common_metadata_fields", "is_overlap", "sources", "OPEN_TRANSCRIPT_KEY", "NO_LABEL",
+           "common_metadata_fields", "sources", "OPEN_TRANSCRIPT_KEY", "NO_LABEL",
            "SeenLabel", "seen_label", "transcripts_phrase", "with_label_names"]

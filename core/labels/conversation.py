@@ -158,3 +158,13 @@ def metadata_rows(metadata: dict[str, Any]) -> list[tuple[str, str]]:
     """Metadata as (key, value) text pairs for a table widget (which escapes)."""
     return [(str(k), v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
             for k, v in metadata.items()]
+
+
+def facts_table(t: Transcript) -> dict[str, list[str]]:
+    """The metadata, source, message count and the id in the source (when it differs), as
+    the two columns of a table widget."""
+    rows = metadata_rows(t.metadata) + [("source", t.source), ("messages", str(t.n_messages))]
+    if t.original_id != t.transcript_id:
+        rows.append(("id in the source", t.original_id))
+    return {"field": [k for k, _ in rows], "value": [v for _, v in rows]}
+

@@ -5,8 +5,8 @@ active transcript in an order seeded by the `queue_seed` setting), 'low_confiden
 pre-label confidence ascending, un-prelabeled last) and 'filtered' (metadata field = value,
 source, pre-label label; in the seeded order). Any queue can be narrowed to labeled / unlabeled.
 
-Overlap: a transcript is an overlap item when a hash of (seed, id) falls under `overlap_share`.
-A non-overlap item is done once anyone labeled it; an overlap item stays open to a second,
+Overlap: whether a transcript is an overlap item is the store's rule (core/store/overlap.py),
+read once per queue seed, share and transcripts version. A non-overlap item is done once anyone labeled it; an overlap item stays open to a second,
 different reviewer until two reviewers labeled it. Skipping defers an item to the end of that
 reviewer's queue. The candidate order is computed once per queue and cached per process; each
 call then reads only who-labeled-what and the reviewer's skips.
@@ -14,12 +14,11 @@ call then reads only who-labeled-what and the reviewer's skips.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -27,13 +26,17 @@ from core.errors import NotFound, UsageError
 from core.labels.tracker import label_state
 from core.store import queues as sql
 from core.store.connection import Database, utcnow
+from core.store.overlap import overlap_ids
 from core.store.samples import sample_exists
 from core.store.settings import get_settings
 
 KINDS = ("random", "low_confidence", "filtered")
+KIND_NAMES = {"random": "Random sample (unbiased)",
+              "low_confidence": "Lowest pre-label confidence first", "filtered": "Filtered"}
 LABELED_FILTERS = (None, "labeled", "unlabeled")
 _CACHE_SIZE = 32
 _orders: OrderedDict[tuple, tuple[tuple[str, ...], frozenset[str]]] = OrderedDict()
+_overlaps: OrderedDict[tuple, frozenset[str]] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,6 @@ class QueueProgress(NamedTuple):
     done_today: int
 
 
-def is_overlap(seed: int, transcript_id: str, share: float) -> bool:
-    """Deterministically, whether this transcript goes to two reviewers."""
-    digest = hashlib.sha1(f"{seed}:{transcript_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < share
-
-
 def _resolve(spec: QueueSpec, latest_sample: str | None) -> QueueSpec:
     """Fill in the latest sample for a random queue without an explicit sample."""
     if spec.kind == "random" and spec.sample_id is None and latest_sample is not None:
@@ -130,6 +127,18 @@ def candidate_order(db: Database, spec: QueueSpec, seed: int,
     return _orders[key]
 
 
+def overlap_items(db: Database, seed: int, share: float, version: tuple) -> frozenset[str]:
+    """The transcripts that go to two reviewers, cached until transcripts, seed or share change."""
+    key = (str(db.path), id(db), seed, share, version)
+    hit = _overlaps.get(key)
+    if hit is None:
+        hit = _overlaps[key] = overlap_ids(db, seed, share)
+        while len(_overlaps) > 4:
+            _overlaps.popitem(last=False)
+    _overlaps.move_to_end(key)
+    return hit
+
+
 @dataclass
 class QueueState:
     """One reading of a queue for one reviewer: use it for both `next` and `progress`."""
@@ -140,19 +149,14 @@ class QueueState:
     members: frozenset[str]
     labelers: dict[str, frozenset[str]]
     skipped: dict[str, datetime]
-    seed: int
-    overlap_share: float
+    overlaps: frozenset[str]
     done_today: int = 0
+    recent: tuple[tuple[str, str], ...] = ()  # the reviewer's latest labels (transcript, key)
     db: weakref.ref | None = None
-    _overlap: dict[str, bool] = field(default_factory=dict)
 
     def overlap(self, transcript_id: str) -> bool:
-        """Whether this transcript is double-labeled (cached hash)."""
-        hit = self._overlap.get(transcript_id)
-        if hit is None:
-            hit = self._overlap[transcript_id] = is_overlap(
-                self.seed, transcript_id, self.overlap_share)
-        return hit
+        """Whether this transcript is double-labeled."""
+        return transcript_id in self.overlaps
 
     def is_open(self, transcript_id: str) -> bool:
         """Whether the reviewer should still label this transcript in this queue."""
@@ -233,8 +237,9 @@ def load_queue(db: Database, reviewer: str, spec: QueueSpec) -> QueueState:
     labels = label_state(db, reviewer, start_of_today())
     return QueueState(
         reviewer=reviewer, spec=spec, order=order, members=members, labelers=labels.labelers,
-        skipped=labels.skipped, seed=seed, overlap_share=float(settings["overlap_share"]),
-        done_today=labels.done_since, db=weakref.ref(db))
+        skipped=labels.skipped,
+        overlaps=overlap_items(db, seed, float(settings["overlap_share"]), version),
+        done_today=labels.done_since, recent=labels.recent, db=weakref.ref(db))
 
 
 def next_transcript(db: Database, reviewer: str, spec: QueueSpec) -> QueueItem | None:

@@ -1,25 +1,39 @@
 """Who holds a live label on which transcript, kept up to date incrementally.
 
-The annotations table is append-only, so each call reads only the rows appended since the last
-one (by rowid) instead of aggregating the whole table: the cost of "save + next" stays flat as
-labels accumulate. A count check catches anything an incremental read could miss (a row
-committed late with a lower rowid, a rollback): then the state is rebuilt from scratch.
-Same meaning as the `current_labels` view: a label or adjudication is live unless a retraction
-names it (a test checks the two agree).
+Whether a label is live is decided in one place, the `live_annotations` view (migration m010):
+this module never decides it, it only remembers what the view said. The annotations table is
+append-only, so each call asks for the rows appended since the last one (by rowid) and re-reads,
+from the view, the holders of the transcripts those rows touch: the cost of "save + next" stays
+flat as labels accumulate. Re-reading is idempotent, so a row that lands between the two reads
+is merely read twice. A count check catches what an incremental read could miss (a row
+committed late with a lower rowid, a deletion): then everything is read again.
 """
 
 from __future__ import annotations
 
+import heapq
 import threading
 import weakref
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
 from core.store import queues as sql
 from core.store.connection import Database
-from core.store.queues import LabelState
 
-LIVE_KINDS = ("label", "adjudication")
+# Past this many touched transcripts (a bulk label import), one full read is cheaper.
+_MAX_TOUCHED = 500
+
+
+@dataclass(frozen=True)
+class LabelState:
+    """Who holds a live label on what, this reviewer's skips, how many transcripts they
+    labeled since a time, and their latest live labels (transcript, label), newest first."""
+
+    labelers: dict[str, frozenset[str]]
+    skipped: dict[str, datetime]
+    done_since: int
+    recent: tuple[tuple[str, str], ...] = ()
 
 
 class LabelTracker:
@@ -31,59 +45,62 @@ class LabelTracker:
 
     def _reset(self) -> None:
         self.last_rowid, self.n = -1, 0
-        self.live: dict[str, tuple[str, str, str, datetime]] = {}  # id → tid, who, kind, at
-        self.retracted: set[str] = set()
-        self.holders: dict[str, dict[str, int]] = defaultdict(dict)
         self.labelers: dict[str, frozenset[str]] = {}
-        self.by_annotator: dict[str, set[str]] = defaultdict(set)
+        # annotator → transcript → (created_at, primary_label) of their latest live label
+        self.labels: dict[str, dict[str, tuple[datetime, str]]] = defaultdict(dict)
         self.skips: dict[str, dict[str, datetime]] = defaultdict(dict)
 
-    def _hold(self, tid: str, who: str, delta: int) -> None:
-        held = self.holders[tid]
-        held[who] = held.get(who, 0) + delta
-        if held[who] <= 0:
-            del held[who]
-        if held:
-            self.labelers[tid] = frozenset(held)
-        else:
-            self.labelers.pop(tid, None)
+    def _hold(self, transcript_ids: set[str], holders: list[tuple]) -> None:
+        """Replace what is known of these transcripts by the view's holders."""
+        for tid in transcript_ids:
+            for who in self.labelers.pop(tid, ()):
+                self.labels[who].pop(tid, None)
+        held: dict[str, set[str]] = defaultdict(set)
+        for tid, who, at, label in holders:
+            held[tid].add(who)
+            if at is not None:
+                self.labels[who][tid] = (at, label)
+        for tid, who in held.items():
+            self.labelers[tid] = frozenset(who)
 
-    def _apply(self, row: tuple) -> None:
-        _, aid, tid, who, kind, at, retracts = row
-        if kind == "retraction" and retracts:
-            self.retracted.add(retracts)
-            gone = self.live.pop(retracts, None)
-            if gone is not None:
-                self.by_annotator[gone[1]].discard(retracts)
-                self._hold(gone[0], gone[1], -1)
-        elif kind in LIVE_KINDS and aid not in self.retracted:
-            self.live[aid] = (tid, who, kind, at)
-            self.by_annotator[who].add(aid)
-            self._hold(tid, who, +1)
-        elif kind == "skip":
-            mine = self.skips[who]
-            mine[tid] = max(mine.get(tid, at), at)
+    def _read(self, db: Database, after: int) -> bool:
+        """Take in the rows appended after `after`; False when the count says rows were missed."""
+        rows = sql.annotation_rows_after(db, after)
+        if sql.annotation_count(db) != self.n + len(rows):
+            return False
+        touched = {tid for _, tid, _, kind, _, _ in rows if kind != "skip"}
+        named = [retracts for *_, retracts in rows if retracts]
+        if named:  # a retraction touches the transcript of the row it names
+            touched |= sql.transcripts_of(db, named)
+        for _, tid, who, kind, at, _ in rows:
+            if kind == "skip":
+                mine = self.skips[who]
+                mine[tid] = max(mine.get(tid, at), at)
+        if after < 0 or len(touched) > _MAX_TOUCHED:
+            self.labelers.clear()
+            self.labels.clear()
+            self._hold(set(), sql.live_holders(db))
+        elif touched:
+            self._hold(touched, sql.live_holders(db, sorted(touched)))
+        self.n += len(rows)
+        if rows:
+            self.last_rowid = rows[-1][0]
+        return True
 
     def _catch_up(self, db: Database) -> None:
-        rows = sql.annotation_rows_after(db, self.last_rowid)
-        for row in rows:
-            self._apply(row)
-        if rows:
-            self.last_rowid, self.n = rows[-1][0], self.n + len(rows)
-        if sql.annotation_count(db) != self.n:
+        if not self._read(db, self.last_rowid):
             self._reset()
-            rows = sql.annotation_rows_after(db, -1)
-            for row in rows:
-                self._apply(row)
-            self.last_rowid, self.n = (rows[-1][0] if rows else -1), len(rows)
+            self._read(db, -1)
 
-    def state(self, db: Database, reviewer: str, since: datetime) -> LabelState:
-        """Labelers per transcript, this reviewer's skips and labels since `since`."""
+    def state(self, db: Database, reviewer: str, since: datetime, n_recent: int = 5) -> LabelState:
+        """Labelers per transcript, this reviewer's skips, labels since `since`, latest labels."""
         with self._lock:
             self._catch_up(db)
-            mine = {self.live[a][0] for a in self.by_annotator.get(reviewer, ())
-                    if self.live[a][2] == "label" and self.live[a][3] >= since}
-            return LabelState(dict(self.labelers), dict(self.skips.get(reviewer, {})), len(mine))
+            mine = self.labels.get(reviewer, {})
+            newest = heapq.nlargest(n_recent, mine.items(), key=lambda kv: kv[1][0])
+            return LabelState(dict(self.labelers), dict(self.skips.get(reviewer, {})),
+                              sum(1 for at, _ in mine.values() if at >= since),
+                              tuple((tid, label) for tid, (_, label) in newest))
 
 
 _trackers: weakref.WeakKeyDictionary[Database, LabelTracker] = weakref.WeakKeyDictionary()

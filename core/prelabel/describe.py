@@ -68,10 +68,6 @@ def evaluation_table(r: dict) -> str:
     return "\n".join(out)
 
 
-def _category_name(taxonomy: Taxonomy, key: str) -> str:
-    return taxonomy.category(key).name if key in taxonomy.keys else key
-
-
 @dataclass(frozen=True)
 class EvaluationTable:
     """A titled table of an evaluation. Cells are values; `kinds` says how each column reads:
@@ -89,7 +85,7 @@ def evaluation_tables(r: dict, taxonomy: Taxonomy) -> list[EvaluationTable]:
     per_cat = EvaluationTable(
         "Pre-labeler per category", ("Category", "Precision", "Recall", "Support"),
         ("text", "ratio", "ratio", "count"),
-        tuple((_category_name(taxonomy, k), v.get("precision"), v.get("recall"), v.get("support", ""))
+        tuple((taxonomy.name_of(k), v.get("precision"), v.get("recall"), v.get("support", ""))
               for k, v in r.get("per_category", {}).items()))
     conf = r.get("confusion") or {"labels": [], "matrix": []}
     labels = [str(x) for x in conf.get("labels", [])]
@@ -105,7 +101,7 @@ def evaluation_tables(r: dict, taxonomy: Taxonomy) -> list[EvaluationTable]:
 
 def confusion_frame(r: dict, taxonomy: Taxonomy) -> pd.DataFrame:
     """The confusion matrix by category name, rows marked as the human label (the page's view)."""
-    names = [_category_name(taxonomy, k) for k in r["confusion"]["labels"]]
+    names = [taxonomy.name_of(k) for k in r["confusion"]["labels"]]
     return pd.DataFrame(r["confusion"]["matrix"], index=[f"human: {n}" for n in names],
                         columns=names)
 

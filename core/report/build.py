@@ -175,7 +175,7 @@ def next_actions(verdict: str, failures: list[tuple[LabelRow, str]],
     for (key, cls), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0])):
         cat = taxonomy.category(key) if key in taxonomy.keys else None
         out.append(NextAction(
-            key, cat.name if cat else key, cls, count, count / len(failures),
+            key, taxonomy.name_of(key), cls, count, count / len(failures),
             cat.typical_fix if cat else "", ideal[key] if cls == "behavior" else None))
     return tuple(out)
 

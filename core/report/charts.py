@@ -50,7 +50,7 @@ def category_figure(report: Report, taxonomy: Taxonomy) -> go.Figure:
     names, colours = [], []
     for k in keys:
         cat = taxonomy.category(k) if k in taxonomy.keys else None
-        names.append(cat.name if cat else k)
+        names.append(taxonomy.name_of(k))
         colours.append(CLASS_COLOURS.get(cat.fix_class if cat else "", "#555"))
     return _bars(names, [report.categories[k] for k in keys], colours, 60 + 34 * len(keys),
                  f"Categories, share of {report.n_failures} failures", half_line=False)

@@ -128,8 +128,7 @@ def _examples_html(r: Report, t: Taxonomy) -> str:
     parts = []
     for ex in r.examples:
         meta = ", ".join(f"{k}: {v}" for k, v in ex.metadata.items())
-        name = t.category(ex.category).name if ex.category in t.keys else ex.category
-        parts.append(f"<h3>{e(name)} — {e(ex.transcript_id)}</h3>"
+        parts.append(f"<h3>{e(t.name_of(ex.category))} — {e(ex.transcript_id)}</h3>"
                      f"<p class='meta'>{e(meta)}</p><blockquote>{e(ex.snippet)}</blockquote>")
     return _section("Examples from the top categories", parts)
 

@@ -31,7 +31,7 @@ class Table:
 def _name(taxonomy: Taxonomy, key: str | None) -> str:
     if key is None:
         return "–"
-    return taxonomy.category(key).name if key in taxonomy.keys else key
+    return taxonomy.name_of(key)
 
 
 def _share_cells(s: Share) -> tuple[str, str, str]:

@@ -9,13 +9,9 @@ from typing import Any
 import pandas as pd
 
 from core.store.connection import Database
+from core.store.overlap import overlap_sql
 
 HIDDEN_STATUS = "pending second review"
-
-# Same rule as the queues (core/labels/queues.py `is_overlap`): the first 8 bytes of
-# sha1("<seed>:<transcript_id>") as an unsigned integer, over 2**64, below the overlap share.
-OVERLAP_SQL = ("(('0x' || substr(sha1(CAST($seed AS VARCHAR) || ':' || t.transcript_id), 1, 16))"
-               "::UBIGINT::DOUBLE / 18446744073709551616.0 < $share)")
 
 _ROWS = f"""
 WITH pre AS (
@@ -30,7 +26,7 @@ WITH pre AS (
     SELECT t.*, f.primary_label, f.status, f.n_annotators, p.prelabel, p.confidence,
            coalesce(w.mine, false) AS mine,
            -- the hash only for the few rows it can matter for
-           CASE WHEN w.n_labelers = 1 AND NOT w.mine THEN {OVERLAP_SQL} ELSE false END AS hidden
+           CASE WHEN w.n_labelers = 1 AND NOT w.mine THEN {overlap_sql()} ELSE false END AS hidden
     FROM transcripts t
     LEFT JOIN final_labels f USING (transcript_id)
     LEFT JOIN pre p USING (transcript_id)

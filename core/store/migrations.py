@@ -211,6 +211,24 @@ M006_RECORD_ID_INDEX = """
 CREATE UNIQUE INDEX transcripts_source_record ON transcripts(source, record_id);
 """
 
+# The live-label rule, in one place: a label or adjudication is live unless a retraction names
+# it. current_labels (the latest live row per transcript and annotator) is redefined on it, with
+# the same columns; the queues read live_annotations for who holds a label on what.
+M010_LIVE_ANNOTATIONS = """
+CREATE VIEW live_annotations AS
+SELECT a.* FROM annotations a
+WHERE a.kind IN ('label', 'adjudication')
+  AND a.annotation_id NOT IN (
+      SELECT retracts FROM annotations WHERE kind = 'retraction' AND retracts IS NOT NULL);
+
+CREATE OR REPLACE VIEW current_labels AS
+SELECT * EXCLUDE (rn) FROM (
+    SELECT live.*, row_number() OVER (
+        PARTITION BY transcript_id, annotator ORDER BY created_at DESC, annotation_id DESC) AS rn
+    FROM live_annotations live)
+WHERE rn = 1;
+"""
+
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -229,6 +247,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m004_prelabel_prompts", _sql(M004_PRELABEL_PROMPTS)),
     ("m005_record_ids", _sql(M005_RECORD_IDS)),
     ("m006_record_id_index", _sql(M006_RECORD_ID_INDEX)),
+    ("m010_live_annotations", _sql(M010_LIVE_ANNOTATIONS)),
 ]
 
 

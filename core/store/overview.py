@@ -20,9 +20,8 @@ SELECT
   (SELECT count(*) FROM active_final WHERE status = 'disagreement'),
   (SELECT count(DISTINCT transcript_id) FROM prelabels WHERE status = 'ok'),
   -- as Annotate counts "you labeled N today": transcripts with a live label of yours
-  (SELECT count(DISTINCT a.transcript_id) FROM annotations a
-     WHERE a.annotator = ? AND a.kind = 'label' AND a.created_at >= ? AND NOT EXISTS (
-       SELECT 1 FROM annotations r WHERE r.kind = 'retraction' AND r.retracts = a.annotation_id)),
+  (SELECT count(DISTINCT transcript_id) FROM live_annotations
+     WHERE annotator = ? AND kind = 'label' AND created_at >= ?),
   (SELECT count(*) > 0 FROM transcripts WHERE source = 'demo')
 """
 

@@ -1,13 +1,11 @@
-"""SQL behind the annotation queues: candidate orders, who labeled what, skips, today's count.
+"""SQL behind the annotation queues: candidate orders, and the annotation rows and live-label
+holders the label tracker (core/labels/tracker.py) reads.
 
 Candidate orders are computed once per queue and cached by core/labels/queues.py; the per-save queries
 here touch only the (small) annotations table, so "save + next" does not grow with transcripts.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime
 
 from core.store.connection import Database
 
@@ -102,42 +100,6 @@ def prelabels_version(db: Database) -> tuple:
     return db.con.execute("SELECT count(*), max(created_at) FROM prelabels").fetchone()
 
 
-@dataclass(frozen=True)
-class LabelState:
-    """Who holds a live label on what, this reviewer's skips, and their labels since a time."""
-
-    labelers: dict[str, frozenset[str]]
-    skipped: dict[str, datetime]
-    done_since: int
-
-
-# One pass over annotations (no window functions): a label or adjudication is live unless a
-# retraction names it. Same "who holds a label" as the current_labels view, a fraction of the cost.
-_STATE = """
-WITH retracted AS (
-    SELECT DISTINCT retracts AS id FROM annotations WHERE kind = 'retraction' AND retracts IS NOT NULL
-), rows AS (
-    SELECT a.transcript_id, a.annotator, a.kind, a.created_at,
-           a.kind IN ('label', 'adjudication') AND r.id IS NULL AS live
-    FROM annotations a LEFT JOIN retracted r ON r.id = a.annotation_id
-    WHERE a.kind <> 'retraction'
-)
-SELECT transcript_id,
-       list(DISTINCT annotator) FILTER (WHERE live),
-       max(created_at) FILTER (WHERE kind = 'skip' AND annotator = $reviewer),
-       bool_or(live AND kind = 'label' AND annotator = $reviewer AND created_at >= $since)
-FROM rows GROUP BY transcript_id
-"""
-
-
-def label_state(db: Database, reviewer: str, since: datetime) -> LabelState:
-    """Everything a queue needs from annotations, in one query."""
-    rows = db.con.execute(_STATE, {"reviewer": reviewer, "since": since}).fetchall()
-    labelers = {t: frozenset(who) for t, who, _, _ in rows if who}
-    skipped = {t: when for t, _, when, _ in rows if when is not None}
-    return LabelState(labelers, skipped, sum(1 for *_, mine in rows if mine))
-
-
 def metadata_fields(db: Database, limit: int = 2000) -> list[str]:
     """Top-level metadata field names seen in (up to `limit`) transcripts, sorted."""
     rows = db.con.execute(
@@ -147,23 +109,36 @@ def metadata_fields(db: Database, limit: int = 2000) -> list[str]:
     return [r[0] for r in rows]
 
 
-def recent_labels(db: Database, reviewer: str, limit: int = 5) -> list[tuple[str, str]]:
-    """(transcript_id, primary_label) of this reviewer's latest live labels, newest first."""
-    return db.con.execute(
-        "SELECT transcript_id, arg_max(primary_label, created_at) FROM annotations "
-        "WHERE annotator = ? AND kind = 'label' AND annotation_id NOT IN (SELECT retracts FROM "
-        "annotations WHERE kind = 'retraction' AND retracts IS NOT NULL) "
-        "GROUP BY 1 ORDER BY max(created_at) DESC LIMIT ?", [reviewer, limit]).fetchall()
-
-
 def annotation_rows_after(db: Database, rowid: int) -> list[tuple]:
-    """(rowid, annotation_id, transcript_id, annotator, kind, created_at, retracts) of the rows
-    appended after `rowid` (annotations is append-only), in rowid order."""
+    """(rowid, transcript_id, annotator, kind, created_at, retracts) of the rows appended
+    after `rowid` (annotations is append-only), in rowid order."""
     return db.con.execute(
-        "SELECT rowid, annotation_id, transcript_id, annotator, kind, created_at, retracts "
+        "SELECT rowid, transcript_id, annotator, kind, created_at, retracts "
         "FROM annotations WHERE rowid > ? ORDER BY rowid", [rowid]).fetchall()
 
 
 def annotation_count(db: Database) -> int:
     """How many annotation rows exist (to notice rows an incremental read missed)."""
     return db.con.execute("SELECT count(*) FROM annotations").fetchone()[0]
+
+
+def transcripts_of(db: Database, annotation_ids: list[str]) -> set[str]:
+    """The transcripts the given annotations are about (what a retraction touches)."""
+    rows = db.con.execute("SELECT DISTINCT transcript_id FROM annotations "
+                          "WHERE list_contains(?, annotation_id)", [annotation_ids]).fetchall()
+    return {r[0] for r in rows}
+
+
+def live_holders(db: Database, transcript_ids: list[str] | None = None) -> list[tuple]:
+    """(transcript_id, annotator, created_at and primary_label of their latest live label, or
+    NULLs when they hold only an adjudication) per annotator holding a live label or
+    adjudication on one of these transcripts (None: on any). Read from live_annotations, the
+    one home of the live-label rule."""
+    where, params = "", []
+    if transcript_ids is not None:
+        where = f"WHERE transcript_id IN ({', '.join('?' * len(transcript_ids))})"
+        params = list(transcript_ids)
+    return db.con.execute(
+        "SELECT transcript_id, annotator, max(created_at) FILTER (WHERE kind = 'label'), "
+        "arg_max(primary_label, created_at) FILTER (WHERE kind = 'label') "
+        f"FROM live_annotations {where} GROUP BY transcript_id, annotator", params).fetchall()
