@@ -123,7 +123,8 @@ def test_a_failed_save_keeps_the_label_and_the_keys_behind_it_and_stores_it_once
     s.run()
     assert s.pending is not None and s.item.transcript_id == first
     assert [(f.kind, f.text) for f in s.take_messages()] == [
-        ("error", "Not saved: the snapshot could not be written"),
+        ("error", "Not saved: the snapshot could not be written. Your label is kept and will be "
+                  "retried."),
         ("warning", "A label is waiting to be saved; it is retried on your next action. "
                     "2 more key(s) wait behind it.")]
     s.push(Event("save"))  # the reviewer asks again: taken as the retry, not a second save

@@ -71,4 +71,4 @@ def submit(db: Database, row: NewAnnotation, valid_labels: list[str], retry: boo
     try:
         return add_annotation(db, row, valid_labels, retry=retry)
     except DatabaseError as e:
-        raise DatabaseError(f"{e} Your label is kept and will be retried.") from e
+        raise DatabaseError(f"{str(e).rstrip('.')}. Your label is kept and will be retried.") from e
