@@ -191,14 +191,14 @@ def test_label_state_is_what_the_views_say_as_rows_arrive(db, taxonomy):
 def test_a_retraction_naming_another_transcripts_label_is_applied(db, taxonomy):
     from core.labels.queues import start_of_today
     from core.labels.tracker import label_state as tracked
-    from core.store.annotations import NewAnnotation, save_annotation
+    from core.store.annotations import NewAnnotation, add_annotation
 
     simple_db(db, 2)
     since = start_of_today()
     first = label(db, taxonomy, "t0", "ann")
     assert tracked(db, "ann", since).labelers == {"t0": frozenset({"ann"})}
     # filed under t1, naming t0's label: the view's rule holds, so the tracker follows it
-    save_annotation(db, NewAnnotation(transcript_id="t1", annotator="ann", kind="retraction",
+    add_annotation(db, NewAnnotation(transcript_id="t1", annotator="ann", kind="retraction",
                                       retracts=first), [])
     assert tracked(db, "ann", since).labelers == {}
 
