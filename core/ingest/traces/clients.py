@@ -5,7 +5,10 @@ the SDK client only; no message here ever contains one."""
 from __future__ import annotations
 
 import json
+import logging
+import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +33,28 @@ class PullFilters:
     tags: tuple[str, ...] = ()
     name: str | None = None
     expression: str | None = None
+
+
+class _NoKeyRecords(logging.Filter):
+    """Drops SDK log records that quote an API key, even masked (langsmith logs its first five
+    and last two characters when a request fails)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "API Key" not in record.getMessage()
+
+
+@contextmanager
+def _quiet_sdk(name: str) -> Iterator[None]:
+    logger, keys = logging.getLogger(name), _NoKeyRecords()
+    logger.addFilter(keys)
+    try:
+        with warnings.catch_warnings():
+            # list_runs is what the docs and exports name (Run JSONL); its successor,
+            # runs.query, needs LangSmith 0.16+ on self-hosted deployments.
+            warnings.filterwarnings("ignore", message=r"list_runs\(\) is deprecated")
+            yield
+    finally:
+        logger.removeFilter(keys)
 
 
 def missing_sdk(package: str) -> UsageError:
@@ -65,6 +90,7 @@ def langfuse_observations(host: str, public_key: str, secret_key: str, filters: 
     try:
         from langfuse.api import LangfuseAPI
         from langfuse.api.core.api_error import ApiError
+        from langfuse.api.core.jsonable_encoder import jsonable_encoder
     except ImportError as e:
         raise missing_sdk("langfuse") from e
     import httpx
@@ -84,7 +110,7 @@ def langfuse_observations(host: str, public_key: str, secret_key: str, filters: 
             raise PullFailed(f"cannot reach Langfuse at {host} ({type(e).__name__}); check "
                              "LANGFUSE_HOST and the network") from None
         for observation in page.data:
-            yield observation.model_dump(by_alias=True, mode="json")
+            yield jsonable_encoder(observation)  # the API's own camelCase field names
         cursor = page.meta.cursor
         if not cursor or not page.data:
             return
@@ -114,13 +140,15 @@ def langsmith_runs(endpoint: str, api_key: str, project: str, filters: PullFilte
         from langsmith.utils import LangSmithAuthError, LangSmithError, LangSmithNotFoundError
     except ImportError as e:
         raise missing_sdk("langsmith") from e
-    client = Client(api_url=endpoint.rstrip("/"), api_key=api_key,
-                    timeout_ms=int(TIMEOUT_SECONDS * 1000), auto_batch_tracing=False)
     try:
-        for run in client.list_runs(project_name=project, start_time=filters.since,
+        with _quiet_sdk("langsmith"):
+            client = Client(api_url=endpoint.rstrip("/"), api_key=api_key,
+                            timeout_ms=int(TIMEOUT_SECONDS * 1000), auto_batch_tracing=False)
+            runs = client.list_runs(project_name=project, start_time=filters.since,
                                     filter=filters.expression,
-                                    trace_filter=langsmith_filters(filters)):
-            yield run.model_dump(mode="json")
+                                    trace_filter=langsmith_filters(filters))
+            for run in runs:
+                yield run.model_dump(mode="json")
     except LangSmithAuthError:
         raise PullFailed(_refused("LangSmith", endpoint, 401, "LANGSMITH_API_KEY")) from None
     except LangSmithNotFoundError:

@@ -81,14 +81,14 @@ def _tools(raw: Any) -> list[dict[str, Any]]:
     return out
 
 
-def response_span(response: dict[str, Any], number: int, unit: str) -> Span:
+def response_span(response: dict[str, Any], number: int, unit: str, bare: bool = False) -> Span:
     """One response object → an LLM-call span. MessageShapeError on a malformed item."""
     given, said = _items(response.get("input"), "input"), _items(response.get("output"), "output")
     inputs = to_messages(response["instructions"], "system") if response.get("instructions") \
         else []
     conversation = response.get("conversation")
     span = Span(trace_id=str(response["id"]), span_id=str(response["id"]),
-                name=str(response.get("model") or "response"), kind="llm",
+                name=f"response {response['id']}", kind="llm",
                 start_ns=ns_from_iso(response.get("created_at")) or 0, line=number,
                 inputs=inputs + _conversation(given), outputs=_conversation(said),
                 model=response.get("model"), error=_error(response), is_root=True,
@@ -99,8 +99,9 @@ def response_span(response: dict[str, Any], number: int, unit: str) -> Span:
     span.input_tokens, span.output_tokens = usage.get("input_tokens"), usage.get("output_tokens")
     _side_items(span, given + said)
     meta = response.get("metadata")
-    span.trace_meta = {**(meta if isinstance(meta, dict) else {}), **span.trace_meta,
-                       "response_id": str(response["id"])}
+    span.trace_meta = {**(meta if isinstance(meta, dict) else {}), **span.trace_meta}
+    if not bare:
+        span.trace_meta["response_id"] = str(response["id"])
     if response.get("previous_response_id"):
         span.trace_meta["previous_response_id"] = response["previous_response_id"]
     return span
@@ -110,7 +111,8 @@ def _bare_items(items: list[Any], number: int, unit: str) -> Span:
     given = _items(items, "items")
     first_id = next((i.get("id") for i in given if i.get("id")), None)
     digest = hashlib.sha256(orjson.dumps(items, option=orjson.OPT_SORT_KEYS)).hexdigest()[:16]
-    return response_span({"id": first_id or f"items-{digest}", "input": given}, number, unit)
+    return response_span({"id": first_id or f"items-{digest}", "input": given}, number, unit,
+                         bare=True)
 
 
 def response_items(value: JsonValue) -> Iterator[Span | Problem]:

@@ -223,12 +223,13 @@ def _metadata(spans: list[Span], fmt: str, trace_ids: list[str], n_calls: int,
         meta["trace_id"] = trace_ids[0]
     else:
         meta["trace_ids"] = trace_ids
+    meta.update({"trace_format": fmt, "spans": len(spans), "llm_calls": n_calls,
+                 "tool_runs": n_tools, "retrievals": sum(1 for s in spans if s.kind == "retriever")})
     start = min(s.start_ns for s in spans)
-    end = max((s.end_ns or s.start_ns) for s in spans)
-    meta.update({"trace_format": fmt, "started_at": iso_from_ns(start),
-                 "duration_ms": round((end - start) / 1e6, 3), "spans": len(spans),
-                 "llm_calls": n_calls, "tool_runs": n_tools,
-                 "retrievals": sum(1 for s in spans if s.kind == "retriever")})
+    if start > 0:  # 0: the source recorded no times (a bare Responses item array)
+        end = max((s.end_ns or s.start_ns) for s in spans)
+        meta["started_at"] = iso_from_ns(start)
+        meta["duration_ms"] = round((end - start) / 1e6, 3)
     conventions = sorted({s.convention for s in spans if s.convention})
     if conventions:
         meta["conventions"] = conventions
