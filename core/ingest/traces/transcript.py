@@ -157,17 +157,11 @@ def _no_llm_message(record_id: str, spans: list[Span]) -> str:
             f"({found}: {names}); nothing to show as a conversation")
 
 
-def build_record(record_id: str, spans: list[Span], fmt: str, trace_ids: list[str],
-                 problems: list[str] | None = None) -> dict[str, Any]:
-    """The transcript record of these spans; TraceRejected naming the trace when it has
-    malformed spans or no LLM call."""
-    if problems:
-        shown = "; ".join(problems[:3]) + (f"; … {len(problems) - 3} more" if len(problems) > 3 else "")
-        raise TraceRejected(f"trace {record_id}: {shown}")
-    spans = sorted(spans, key=lambda s: s.sort_key)
+def _conversation(spans: list[Span]) -> tuple[Conversation, int, int] | None:
+    """One trace's conversation (None without an LLM call), with its call and tool counts."""
     calls = _conversation_spans(spans)
     if not calls:
-        raise TraceRejected(_no_llm_message(record_id, spans))
+        return None
     conv = Conversation()
     for span in calls:
         conv.merge_call(span)
@@ -179,9 +173,47 @@ def build_record(record_id: str, spans: list[Span], fmt: str, trace_ids: list[st
     for span in spans:
         if span.error and id(span) not in used:
             conv.flag_near(span)
-    record: dict[str, Any] = {"id": record_id, "messages": conv.messages,
-                              "metadata": _metadata(spans, fmt, trace_ids, len(calls),
-                                                    len(tool_runs))}
+    return conv, len(calls), len(tool_runs)
+
+
+def join_turns(first: list[dict[str, Any]], then: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Two traces of one session, one after the other: a later trace that repeats the history
+    adds what is new; one that starts afresh adds all but a system prompt already said."""
+    keys, next_keys = [message_key(m) for m in first], [message_key(m) for m in then]
+    n = 0
+    while n < min(len(keys), len(next_keys)) and keys[n] == next_keys[n]:
+        n += 1
+    if n == len(keys):
+        return first + then[n:]
+    seen, i = set(keys), 0
+    while i < len(then) and then[i].get("role") in ("system", "developer") and \
+            next_keys[i] in seen:
+        i += 1
+    return first + then[i:]
+
+
+def build_record(record_id: str, spans: list[Span], fmt: str, trace_ids: list[str],
+                 problems: list[str] | None = None) -> dict[str, Any]:
+    """The transcript record of these spans (one trace, or a session's traces in order);
+    TraceRejected naming the trace when it has malformed spans or no LLM call."""
+    if problems:
+        shown = "; ".join(problems[:3]) + (f"; … {len(problems) - 3} more" if len(problems) > 3 else "")
+        raise TraceRejected(f"trace {record_id}: {shown}")
+    spans = sorted(spans, key=lambda s: s.sort_key)
+    by_trace: dict[str, list[Span]] = {}
+    for span in spans:
+        by_trace.setdefault(span.trace_id, []).append(span)
+    messages: list[dict[str, Any]] = []
+    n_calls = n_tools = 0
+    for trace_spans in by_trace.values():
+        built = _conversation(trace_spans)
+        if built is not None:
+            messages = join_turns(messages, built[0].messages)
+            n_calls, n_tools = n_calls + built[1], n_tools + built[2]
+    if not n_calls:
+        raise TraceRejected(_no_llm_message(record_id, spans))
+    record: dict[str, Any] = {"id": record_id, "messages": messages,
+                              "metadata": _metadata(spans, fmt, trace_ids, n_calls, n_tools)}
     context = _documents(spans)
     if context:
         record["context"] = context
