@@ -93,5 +93,6 @@ def record_html(record: dict[str, Any]) -> str:
     """A record as it will render on the Annotate page: the conversation, then the context."""
     html = messages_html(views_of(record.get("messages") or []))
     if record.get("context"):
-        html += context_html(record["context"])
+        html += ('<div class="tr-head" style="margin-top:.6rem">retrieved context (shown apart '
+                 "on the Annotate page)</div>" + context_html(record["context"]))
     return html
