@@ -4,6 +4,8 @@ pull through the real `langfuse` SDK against a local server answering the Observ
 from __future__ import annotations
 
 import json
+import sys
+from urllib.parse import parse_qs, urlparse
 
 import duckdb
 
@@ -121,8 +123,7 @@ def test_live_pull_filters_skip_partial_traces_and_limit(tmp_path, db_path, caps
                             "--name", "support", "--limit", "1")
         assert code == 0, out
         assert "skipped 1 incomplete" in out and "skipped 1 over --limit" in out
-        sent = json.loads(__import__("urllib.parse").parse.parse_qs(
-            __import__("urllib.parse").parse.urlparse(state.requests[0]["path"]).query)["filter"][0])
+        sent = json.loads(parse_qs(urlparse(state.requests[0]["path"]).query)["filter"][0])
         assert {c["column"] for c in sent} == {"startTime", "tags", "traceName"}
     assert [r[0] for r in stored(db_path)] == ["t-b"]  # the oldest whole trace in the window
 
@@ -154,7 +155,7 @@ def test_live_pull_without_keys_or_sdk_says_what_to_do(db_path, capsys, monkeypa
     assert code == 2 and "needs LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY" in err
     monkeypatch.setenv("LANGFUSE_PUBLIC_KEY", PUBLIC_KEY)
     monkeypatch.setenv("LANGFUSE_SECRET_KEY", SECRET_KEY)
-    monkeypatch.setitem(__import__("sys").modules, "langfuse.api", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "langfuse.api", None)  # as if the SDK were not installed
     code, _, err = pull(capsys, db_path)
     assert code == 2 and "pip install 'triage[traces]'" in err
     code, _, err = cli(capsys, db_path, "import", "x.jsonl", "--from", "langfuse")

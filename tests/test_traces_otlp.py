@@ -3,6 +3,7 @@ indexed forms, OpenInference), through the real CLI into a real DuckDB file."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import duckdb
@@ -186,8 +187,7 @@ def test_malformed_span_rejects_its_trace_naming_trace_and_line(tmp_path, db_pat
     path = write_jsonl(tmp_path / "bad.jsonl", [good, broken, no_trace, "{oops\n"])
     code, out, _ = cli(capsys, db_path, "import", str(path))
     assert code == 1, out
-    trace_id = json.dumps(span["traceId"])  # base64 in the file; the message names the hex id
-    hex_id = __import__("base64").b64decode(json.loads(trace_id)).hex()
+    hex_id = base64.b64decode(span["traceId"]).hex()  # base64 in the file; the message: hex
     assert f"trace {hex_id}: line 2, resourceSpans[0].scopeSpans[0].spans[1]: span " \
            f"{span['name']!r}" in out and "'attributes' must be a list" in out
     assert "line 3: resourceSpans[0].scopeSpans[0].spans[0]: span 'get_order.tool': " \

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from core.ingest.traces.messages import MessageShapeError, as_json_text, to_messages, tool_call
 from core.ingest.traces.spans import Span, document
 
@@ -51,8 +53,8 @@ def _json_attr(attrs: dict[str, Any], key: str) -> Any:
     value = attrs.get(key)
     if isinstance(value, str):
         try:
-            return json.loads(value)
-        except ValueError as e:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError as e:
             raise MessageShapeError(f"'{key}' is not valid JSON ({e})") from e
     return value
 
@@ -79,7 +81,10 @@ def _tool_defs(raw: Any) -> list[dict[str, Any]]:
 def apply_genai(span: Span, attrs: dict[str, Any]) -> None:
     """Fill `span` from GenAI semantic-convention attributes (current and indexed forms)."""
     op = attrs.get("gen_ai.operation.name")
-    indexed = any(k.startswith(("gen_ai.prompt.", "gen_ai.completion.")) for k in attrs)
+    prefixes = {k.split(".", 2)[1] for k in attrs if k.startswith(("gen_ai.prompt.",
+                                                                  "gen_ai.completion.",
+                                                                  "llm.request.functions."))}
+    indexed = bool(prefixes & {"prompt", "completion"})
     structured = "gen_ai.input.messages" in attrs or "gen_ai.output.messages" in attrs
     span.kind = GENAI_KINDS.get(str(op), "llm" if (indexed or structured) else span.kind)
     span.convention = "genai-indexed" if indexed and not structured else "genai"
@@ -100,8 +105,9 @@ def apply_genai(span: Span, attrs: dict[str, Any]) -> None:
                                        attrs.get("gen_ai.usage.prompt_tokens")))
     span.output_tokens = _int(attrs.get("gen_ai.usage.output_tokens",
                                         attrs.get("gen_ai.usage.completion_tokens")))
-    span.tools = _tool_defs(_json_attr(attrs, "gen_ai.tool.definitions")) or \
-        _tool_defs(nested(attrs, "llm.request.functions"))
+    span.tools = _tool_defs(_json_attr(attrs, "gen_ai.tool.definitions"))
+    if not span.tools and "request" in prefixes:
+        span.tools = _tool_defs(nested(attrs, "llm.request.functions"))
     if span.kind == "tool":
         span.tool_name = attrs.get("gen_ai.tool.name") or span.name
         span.tool_call_id = attrs.get("gen_ai.tool.call.id")

@@ -8,8 +8,9 @@ flagged on the message where it happened (`"error"`) and listed in `metadata.err
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from core.ingest.traces.messages import plain_text
 from core.ingest.traces.spans import Span, iso_from_ns
@@ -20,10 +21,12 @@ class TraceRejected(ValueError):
 
 
 def _args_key(arguments: Any) -> str:
-    try:
-        return json.dumps(json.loads(arguments), sort_keys=True)
-    except (TypeError, ValueError):
-        return str(arguments)
+    if isinstance(arguments, str) and arguments[:1] in ("{", "["):
+        try:
+            return orjson.dumps(orjson.loads(arguments), option=orjson.OPT_SORT_KEYS).decode()
+        except orjson.JSONDecodeError:
+            pass
+    return str(arguments)
 
 
 def message_key(m: dict[str, Any]) -> tuple:
@@ -49,17 +52,19 @@ class Conversation:
     def __init__(self) -> None:
         self.messages: list[dict[str, Any]] = []
         self.origins: list[int] = []
+        self.keys: list[tuple] = []  # message_key of each message, kept in step
 
     def _insert(self, index: int, message: dict[str, Any], origin: int) -> None:
         self.messages.insert(index, message)
         self.origins.insert(index, origin)
+        self.keys.insert(index, message_key(message))
 
     def merge_call(self, span: Span) -> None:
         """Add one LLM call: the input messages not yet said, then what it answered."""
         outputs = [dict(m) for m in span.outputs]
         if span.error and not outputs:  # the call failed before answering
             outputs = [{"role": "assistant", "content": ""}]
-        keys = [message_key(m) for m in self.messages]
+        keys = self.keys
         in_keys = [message_key(m) for m in span.inputs]
         n = 0
         while n < min(len(keys), len(in_keys)) and keys[n] == in_keys[n]:
