@@ -18,6 +18,14 @@ ENV_VARS: dict[str, str] = {
     "TRIAGE_LLM_TIMEOUT": "seconds before one LLM request times out (default 60)",
     "TRIAGE_LLM_MAX_RETRIES": "retries the openai client makes on 408/409/429/5xx (default 2)",
     "TRIAGE_LOG": "log file path (default <db folder>/triage.log)",
+    "LANGFUSE_HOST": "Langfuse address for `triage import --from langfuse` (default "
+                     "https://cloud.langfuse.com)",
+    "LANGFUSE_PUBLIC_KEY": "Langfuse public key for `--from langfuse` (never stored or logged)",
+    "LANGFUSE_SECRET_KEY": "Langfuse secret key for `--from langfuse` (never stored or logged)",
+    "LANGSMITH_API_KEY": "LangSmith API key for `triage import --from langsmith` (never stored "
+                         "or logged)",
+    "LANGSMITH_ENDPOINT": "LangSmith API address (default https://api.smith.langchain.com)",
+    "LANGSMITH_PROJECT": "LangSmith project `--from langsmith` reads (or --project)",
     "TRIAGE_LOG_LEVEL": "logging level (default INFO)",
 }
 
@@ -35,6 +43,12 @@ class Settings:
     llm_max_retries: int = 2
     log_path: Path | None = None
     log_level: str = "INFO"
+    langfuse_host: str = "https://cloud.langfuse.com"
+    langfuse_public_key: str | None = field(default=None, repr=False)
+    langfuse_secret_key: str | None = field(default=None, repr=False)
+    langsmith_api_key: str | None = field(default=None, repr=False)
+    langsmith_endpoint: str = "https://api.smith.langchain.com"
+    langsmith_project: str | None = None
 
     @property
     def snapshot_path(self) -> Path:
@@ -64,6 +78,12 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         llm_max_retries=int(env.get("TRIAGE_LLM_MAX_RETRIES") or 2),
         log_path=Path(env["TRIAGE_LOG"]) if env.get("TRIAGE_LOG") else None,
         log_level=env.get("TRIAGE_LOG_LEVEL") or "INFO",
+        langfuse_host=env.get("LANGFUSE_HOST") or "https://cloud.langfuse.com",
+        langfuse_public_key=env.get("LANGFUSE_PUBLIC_KEY") or None,
+        langfuse_secret_key=env.get("LANGFUSE_SECRET_KEY") or None,
+        langsmith_api_key=env.get("LANGSMITH_API_KEY") or None,
+        langsmith_endpoint=env.get("LANGSMITH_ENDPOINT") or "https://api.smith.langchain.com",
+        langsmith_project=env.get("LANGSMITH_PROJECT") or None,
     )
     given = {k: v for k, v in overrides.items() if v is not None}
     if "db_path" in given:

@@ -7,9 +7,9 @@ from pathlib import Path
 import streamlit as st
 
 from core.errors import ImportFailed, TriageError
-from core.ingest.pipeline import DEFAULT_SOURCE, ImportResult, import_file, preview_file
-from core.ingest.readers import FORMATS, MAP_FIELDS
-from core.ingest.uploads import default_mapping, preview_rows, rejects_path_for, store_upload
+from core.ingest import uploads
+from core.ingest.pipeline import DEFAULT_SOURCE, import_file, preview_file
+from core.ingest.readers import FORMATS, GROUP_BY, MAP_FIELDS, TRACE_FORMATS
 from core.labels.samples import draw_sample, parse_where
 from core.store.browse import common_metadata_fields, sources
 from core.ui import bootstrap
@@ -24,7 +24,8 @@ def _stored_upload(upload) -> Path:
     """The uploaded bytes on disk, written once per upload."""
     key = f"import_upload_{upload.file_id}"
     if key not in st.session_state:
-        st.session_state[key] = store_upload(ctx.settings.db_path, upload.name, upload.getvalue())
+        st.session_state[key] = uploads.store_upload(ctx.settings.db_path, upload.name,
+                                                     upload.getvalue())
     return st.session_state[key]
 
 
@@ -32,7 +33,7 @@ def _mapping(columns: list[str]) -> dict[str, str]:
     """One dropdown per record field: which column holds it (CSV/Parquet)."""
     st.caption("Map the columns: `messages` (JSON), or `user`/`assistant`/`system` text for a "
                "one-exchange conversation. Unmapped columns become metadata.")
-    guess = default_mapping(columns)
+    guess = uploads.default_mapping(columns)
     mapping = {}
     cols = st.columns(4)
     for i, field in enumerate(MAP_FIELDS):
@@ -44,38 +45,35 @@ def _mapping(columns: list[str]) -> dict[str, str]:
     return mapping
 
 
-def _show_preview(path: Path, fmt: str, mapping: dict[str, str]) -> None:
-    preview = preview_file(path, fmt, mapping, n=20)
+def _show_preview(path: Path, fmt: str, mapping: dict[str, str], group_by: str) -> None:
+    preview = preview_file(path, fmt, mapping, n=20, group_by=group_by)
     st.subheader("Preview")
-    n = len(preview.records) + len(preview.errors)
-    st.caption(f"Format: {preview.format} · first {'row' if n == 1 else f'{n} rows'}: "
-               f"{len(preview.records)} valid, {len(preview.errors)} with errors")
+    st.caption(uploads.preview_caption(preview))
     if preview.records:
-        st.dataframe(preview_rows(preview), hide_index=True, key="import_preview")
+        st.dataframe(uploads.preview_rows(preview), hide_index=True, key="import_preview")
     if preview.errors:
         st.warning("Rows with errors (these would be rejected):")
-        st.dataframe([{"row": e.line, "field": e.field, "problem": e.message}
-                      for e in preview.errors], hide_index=True)
+        st.dataframe(uploads.error_rows(preview), hide_index=True)
+    if preview.format in TRACE_FORMATS:  # traces: show the first ones as they will render
+        for i, record in enumerate(preview.records[:3]):
+            with st.expander(uploads.record_title(record), expanded=i == 0):
+                st.html(uploads.record_html(record))
 
 
-def _run_import(path: Path, source: str, fmt: str, mapping: dict[str, str]) -> None:
+def _run_import(path: Path, source: str, fmt: str, mapping: dict[str, str], group_by: str) -> None:
     bar = st.progress(0.0, text="Importing…")
-    rejects = rejects_path_for(path)
+    rejects = uploads.rejects_path_for(path)
     try:
         result = import_file(ctx.db, path, source=source.strip() or None, fmt=fmt, mapping=mapping,
-                             rejects=rejects, imported_by=ctx.user,
+                             rejects=rejects, imported_by=ctx.user, group_by=group_by,
                              progress=lambda f, n: bar.progress(min(f, 1.0), text=f"{n:,} rows read"))
     except ImportFailed as e:
         bar.empty()
         st.session_state[f"import_outcome_{path}"] = (2, str(e), str(rejects))
         return
     bar.progress(1.0, text="Done")
-    st.session_state[f"import_outcome_{path}"] = (result.exit_code, _summary(result),
-                                          str(result.rejects_path or ""))
-
-
-def _summary(result: ImportResult) -> str:
-    return "\n".join(result.summary(max_errors=20))
+    st.session_state[f"import_outcome_{path}"] = (
+        result.exit_code, "\n".join(result.summary(max_errors=20)), str(result.rejects_path or ""))
 
 
 def _show_outcome(path: Path) -> None:
@@ -94,9 +92,9 @@ def _show_outcome(path: Path) -> None:
 
 def _import_section() -> None:
     st.subheader("Import a file")
-    st.caption("JSONL, a JSON array, CSV or Parquet: the same validation, duplicate handling and "
-               "exit codes as `triage import`. One file becomes one batch.")
-    upload = st.file_uploader("Transcripts file", key="import_file",
+    st.caption("JSONL, a JSON array, CSV, Parquet or traces (OTLP JSON, Langfuse, LangSmith, OpenAI "
+               "Responses), checked as by `triage import`. One file becomes one batch.")
+    upload = st.file_uploader("Transcripts or traces file", key="import_file",
                               type=["jsonl", "ndjson", "json", "csv", "parquet", "pq"])
     if upload is None:
         return
@@ -105,15 +103,17 @@ def _import_section() -> None:
     known = ", ".join(sources(ctx.db)) or "none yet"
     source = left.text_input(
         "Source", value=DEFAULT_SOURCE, key="import_source",
-        help="Where these logs come from. Ids are unique per source: the same id with other "
-             "content is a conflict within a source, and a different transcript in another one. "
-             f"Sources so far: {known}.")
+        help="Where these logs come from. Ids are unique per source: the same id with other content "
+             f"is a conflict within a source, another transcript elsewhere. Sources so far: {known}.")
     fmt = right.selectbox("Format", FORMATS, key="import_format")
     preview = preview_file(path, fmt, {}, n=1)
     mapping = _mapping(preview.columns) if preview.columns is not None else {}
-    _show_preview(path, fmt, mapping)
+    group_by = "trace"
+    if preview.format in TRACE_FORMATS:
+        group_by = right.radio("One transcript per", GROUP_BY, horizontal=True, key="import_group")
+    _show_preview(path, fmt, mapping, group_by)
     if st.button("Import", type="primary", key="import_confirm"):
-        _run_import(path, source, fmt, mapping)
+        _run_import(path, source, fmt, mapping, group_by)
     _show_outcome(path)
 
 

@@ -142,6 +142,18 @@ RELATIONS: tuple[Relation, ...] = (
         "done_by": "the admin who did it",
         "done_at": "when (UTC)",
     }),
+    Relation("pull_watermarks", "table",
+             "how far each live pull (`triage import --from`) has read; append-only, the latest "
+             "row per (system, scope, source) wins", {
+        "system": "langfuse or langsmith",
+        "scope": "JSON: where (host, project) and the filters of the pull",
+        "source": "the Triage source the traces went to",
+        "newest_trace_at": "start (UTC) of the newest trace stored; the next pull asks from here",
+        "traces_stored": "traces imported or found already stored by that pull",
+        "batch_id": "import_batches.batch_id of that pull",
+        "pulled_by": "who ran it",
+        "pulled_at": "when (UTC)",
+    }),
     Relation("_migrations", "table", "one applied schema migration", {
         "name": "migration name (m001_tables, …)",
         "applied_at": "when it was applied",

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.errors import ImportFailed, UsageError, exit_code_for
-from core.ingest.readers import Progress, RawRow, columns_of, detect_format, read_rows
+from core.ingest.readers import (
+    TRACE_FORMATS,
+    Progress,
+    RawRow,
+    columns_of,
+    detect_format,
+    read_rows,
+)
 from core.ingest.records import PreparedRow, RowError, transcript_columns
 from core.ingest.rows import Checked, checked_rows, to_record
 from core.store.batches import Batch, record_batch
@@ -133,6 +140,9 @@ def check_file(path: Path) -> None:
 
 
 def _check_mapping(path: Path, fmt: str, mapping: dict[str, str]) -> None:
+    if mapping and fmt in TRACE_FORMATS:
+        raise UsageError(f"{path.name}: --map is for CSV/Parquet columns; a {fmt} file maps "
+                         "its traces itself (see docs/traces.md)")
     columns = columns_of(path, fmt)
     if columns is None:
         return
@@ -142,16 +152,21 @@ def _check_mapping(path: Path, fmt: str, mapping: dict[str, str]) -> None:
                          f"columns: {', '.join(columns)}")
 
 
+PREVIEW_TRACE_VALUES = 5000  # a trace preview groups the spans of the file's first lines
+
+
 def preview_file(path: Path | str, fmt: str = "auto", mapping: dict[str, str] | None = None,
-                 n: int = 20) -> Preview:
-    """Read and validate the first `n` rows without storing anything."""
+                 n: int = 20, group_by: str = "trace") -> Preview:
+    """Read and validate the first `n` rows without storing anything (for trace formats: the
+    traces found in the first PREVIEW_TRACE_VALUES lines or items)."""
     path = Path(path)
     check_file(path)
     fmt = detect_format(path, fmt)
     mapping = mapping or {}
     _check_mapping(path, fmt, mapping)
     records, errors = [], []
-    for i, raw in enumerate(read_rows(path, fmt)):
+    limit = PREVIEW_TRACE_VALUES if fmt in TRACE_FORMATS else None
+    for i, raw in enumerate(read_rows(path, fmt, group_by=group_by, max_values=limit)):
         if i >= n:
             break
         rec = to_record(raw, fmt, mapping)
@@ -308,20 +323,18 @@ def import_rows(db: Database, rows: Iterable[RawRow], *, file_name: str, fmt: st
 def import_file(db: Database, path: Path | str, *, source: str | None = None,
                 fmt: str = "auto", mapping: dict[str, str] | None = None,
                 rejects: Path | str | None = None, imported_by: str | None = None,
-                progress: Progress | None = None) -> ImportResult:
+                progress: Progress | None = None, group_by: str = "trace") -> ImportResult:
     """Import one file as one batch, in one transaction. Returns the counts; raises
-    ImportFailed (nothing stored) when the file is empty or unreadable or every row is rejected."""
-    started = time.perf_counter()
+    ImportFailed (nothing stored) when the file is empty or unreadable or every row is rejected.
+    Trace formats make one transcript per trace (per session with group_by='session')."""
     path = Path(path)
     check_file(path)
     fmt = detect_format(path, fmt)
     mapping = mapping or {}
     _check_mapping(path, fmt, mapping)
-    result = import_rows(db, read_rows(path, fmt, progress), file_name=path.name, fmt=fmt,
-                         source=source_name(source), mapping=mapping,
-                         rejects=Path(rejects) if rejects else None, imported_by=imported_by)
-    result.seconds = time.perf_counter() - started
-    return result
+    return import_rows(db, read_rows(path, fmt, progress, group_by), file_name=path.name,
+                       fmt=fmt, source=source_name(source), mapping=mapping,
+                       rejects=Path(rejects) if rejects else None, imported_by=imported_by)
 
 
 def _finish(db: Database, result: ImportResult, imported_by: str | None, sink: RejectsFile) -> None:

@@ -13,8 +13,9 @@ from typing import Any
 
 from core.errors import ImportFailed, UsageError
 from core.ingest.records import RowError
+from core.ingest.traces.reader import GROUP_BY, TRACE_FORMATS, read_traces, sniff_file
 
-FORMATS = ("auto", "jsonl", "json", "csv", "parquet")
+FORMATS = ("auto", "jsonl", "json", "csv", "parquet", *TRACE_FORMATS)
 MAP_FIELDS = ("id", "messages", "system", "user", "assistant", "context", "metadata", "tools")
 _EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv",
                ".parquet": "parquet", ".pq": "parquet"}
@@ -34,11 +35,21 @@ class RawRow:
 
 
 def detect_format(path: Path, fmt: str = "auto") -> str:
-    """The file's format: as given, from its extension, or sniffed from its first byte."""
+    """The file's format: as given, else from its extension or first byte, and for JSON and
+    Parquet from its first value (or columns) when that is a trace format."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt != "auto":
         return fmt
+    base = _container_format(path)
+    if base == "parquet":
+        return sniff_file(path, columns_of(path, "parquet")) or base
+    if base in ("json", "jsonl"):
+        return sniff_file(path) or base
+    return base
+
+
+def _container_format(path: Path) -> str:
     by_ext = _EXTENSIONS.get(path.suffix.lower())
     if by_ext in ("jsonl", "csv", "parquet"):
         return by_ext
@@ -194,8 +205,21 @@ def _read_parquet(path: Path, progress: Progress | None) -> Iterator[RawRow]:
             progress(number / total, number)
 
 
-def read_rows(path: Path, fmt: str, progress: Progress | None = None) -> Iterator[RawRow]:
-    """Every row of the file in order. File-level problems raise ImportFailed."""
+def _read_traces(path: Path, fmt: str, progress: Progress | None, group_by: str,
+                 max_values: int | None) -> Iterator[RawRow]:
+    if group_by not in GROUP_BY:
+        raise UsageError(f"unknown --group-by {group_by!r}; use one of {', '.join(GROUP_BY)}")
+    for row in read_traces(path, fmt, group_by, progress, max_values):
+        yield RawRow(row.number, row.unit, row.value, row.text, row.error)
+
+
+def read_rows(path: Path, fmt: str, progress: Progress | None = None, group_by: str = "trace",
+              max_values: int | None = None) -> Iterator[RawRow]:
+    """Every row of the file in order (for a trace format: one row per trace, or per session
+    with group_by='session'; max_values reads only the start, for a preview). File-level
+    problems raise ImportFailed."""
+    if fmt in TRACE_FORMATS:
+        return _read_traces(path, fmt, progress, group_by, max_values)
     readers = {"jsonl": _read_jsonl, "json": _read_json, "csv": _read_csv, "parquet": _read_parquet}
     return readers[fmt](path, progress)
 

@@ -32,6 +32,7 @@ CSS = """<style>
  border-radius:.4rem;padding:.3rem .5rem;margin-top:.3rem;white-space:pre-wrap;word-break:break-word}
 .tr-ctx{border-left:3px solid #7aa7e8;padding:.3rem .6rem;margin:.4rem 0;background:#f8fbff}
 details.tr-fold summary{cursor:pointer;color:#3b4252}
+.tr-error{color:#a1260d;font-size:.85em;font-weight:600;margin-top:.3rem}
 </style>"""
 
 
@@ -52,6 +53,7 @@ class MessageView:
     name: str | None
     text: str
     tool_calls: tuple[ToolCallView, ...]
+    error: str | None = None  # a failed step of the trace this message came from
 
     @property
     def folded(self) -> bool:
@@ -105,12 +107,18 @@ def _calls(message: dict[str, Any]) -> tuple[ToolCallView, ...]:
 
 def message_views(transcript: Transcript) -> list[MessageView]:
     """The transcript's messages as views, numbered from 0 (the failure-turn index)."""
+    return views_of(transcript.messages)
+
+
+def views_of(messages: list[Any]) -> list[MessageView]:
+    """Record messages (stored or not yet imported) as views, numbered from 0."""
     out = []
-    for i, m in enumerate(transcript.messages):
+    for i, m in enumerate(messages):
         m = m if isinstance(m, dict) else {"role": "?", "content": m}
-        name = m.get("name")
+        name, error = m.get("name"), m.get("error")
         out.append(MessageView(i, str(m.get("role") or "?"), None if name is None else str(name),
-                               _text(m.get("content")), _calls(m)))
+                               _text(m.get("content")), _calls(m),
+                               None if error is None else str(error)))
     return out
 
 
@@ -127,8 +135,9 @@ def message_html(m: MessageView) -> str:
         f'<div class="tr-call">tool call: {escape(c.name)}({escape(c.arguments)})</div>'
         for c in m.tool_calls)
     role_class = escape(m.role if m.role.isalnum() else "other")
+    error = f'<div class="tr-error">error: {escape(m.error)}</div>' if m.error else ""
     return (f'<div class="tr-msg tr-{role_class}"><div class="tr-head">#{m.index} {who}</div>'
-            f"{body}{calls}</div>")
+            f"{body}{calls}{error}</div>")
 
 
 def messages_html(views: list[MessageView]) -> str:

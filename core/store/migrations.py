@@ -229,6 +229,22 @@ SELECT * EXCLUDE (rn) FROM (
 WHERE rn = 1;
 """
 
+# Live pulls (`triage import --from langfuse|langsmith`) remember the newest trace time they
+# stored, per system, where (host and project), filters and Triage source, so the next pull
+# asks only for newer traces. Append-only like `settings`: the latest row per key wins.
+M015_PULL_WATERMARKS = """
+CREATE TABLE pull_watermarks (
+    system VARCHAR NOT NULL,
+    scope VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    newest_trace_at TIMESTAMP NOT NULL,
+    traces_stored BIGINT,
+    batch_id VARCHAR,
+    pulled_by VARCHAR,
+    pulled_at TIMESTAMP NOT NULL
+);
+"""
+
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -248,6 +264,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m005_record_ids", _sql(M005_RECORD_IDS)),
     ("m006_record_id_index", _sql(M006_RECORD_ID_INDEX)),
     ("m010_live_annotations", _sql(M010_LIVE_ANNOTATIONS)),
+    ("m015_pull_watermarks", _sql(M015_PULL_WATERMARKS)),
 ]
 
 
