@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.report.model import Check, Share
+from core.report.model import Check, Population, Share
 
 VERDICT_TITLES = {
     "pipeline_first": "Fix the pipeline first",
@@ -55,3 +55,32 @@ def verdict_sentence(verdict: str, classes: dict[str, Share], n_failures: int,
     tail = (f"; about {needed} more labeled failures at this share would decide"
             if needed else "; no class's lower bound exceeds 50%")
     return f"Inconclusive: {share_phrase(lead, classes[lead], n_failures)}{tail}."
+
+
+METHOD_NAMES = {"ppi++": "PPI++", "cross-ppi": "cross-PPI", "human-only": "human labels only"}
+
+
+def estimate_phrase(e) -> str:
+    """'57.0% (95% CI 53.1–60.8%)' for a population Estimate."""
+    if e is None or e.estimate is None:
+        return "–"
+    return f"{pct(e.estimate, 1)} (95% CI {pct(e.ci_low, 1)}–{pct(e.ci_high, 1)})"
+
+
+def population_sentence(p: Population) -> str:
+    """The verdict in one sentence when it rests on the population estimate."""
+    basis = (f"population estimate over all {p.N:,} transcripts ({METHOD_NAMES[p.method]}, "
+             f"{p.n} random human labels)")
+    if p.verdict == "pipeline_first":
+        return (f"Fix the pipeline first: by the {basis}, pipeline failures are "
+                f"{estimate_phrase(p.fix_classes['pipeline'])} of failures.")
+    if p.verdict in ("tuning_justified", "behavior_not_ready"):
+        head = f"by the {basis}, behavior failures are {estimate_phrase(p.fix_classes['behavior'])} of failures"
+        if p.verdict == "tuning_justified":
+            return f"Fine-tuning is justified: {head}, and every readiness check passes."
+        return f"Behavior failures dominate but tuning is not ready yet: {head}; readiness checks fail."
+    lead = max(p.fix_classes, key=lambda c: p.fix_classes[c].estimate or 0.0)
+    more = (f"; about {p.more_labels_needed} more random human labels would decide"
+            if p.more_labels_needed else "; no side's interval clears 50% of failures")
+    return (f"Inconclusive: by the {basis}, {lead} failures are "
+            f"{estimate_phrase(p.fix_classes[lead])} of failures{more}.")
