@@ -136,3 +136,17 @@ def _root(f: Callable[[float], float], a: float, b: float) -> float:
     if fb >= 0:
         return b
     return float(brentq(f, a, b, xtol=XTOL))
+
+
+def labels_for_effective_n(a: Arrays, effective_n: int, n_max: int) -> tuple[int, float]:
+    """ppi_mean_power: the human labels (n) that, with predictions on the rest of n_max, give
+    the standard error of `effective_n` human labels alone, at the measured correlation of
+    labels and predictions (`a`'s labeled part). Predictions already made cost ~nothing
+    (cost_Yhat 1e-6 of a label; 0 divides by zero in ppi_py). → (n, ppi_corr)."""
+    import warnings
+
+    with warnings.catch_warnings():  # "effective_n too large for n_max": the answer is n_max
+        warnings.simplefilter("ignore")
+        out = ppi_py.ppi_mean_power(np.asarray(a.y, float), np.asarray(a.yhat, float), cost_Y=1.0,
+                                    cost_Yhat=1e-6, effective_n=effective_n, n_max=n_max)
+    return int(out["n"]), float(out["ppi_corr"])

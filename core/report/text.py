@@ -84,3 +84,31 @@ def population_sentence(p: Population) -> str:
             if p.more_labels_needed else "; no side's interval clears 50% of failures")
     return (f"Inconclusive: by the {basis}, {lead} failures are "
             f"{estimate_phrase(p.fix_classes[lead])} of failures{more}.")
+
+
+def basis_line(r) -> str:
+    """Which estimate the verdict rests on, and the other one's verdict."""
+    p = r.population
+    human = VERDICT_TITLES[r.human_verdict or r.verdict]
+    if r.verdict_basis == "population":
+        return (f"Verdict from the population estimate ({METHOD_NAMES[p.method]} over {p.N:,} "
+                f"transcripts, {p.n} random human labels, effective sample size "
+                f"{p.effective_n:,}); human labels alone say: {human}.")
+    return f"Verdict from the human labels alone; population estimate: {p.reason}"
+
+
+def population_intro(p: Population) -> str:
+    """What the population block is, in one paragraph."""
+    if p.method == "human-only":
+        return (f"No population estimate: {p.reason}. The figures below are the human-only ones "
+                f"({p.N:,} transcripts in scope, {p.n} labels in a uniform random sample).")
+    fit = (f"its {p.folds} cross-fitted fold models (each labeled transcript predicted by the "
+           "model trained without its fold)" if p.method == "cross-ppi"
+           else f"its pre-labels (λ = {p.lam:.2f}, power-tuned)")
+    notes = " ".join(p.notes)
+    return (f"All {p.N:,} active transcripts, estimated by prediction-powered inference "
+            f"({METHOD_NAMES[p.method]}): the {p.labeler} labeler's predictions on every "
+            f"transcript, through {fit}, corrected by the {p.n} human labels of a uniform random "
+            f"sample ({p.n_excluded_nonrandom} labels from non-random queues, filters or strata "
+            f"left out). The interval is as narrow as about {p.effective_n:,} human labels alone "
+            f"would give. {p.more_labels_reason[:1].upper()}{p.more_labels_reason[1:]}. {notes}").strip()
