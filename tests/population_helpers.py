@@ -72,3 +72,15 @@ def llm_prelabels(db: Database, taxonomy: Taxonomy, predictions: dict[str, str],
         transcript_id=tid, content_hash=None, labeler="llm", model=model,
         prompt_version=prompt_version, taxonomy_version=taxonomy.version, status="ok",
         primary_label=lab, confidence=0.9) for tid, lab in predictions.items()])
+
+
+def distinct_synthetic(taxonomy: Taxonomy, n: int, seed: int, prefix: str = "syn") -> list[dict]:
+    """synthetic_records (labels exact) whose user turn also carries a word of its own
+    (`ref<i>`): no two have the same content, and a model can memorise each one."""
+    from tests.prelabel_helpers import synthetic_records
+
+    records = []
+    for i, (rec, _) in enumerate(synthetic_records(taxonomy, n, noise=0.0, seed=seed, prefix=prefix)):
+        rec["messages"][1]["content"] += f" ref{prefix}{i}"
+        records.append(rec)
+    return records

@@ -60,11 +60,20 @@ class Interval:
         return (self.ci_high - self.ci_low) / 2
 
 
+def _lam(a: Arrays) -> float | None:
+    """None (ppi_py tunes λ) unless every prediction is the same value: then the tuning is
+    0/0 in ppi_py, and its limit, λ = 0 (the predictions carry nothing), is passed."""
+    constant = np.ptp(a.yhat) == 0 and np.ptp(a.yhat_unlabeled) == 0 \
+        and a.yhat[0] == a.yhat_unlabeled.flat[0]
+    return 0.0 if constant else None
+
+
 def point(a: Arrays) -> float:
     """The prediction-powered point estimate of the mean."""
     if a.cross:
         return float(np.squeeze(ppi_py.crossppi_mean_pointestimate(a.y, a.yhat, a.yhat_unlabeled)))
-    return float(np.squeeze(ppi_py.ppi_mean_pointestimate(a.y, a.yhat, a.yhat_unlabeled, lam=None)))
+    return float(np.squeeze(ppi_py.ppi_mean_pointestimate(a.y, a.yhat, a.yhat_unlabeled,
+                                                          lam=_lam(a))))
 
 
 def bounds(a: Arrays) -> tuple[float, float]:
@@ -72,7 +81,7 @@ def bounds(a: Arrays) -> tuple[float, float]:
     if a.cross:
         low, high = ppi_py.crossppi_mean_ci(a.y, a.yhat, a.yhat_unlabeled, alpha=ALPHA)
     else:
-        low, high = ppi_py.ppi_mean_ci(a.y, a.yhat, a.yhat_unlabeled, alpha=ALPHA, lam=None)
+        low, high = ppi_py.ppi_mean_ci(a.y, a.yhat, a.yhat_unlabeled, alpha=ALPHA, lam=_lam(a))
     return float(np.squeeze(low)), float(np.squeeze(high))
 
 
@@ -93,6 +102,8 @@ def tuned_lambda(a: Arrays) -> float | None:
     cross-PPI, whose λ is fixed at 1."""
     if a.cross:
         return None
+    if _lam(a) is not None:
+        return _lam(a)
     y, yhat, unl = (np.asarray(x, float).reshape(-1, 1) for x in (a.y, a.yhat, a.yhat_unlabeled))
     centre = float(np.mean(unl)) + float(np.mean(y - yhat))  # λ = 1's estimate, as ppi_py does
     return float(_calc_lam_glm(y - centre, yhat - centre, unl - centre, np.eye(1), clip=True))
