@@ -45,10 +45,12 @@ box(report.verdict_sentence)
 pop = report.population
 if pop is not None:
     st.caption(basis_line(report))
-if report.verdict == "inconclusive":
+if report.verdict == "inconclusive" and report.verdict_basis == "population":
+    shown = "–" if pop.more_labels_needed is None else str(pop.more_labels_needed)
+    st.markdown(f"**More random human labels needed: {shown}** — {pop.more_labels_reason}")
+elif report.verdict == "inconclusive":
     shown = "–" if report.more_failures_needed is None else str(report.more_failures_needed)
-    st.markdown(f"**More labeled failures needed (human-only): {shown}** — "
-                f"{report.more_failures_reason}")
+    st.markdown(f"**More labeled failures needed: {shown}** — {report.more_failures_reason}")
 for w in report.warnings:
     st.warning(w)
 for col, (label, value) in zip(st.columns(5), [
