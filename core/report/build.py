@@ -25,12 +25,12 @@ from core.report.model import (
     share_of,
 )
 from core.report.population import HumanSide, estimate_population
-from core.report.population_inputs import PopulationInputs, inputs_from_frame
+from core.report.population_inputs import CLASSES, PopulationInputs, inputs_from_rows
 from core.report.text import population_sentence, verdict_sentence
 from core.stats import more_needed_to_clear
 from core.store import report_data
 from core.store.connection import Database
-from core.store.population import Census, population_census, read_ppi_inputs
+from core.store.population import Census, population_census, read_ppi_rows
 from core.store.report_data import LabelRow, ReportData
 from core.taxonomy import Taxonomy
 
@@ -291,7 +291,7 @@ class PopulationData:
 
 def read_population(db: Database) -> PopulationData:
     """Read the census and the ppi_inputs view (no model is fit: the fit is stored)."""
-    return PopulationData(population_census(db), inputs_from_frame(read_ppi_inputs(db)))
+    return PopulationData(population_census(db), inputs_from_rows(read_ppi_rows(db, CLASSES)))
 
 
 def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,

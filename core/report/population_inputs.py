@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from core.report.ppi import Arrays
+from core.store.population import PpiRows
 
 CLASSES = ("pipeline", "behavior", "model", "none", "unknown")
 FAILURES = ("pipeline", "behavior", "model", "unknown")
@@ -59,54 +59,40 @@ class PopulationInputs:
         else:
             table = np.array([(by_label or {}).get(k, 0.0) for k in self.labels])
             y, lab, unl = table[self.y_label], table[self.labeled_label], table[self.unlabeled_label]
-        return Arrays(y, lab.mean(axis=1), unl if self.cross else unl[:, 0])
+        # ppi_py's cross-PPI reads only the row means of the N × K matrix: passing them as an
+        # N × 1 matrix gives the same numbers for K times less work (the root-finding of the
+        # shares calls it dozens of times).
+        return Arrays(y, lab.mean(axis=1), unl.mean(axis=1, keepdims=True) if self.cross
+                      else unl[:, 0])
 
 
-def _codes(values: pd.Series, vocabulary: list[str]) -> np.ndarray:
-    index = {v: i for i, v in enumerate(vocabulary)}
-    return values.map(lambda v: index[v]).to_numpy(dtype=np.int64)
-
-
-def _grid(frame: pd.DataFrame, column: np.ndarray, k: int, codes: np.ndarray,
-          n_transcripts: int) -> np.ndarray:
+def _grid(rows: PpiRows, codes: np.ndarray, n_transcripts: int, k: int) -> np.ndarray:
     """(transcripts, k) of codes; a transcript with one row repeats it in every column."""
     grid = np.full((n_transcripts, k), -1, dtype=np.int64)
-    grid[frame["_t"].to_numpy(), column] = codes
+    grid[rows.transcript, rows.column] = codes
     single = grid.max(axis=1, keepdims=True)
     return np.where(grid < 0, single, grid)
 
 
-def inputs_from_frame(frame: pd.DataFrame) -> PopulationInputs | None:
-    """Code the view's rows (read by core.store.population.read_ppi_inputs); None when empty."""
-    if frame.empty:
+def inputs_from_rows(rows: PpiRows | None) -> PopulationInputs | None:
+    """Shape the coded view (core.store.population.read_ppi_rows); None when it is empty."""
+    if rows is None:
         return None
-    frame = frame.copy()
-    frame["_t"], tids = pd.factorize(frame["transcript_id"])
-    models = sorted(frame["model"].unique(), key=_model_order)
-    column = frame["model"].map({m: i for i, m in enumerate(models)}).to_numpy()
-    labels = sorted(set(frame["predicted_label"].dropna()) | set(frame["human_label"].dropna()))
-    n_t, k = len(tids), len(models)
-    p_class = _grid(frame, column, k, _codes(frame["predicted_fix_class"], list(CLASSES)), n_t)
-    p_label = _grid(frame, column, k, _codes(frame["predicted_label"].fillna(""), ["", *labels]), n_t)
-    human = frame.drop_duplicates("_t").set_index("_t").sort_index()
-    is_labeled = human["human_fix_class"].notna().to_numpy()
-    first = frame.iloc[0]
+    n_t, k = int(rows.transcript.max()) + 1, int(rows.column.max()) + 1
+    p_class = _grid(rows, rows.predicted_class, n_t, k)
+    none = len(rows.labels)  # a prediction without a label (never stored ok, but be safe)
+    p_label = _grid(rows, np.where(rows.predicted_label < 0, none, rows.predicted_label), n_t, k)
+    human_class = np.full(n_t, -1, dtype=np.int64)
+    human_class[rows.transcript] = rows.human_class
+    human_label = np.full(n_t, -1, dtype=np.int64)
+    human_label[rows.transcript] = rows.human_label
+    is_labeled = human_class >= 0
     return PopulationInputs(
-        labeler=str(first["labeler"]), labeler_model=_text(first["labeler_model"]),
-        prompt_version=_text(first["prompt_version"]), k=k, labels=("", *labels),
-        y_class=_codes(human["human_fix_class"][is_labeled], list(CLASSES)),
-        y_label=_codes(human["human_label"][is_labeled], ["", *labels]),
+        labeler=str(rows.labeler), labeler_model=rows.labeler_model,
+        prompt_version=rows.prompt_version, k=k, labels=(*rows.labels, ""),
+        y_class=human_class[is_labeled], y_label=human_label[is_labeled],
         labeled_class=p_class[is_labeled], labeled_label=p_label[is_labeled],
         unlabeled_class=p_class[~is_labeled], unlabeled_label=p_label[~is_labeled])
-
-
-def _model_order(model: str) -> tuple[int, str]:
-    number = model.removeprefix("fold-")
-    return (int(number), model) if number.isdigit() else (0, model)
-
-
-def _text(value: object) -> str | None:
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
 
 
 Statistic = Callable[[PopulationInputs], Arrays]
