@@ -62,7 +62,8 @@ for col, (label, value) in zip(st.columns(5), [
 if pop is not None:
     st.header("Population estimate")
     st.markdown(population_intro(pop))
-    st.plotly_chart(charts.population_figure(report), config=NO_BAR)
+    if pop.method != "human-only":
+        st.plotly_chart(charts.population_figure(report), config=NO_BAR)
     if pop.width_by_n:
         st.plotly_chart(charts.width_figure(report), config=NO_BAR)
     show_tables([tables.population_table(report), tables.population_facts(report)])

@@ -62,5 +62,5 @@ def test_population_toggle_turns_the_estimate_off(app):
     at.sidebar.toggle(key="report_population").set_value(False).run()
     assert not at.exception
     assert any("population estimate: turned off" in c.value for c in at.caption)
-    assert len(at.get("plotly_chart")) == 3  # the human-only bars stay; no width chart
+    assert len(at.get("plotly_chart")) == 2  # fix classes and categories only
     at.sidebar.toggle(key="report_population").set_value(True).run()

@@ -108,7 +108,8 @@ def _head(r: Report) -> str:
 def _population_html(r: Report) -> str:
     if r.population is None:
         return ""
-    charts = [_figure_html(population_figure(r), "chart-population")]
+    charts = [] if r.population.method == "human-only" else [
+        _figure_html(population_figure(r), "chart-population")]
     if r.population.width_by_n:
         charts.append(_figure_html(width_figure(r), "chart-population-width"))
     return _section("Population estimate", [
