@@ -6,7 +6,7 @@ human-only figures and the reason. Pure: the store's census and rows go in, a Po
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.report.model import Check, Estimate, Population, Share, WidthPoint
 from core.report.population_inputs import (
@@ -119,10 +119,11 @@ def estimate_population(census: Census, inputs: PopulationInputs | None, taxonom
     z, z_human = mean_estimate(z_arrays), classical(z_arrays.y)
     method = "cross-ppi" if inputs.cross else "ppi++"
     if z.half_width > z_human.half_width:
-        return human_only(census, human, n, (
+        return replace(human_only(census, human, n, (
             f"the pre-labels would widen the interval ({method} ±{z.half_width:.3f} on the verdict "
             f"statistic vs ±{z_human.half_width:.3f} from the {n} random human labels alone): "
-            "the human-only verdict stands"), inputs)
+            "the human-only verdict stands"), inputs),
+            folds=inputs.k if inputs.cross else None, human_only_half_width=z_human.half_width)
     return _population(census, inputs, taxonomy, human, z_arrays, z, z_human)
 
 
