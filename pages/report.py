@@ -1,47 +1,40 @@
 """Report page: the verdict first, then the evidence; exports for leadership."""
 
-from core.ui import bootstrap, show_error
+from core.ui import bootstrap, show_error, show_table
 
 ctx = bootstrap("Report")
 
 import dataclasses  # noqa: E402
 import json  # noqa: E402
 
-import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from core.report import charts, tables  # noqa: E402
 from core.report.build import build_report, report_slices  # noqa: E402
-from core.report.charts import category_figure, fix_class_figure  # noqa: E402
 from core.report.pdf import find_browser, html_to_pdf  # noqa: E402
 from core.report.render import render_html, render_markdown  # noqa: E402
-from core.report.tables import (  # noqa: E402
-    Table,
-    agreement_tables,
-    category_table,
-    next_actions_table,
-    prelabeler_tables,
-    readiness_table,
-    sampling_tables,
-    slice_table,
-)
-from core.report.text import VERDICT_TITLES, num, pct  # noqa: E402
+from core.report.text import VERDICT_TITLES, basis_line, num, pct, population_intro  # noqa: E402
 from core.store.report_data import metadata_fields  # noqa: E402
 
+NO_BAR = {"displayModeBar": False}
 
-def show_table(t: Table, empty: str = "None yet.") -> None:
-    """A report table as a dataframe (Streamlit shows cells as text, never HTML)."""
-    if t.rows:
-        st.dataframe(pd.DataFrame(list(t.rows), columns=list(t.headers)), hide_index=True,
-                     width="stretch")
-    else:
-        st.caption(empty)
+
+def show_tables(items) -> None:
+    """Report tables, each under its title."""
+    for t in items:
+        st.subheader(t.title)
+        show_table(t)
 
 
 random_only = st.sidebar.toggle(
     "Random queue only", key="report_random_only",
     help="Only transcripts whose labels all came from the random queue: the unbiased sample.")
+population = st.sidebar.toggle(
+    "Population estimate", value=True, key="report_population",
+    help="Estimate the whole population from the random human sample and the pre-labels on "
+         "every transcript (prediction-powered inference).")
 try:
-    report = build_report(ctx.db, ctx.taxonomy, random_only=random_only)
+    report = build_report(ctx.db, ctx.taxonomy, random_only=random_only, population=population)
 except Exception as e:  # noqa: BLE001 - shown to the user, logged in full
     show_error(e)
 
@@ -49,31 +42,44 @@ box = {"pipeline_first": st.info, "tuning_justified": st.success,
        "behavior_not_ready": st.warning, "inconclusive": st.info}[report.verdict]
 st.title(VERDICT_TITLES[report.verdict])
 box(report.verdict_sentence)
-if report.verdict == "inconclusive":
+pop = report.population
+if pop is not None:
+    st.caption(basis_line(report))
+if report.verdict == "inconclusive" and report.verdict_basis == "population":
+    shown = "–" if pop.more_labels_needed is None else str(pop.more_labels_needed)
+    st.markdown(f"**More random human labels needed: {shown}** — {pop.more_labels_reason}")
+elif report.verdict == "inconclusive":
     shown = "–" if report.more_failures_needed is None else str(report.more_failures_needed)
     st.markdown(f"**More labeled failures needed: {shown}** — {report.more_failures_reason}")
 for w in report.warnings:
     st.warning(w)
-cols = st.columns(5)
-for col, (label, value) in zip(cols, [
+for col, (label, value) in zip(st.columns(5), [
         ("Transcripts", report.n_transcripts), ("Labeled", report.n_labeled),
         ("Failures", report.n_failures), ("Open disagreements", report.n_open_disagreements),
         ("No failure", pct(report.no_failure.share))], strict=True):
     col.metric(label, value)
 
+if pop is not None:
+    st.header("Population estimate")
+    st.markdown(population_intro(pop))
+    if pop.method != "human-only":
+        st.plotly_chart(charts.population_figure(report), config=NO_BAR)
+    if pop.width_by_n:
+        st.plotly_chart(charts.width_figure(report), config=NO_BAR)
+    show_tables([tables.population_table(report), tables.population_facts(report)])
+
 st.header("Fix classes")
-st.plotly_chart(fix_class_figure(report), config={"displayModeBar": False})
+st.plotly_chart(charts.fix_class_figure(report), config=NO_BAR)
 st.header("Categories")
-st.plotly_chart(category_figure(report, ctx.taxonomy), config={"displayModeBar": False})
-show_table(category_table(report, ctx.taxonomy))
+st.plotly_chart(charts.category_figure(report, ctx.taxonomy), config=NO_BAR)
+show_table(tables.category_table(report, ctx.taxonomy))
 
 st.header("Readiness for fine-tuning")
 st.caption("Decides between tuning justified and not ready yet when behavior failures dominate; "
            f"thresholds from taxonomy {ctx.taxonomy.name}'s [decision] table.")
-show_table(readiness_table(report))
-
+show_table(tables.readiness_table(report))
 st.header("Next actions")
-show_table(next_actions_table(report), "No failures labeled yet.")
+show_table(tables.next_actions_table(report), "No failures labeled yet.")
 
 st.header("Slices")
 fields = ["source", *(f for f in metadata_fields(ctx.db) if f != "source")]
@@ -82,7 +88,7 @@ field = st.selectbox("Slice by source or a metadata field", ["(none)", *fields],
 if field != "(none)":
     rows = report_slices(ctx.db, ctx.taxonomy, field, random_only)
     report = dataclasses.replace(report, slices={field: rows})
-    show_table(slice_table(field, rows, ctx.taxonomy), "No labeled transcripts.")
+    show_table(tables.slice_table(field, rows, ctx.taxonomy), "No labeled transcripts.")
     if any(r.small for r in rows):
         st.caption("Slices with fewer than 20 failures are flagged: their shares are unreliable.")
 
@@ -95,21 +101,16 @@ if a.n_items:
     c2.metric("Double-labeled", a.n_items)
     c3.metric("Raw agreement", pct(a.raw_agreement))
     st.caption(f"Bootstrap 95% interval of alpha: {num(a.ci_low)}–{num(a.ci_high)}")
-    for t in agreement_tables(report, ctx.taxonomy):
-        st.subheader(t.title)
-        show_table(t)
+    show_tables(tables.agreement_tables(report, ctx.taxonomy))
 else:
     st.caption("No transcript is double-labeled yet.")
 
 st.header("Pre-labeler quality")
-if report.prelabeler:
-    p = report.prelabeler
+if p := report.prelabeler:
     st.markdown(f"Accuracy **{pct(p.get('accuracy'))}**, Cohen's kappa **{num(p.get('kappa'))}** "
                 f"on {p.get('n')} human-labeled transcripts. High accuracy can hide poor recall on "
                 "rare categories: read recall per category.")
-    for t in prelabeler_tables(p, ctx.taxonomy):
-        st.subheader(t.title)
-        show_table(t)
+    show_tables(tables.prelabeler_tables(p, ctx.taxonomy))
 else:
     st.caption("No pre-labels to compare with human labels.")
 
@@ -123,9 +124,7 @@ st.header("How the sample was drawn")
 s = report.sampling
 st.markdown(f"Labels from non-random queues: **{pct(s.non_random_share, 1)}** · "
             f"view: {'random queue only' if s.random_only else 'all labels'}")
-for t in sampling_tables(report):
-    st.subheader(t.title)
-    show_table(t)
+show_tables(tables.sampling_tables(report))
 st.caption(f"Taxonomy {report.taxonomy.name} version {report.taxonomy.version} · labels from "
            f"{report.date_range['first_label']} to {report.date_range['last_label']} · "
            f"generated {report.generated_at}")

@@ -50,7 +50,7 @@ def test_verdict_comes_first_with_its_interval(app, page_db):
     assert f"of {n_failures} labeled failures (95% CI" in app.info[0].value
     assert any("non-random queues" in w.value for w in app.warning)
     assert [h.value for h in app.header] == [
-        "Fix classes", "Categories", "Readiness for fine-tuning", "Next actions", "Slices",
+        "Population estimate", "Fix classes", "Categories", "Readiness for fine-tuning", "Next actions", "Slices",
         "Annotator agreement", "Pre-labeler quality", "Examples from the top categories",
         "How the sample was drawn", "Export"]
     assert app.metric[2].value == str(n_failures) and app.metric[1].label == "Labeled"

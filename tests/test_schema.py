@@ -20,6 +20,9 @@ EXPECTED_TABLES = {
                   "secondary_labels", "confidence", "rationale", "evidence", "error", "truncated",
                   "latency_ms", "tokens_in", "tokens_out", "cost_usd", "created_at"],
     "settings": ["key", "value", "set_by", "set_at"],
+    "ppi_inputs": ["transcript_id", "human_fix_class", "predicted_fix_class", "model", "fold"],
+    "prelabel_folds": ["fit_id", "transcript_id", "content_hash", "model", "fold", "primary_label",
+                       "confidence", "created_at"],
 }
 
 

@@ -161,6 +161,27 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("live_annotations", "view",
              "every label or adjudication that no retraction names (the live-label rule); "
              "same columns as annotations", _ANNOTATION_COLUMNS),
+    Relation("prelabel_fits", "table",
+             "one cross-fit of the offline labeler for the population estimate (the newest counts)", {
+        "fit_id": "hash of the model version, K, features and taxonomy version",
+        "model": "the offline model version the fit belongs to",
+        "features_version": "feature set version",
+        "taxonomy_version": "taxonomy version of the labels",
+        "k": "number of folds (K)",
+        "n_train": "human labels it was trained on",
+        "created_at": "when (UTC)",
+    }),
+    Relation("prelabel_folds", "table",
+             "one fold model's prediction for one transcript (cross-PPI); replaced by the next fit", {
+        "fit_id": "prelabel_fits.fit_id",
+        "transcript_id": "transcripts.transcript_id",
+        "content_hash": "content hash of the transcript when predicted",
+        "model": "fold-k: the model trained without fold k",
+        "fold": "the fold a training transcript was held out of; NULL for the others (K rows)",
+        "primary_label": "predicted category key",
+        "confidence": "0–1 probability of that category",
+        "created_at": "when (UTC)",
+    }),
     Relation("current_labels", "view",
              "per (transcript, annotator) the latest label or adjudication, retractions applied; "
              "same columns as annotations", _ANNOTATION_COLUMNS),
@@ -172,6 +193,31 @@ RELATIONS: tuple[Relation, ...] = (
         "n_annotators": "number of reviewers with a live label",
         "taxonomy_name": "taxonomy of the label",
         "taxonomy_version": "taxonomy version of the label",
+    }),
+    Relation("ppi_random_sample", "view",
+             "transcripts of a uniform random sample (no filter, no strata, or the random queue)", {
+        "transcript_id": "transcripts.transcript_id",
+    }),
+    Relation("ppi_llm_latest", "view", "per active transcript, its newest successful LLM pre-label", {
+        "transcript_id": "transcripts.transcript_id",
+        "model": "LLM model",
+        "prompt_version": "prompt version",
+        "taxonomy_version": "taxonomy version of the suggestion",
+        "primary_label": "suggested category key",
+    }),
+    Relation("ppi_inputs", "view",
+             "what the population estimate uses: one row per (transcript, prediction)", {
+        "transcript_id": "transcripts.transcript_id",
+        "human_fix_class": "the final label's fix class (none for no_failure) when the transcript "
+                           "is in the uniform random human sample; NULL otherwise",
+        "predicted_fix_class": "the prediction's fix class (unknown for a key not in the taxonomy)",
+        "model": "all (an LLM labeler) or fold-k (the offline model that left fold k out)",
+        "fold": "a labeled transcript's held-out fold; NULL for the others",
+        "human_label": "the final label's category key (with human_fix_class)",
+        "predicted_label": "the predicted category key",
+        "labeler": "llm or offline",
+        "labeler_model": "the LLM model, or the offline model version",
+        "prompt_version": "the LLM prompt version, or the offline feature set",
     }),
 )
 

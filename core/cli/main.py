@@ -14,6 +14,7 @@ from core.cli import (
     config_cmd,
     export_cmd,
     import_cmd,
+    plan_cmd,
     prelabel_cmd,
     report_cmd,
     sample_cmd,
@@ -27,7 +28,7 @@ log = logging.getLogger("triage.cli")
 
 # Each module has register(subparsers) that adds its parser(s) with set_defaults(func=run),
 # where run(args, settings) -> exit code.
-COMMAND_MODULES = [app_cmd, import_cmd, annotations_cmd, sample_cmd, prelabel_cmd, report_cmd, export_cmd, snapshot_cmd, config_cmd]
+COMMAND_MODULES = [app_cmd, import_cmd, annotations_cmd, sample_cmd, prelabel_cmd, report_cmd, plan_cmd, export_cmd, snapshot_cmd, config_cmd]
 
 EPILOG = """examples:
   triage app                          open the app (loads the demo into an empty database)

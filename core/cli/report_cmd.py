@@ -30,6 +30,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="only transcripts whose labels all came from the random queue")
     p.add_argument("--slice", metavar="FIELD", nargs="+", default=[], dest="slices",
                    help="fields to slice by: source or metadata keys, e.g. --slice source channel")
+    p.add_argument("--population", action=argparse.BooleanOptionalAction, default=None,
+                   help="the population estimate (prediction-powered inference from the random "
+                        "human sample and pre-labels on every transcript); default: on when every "
+                        "transcript in scope has a pre-label from one labeler")
     p.add_argument("--generated-at", metavar="ISO",
                    help="timestamp printed as 'generated' (for reproducible exports)")
     p.set_defaults(func=run)
@@ -55,7 +59,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     db = reading_database(settings)
     taxonomy = load_taxonomy(get_setting(db, "active_taxonomy"))
     report = build_report(db, taxonomy, random_only=args.random_only,
-                          slice_fields=args.slices, generated_at=when)
+                          slice_fields=args.slices, generated_at=when, population=args.population)
+    pop = report.population
+    if args.population and pop is not None and pop.method == "human-only":
+        print(f"note: no population estimate: {pop.reason}", file=sys.stderr)
     if args.format == "json":
         text: str | bytes = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
     elif args.format == "md":

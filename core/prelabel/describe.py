@@ -37,6 +37,9 @@ def summary_lines(s: RunSummary) -> list[str]:
              + (f", {s.planned - s.processed} not started" if s.planned > s.processed else "")]
     for reason, n in s.failed.most_common():
         lines.append(f"  failed ×{n}: {reason}")
+    if s.fold_predictions:
+        lines.append(f"cross-fit: {s.fold_predictions:,} fold-model predictions stored for the "
+                     "population estimate (`triage report` reads them, no refit)")
     if s.labeler == "llm":
         lines.append(f"cost: ${s.cost_usd:.4f} · tokens {s.tokens_in:,} in, {s.tokens_out:,} out")
     if s.stopped:

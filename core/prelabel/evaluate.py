@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import random
-from collections import Counter
 
 from sklearn.metrics import (
     accuracy_score,
@@ -19,8 +18,8 @@ from sklearn.metrics import (
     confusion_matrix,
     precision_recall_fscore_support,
 )
-from sklearn.model_selection import KFold, StratifiedKFold
 
+from core.prelabel.folds import fold_splitter
 from core.prelabel.offline import MIN_TRAINING_LABELS, train_offline, training_version
 from core.store.connection import Database
 from core.store.prelabels import (
@@ -84,19 +83,12 @@ def _evaluate_llm(db: Database, taxonomy: Taxonomy, finals: dict[str, str], blin
             "method": "latest LLM pre-label per transcript against the final human label"}
 
 
-def _folds(labels: list[str]) -> tuple[int, object]:
-    k = min(5, len(labels))
-    if min(Counter(labels).values()) >= k:
-        return k, StratifiedKFold(n_splits=k, shuffle=True, random_state=0)
-    return k, KFold(n_splits=k, shuffle=True, random_state=0)
-
-
 def offline_out_of_fold(db: Database, taxonomy: Taxonomy, pairs: list[tuple[str, str]]
                         ) -> tuple[list[str], list[str], list[float], list[str], int]:
     """Cross-validated offline predictions: (ids, true, predicted, confidence, k)."""
     transcripts = {t.transcript_id: t for t in get_transcripts(db, [i for i, _ in pairs])}
     pairs = [(i, lab) for i, lab in pairs if i in transcripts]
-    k, splitter = _folds([lab for _, lab in pairs])
+    k, splitter = fold_splitter([lab for _, lab in pairs])
     ids, true, pred, conf = [], [], [], []
     for train_idx, test_idx in splitter.split(pairs, [lab for _, lab in pairs]):
         model = train_offline(taxonomy, [(transcripts[pairs[i][0]], pairs[i][1]) for i in train_idx])

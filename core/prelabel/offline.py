@@ -119,12 +119,7 @@ class OfflineModel:
                                            max_features=20000, sublinear_tf=True, stop_words="english")
         X = self._matrix([model_text(t) for t in transcripts],
                          [extract_signals(t) for t in transcripts], fit=True)
-        base = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced")
-        counts = Counter(labels)
-        self.calibrated = min(counts.values()) >= MIN_PER_CLASS_CALIBRATED
-        self._clf = (CalibratedClassifierCV(base, method="sigmoid", cv=3) if self.calibrated else base)
-        with threadpool_limits(1):  # small problems: threads only contend (5× slower on 2 busy cores)
-            self._clf.fit(X, labels)
+        self._clf, self.calibrated = fit_classifier(X, labels)
         self.kind = "tfidf-logreg"
         self.version = f"offline-tfidf-logreg:{version}"
         return self
@@ -154,23 +149,64 @@ class OfflineModel:
         return (f"model trained on {self.n_labels} reviewer labels ({how}); strongest signals: "
                 f"{', '.join(top) or 'none'}"), evidence
 
-    def predict(self, transcripts: list[Transcript]) -> list[Suggestion]:
-        """A suggestion for every transcript."""
+    def features(self, transcripts: list[Transcript]) -> Features:
+        """What the model reads, computed once per transcript: the fold models of a cross-fit
+        share it (the features are fit without labels, so sharing them leaks none)."""
         signals = [extract_signals(t) for t in transcripts]
-        if self._clf is None:
-            return [cold_start(s, self.taxonomy, self.n_labels) for s in signals]
+        if self._vectorizer is None:
+            return Features(signals, [], None)
         texts = [model_text(t) for t in transcripts]
-        X = self._matrix(texts, signals)
+        return Features(signals, texts, self._matrix(texts, signals))
+
+    @property
+    def trained(self) -> bool:
+        """Whether a classifier answers (else the cold-start rules)."""
+        return self._clf is not None
+
+    def suggest(self, f: Features) -> list[Suggestion]:
+        """A suggestion for every transcript of `f`."""
+        if self._clf is None:
+            return [cold_start(s, self.taxonomy, self.n_labels) for s in f.signals]
         with threadpool_limits(1):
-            proba = self._clf.predict_proba(X)
+            proba = self._clf.predict_proba(f.matrix)
         classes = list(self._clf.classes_)
         names = self._vectorizer.get_feature_names_out()
         out = []
-        for i in range(len(transcripts)):
+        for i in range(len(f.signals)):
             j = int(np.argmax(proba[i]))
-            rationale, evidence = self._explain(X[i], classes[j], texts[i], signals[i], names)
+            rationale, evidence = self._explain(f.matrix[i], classes[j], f.texts[i], f.signals[i], names)
             out.append(Suggestion(classes[j], float(proba[i, j]), rationale, evidence[:300]))
         return out
+
+    def predict(self, transcripts: list[Transcript]) -> list[Suggestion]:
+        """A suggestion for every transcript."""
+        return self.suggest(self.features(transcripts))
+
+
+@dataclass(frozen=True)
+class Features:
+    """Signals, model texts and the feature matrix of a list of transcripts (matrix None for
+    the cold-start rules, which read the signals only)."""
+
+    signals: list[Signals]
+    texts: list[str]
+    matrix: sparse.csr_matrix | None
+
+    def subset(self, rows: list[int]) -> Features:
+        """The features of these rows only."""
+        return Features([self.signals[i] for i in rows], [self.texts[i] for i in rows] if self.texts else [],
+                        None if self.matrix is None else self.matrix[rows])
+
+
+def fit_classifier(X, labels: list[str]):
+    """The classifier on a feature matrix: balanced logistic regression, calibrated (sigmoid,
+    3-fold) when every class has at least MIN_PER_CLASS_CALIBRATED labels. → (fitted, calibrated)."""
+    base = LogisticRegression(C=1.0, max_iter=1000, class_weight="balanced")
+    calibrated = min(Counter(labels).values()) >= MIN_PER_CLASS_CALIBRATED
+    clf = CalibratedClassifierCV(base, method="sigmoid", cv=3) if calibrated else base
+    with threadpool_limits(1):  # small problems: threads only contend (5× slower on 2 busy cores)
+        clf.fit(X, labels)
+    return clf, calibrated
 
 
 def train_offline(taxonomy: Taxonomy, labeled: list[tuple[Transcript, str]]) -> OfflineModel:

@@ -6,14 +6,16 @@ from dataclasses import dataclass, field
 
 from core.config import Settings
 from core.prelabel.budget import count_tokens
+from core.prelabel.crossfit import fit_identity
 from core.prelabel.llm import make_client
 from core.prelabel.offline import FEATURES_VERSION, OfflineModel, train_offline
 from core.prelabel.prompt import PromptSpec, build_messages, make_spec, pick_few_shot
 from core.prelabel.redact import compile_patterns
 from core.store.connection import Database
+from core.store.population import Fit, fit_transcripts, latest_fit
 from core.store.prelabels import done_hashes, human_final_labels, prelabel_candidates
 from core.store.settings import get_setting
-from core.store.transcripts import Transcript, get_transcripts
+from core.store.transcripts import Transcript, content_hashes, get_transcripts
 from core.taxonomy import Taxonomy
 
 EST_TOKENS_OUT = 120  # a JSON answer with a two-sentence rationale and a quote
@@ -37,13 +39,18 @@ class RunOptions:
 
 @dataclass(frozen=True)
 class PlanItem:
-    """One transcript to send, with its prepared request and estimated tokens."""
+    """One transcript to send, with its prepared request and estimated tokens. An offline item
+    names its transcript only (a run loads them chunk by chunk) and what it needs: the main
+    model's suggestion, the cross-fit's fold predictions, or both."""
 
-    transcript: Transcript
+    transcript: Transcript | None
     messages: list[dict] | None
     truncated: bool
     est_tokens_in: int
     est_cost: float
+    transcript_id: str = ""
+    main: bool = True
+    folds: bool = False
 
 
 @dataclass
@@ -60,6 +67,9 @@ class RunPlan:
     notices: list[str] = field(default_factory=list)
     spec: PromptSpec | None = None
     offline_model: OfflineModel | None = None
+    offline_labeled: list[tuple[Transcript, str]] = field(default_factory=list)
+    fit: Fit | None = None  # the cross-fit this run extends (new unless `fit_stored`)
+    fit_stored: bool = False
 
     @property
     def est_tokens_in(self) -> int:
@@ -98,13 +108,26 @@ def _candidates(db: Database, options: RunOptions, exclude: set[str]) -> list[Tr
 
 def plan_offline(db: Database, taxonomy: Taxonomy, options: RunOptions,
                  notices: list[str] | None = None) -> RunPlan:
-    """Train the offline model on the reviewer labels so far and list what it has not labeled."""
-    model = train_offline(taxonomy, _labeled_transcripts(db, human_final_labels(db)))
-    todo = _candidates(db, options, set())
+    """Train the offline model on the reviewer labels so far and list what it has not labeled,
+    and what the cross-fit (the population estimate's fold predictions) still lacks."""
+    labeled = _labeled_transcripts(db, human_final_labels(db))
+    model = train_offline(taxonomy, labeled)
+    fit = fit_identity(model, [lab for _, lab in labeled if lab in taxonomy.keys], taxonomy)
+    stored = latest_fit(db)
+    fit_stored = stored is not None and stored.fit_id == fit.fit_id
+    with_folds = fit_transcripts(db, fit.fit_id) if fit_stored else set()
+    ids = prelabel_candidates(db, only_unlabeled=options.only_unlabeled, sample_id=options.sample_id)
+    ids = ids[: options.limit] if options.limit is not None else ids
+    hashes = content_hashes(db, ids)
     done = done_hashes(db, model.version, FEATURES_VERSION, taxonomy.version)
-    items = [PlanItem(t, None, False, 0, 0.0) for t in todo if t.content_hash not in done]
+    items = []
+    for tid in ids:
+        main, folds = hashes[tid] not in done, fit.k >= 2 and tid not in with_folds
+        if main or folds:
+            items.append(PlanItem(None, None, False, 0, 0.0, tid, main, folds))
     return RunPlan("offline", model.version, FEATURES_VERSION, taxonomy.version, items,
-                   len(todo) - len(items), None, list(notices or []), None, model)
+                   len(ids) - len(items), None, list(notices or []), None, model, labeled, fit,
+                   fit_stored)
 
 
 def _spec(db: Database, taxonomy: Taxonomy, options: RunOptions) -> PromptSpec:

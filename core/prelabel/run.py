@@ -15,14 +15,18 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from core.config import Settings
+from core.prelabel.crossfit import CrossFit, cross_fit
 from core.prelabel.llm import LLMResult, ask, make_client
+from core.prelabel.offline import Suggestion
 from core.prelabel.plan import PlanItem, RunOptions, RunPlan, cost_of, plan_offline
 from core.store.connection import Database
+from core.store.population import save_offline_chunk, start_fit
 from core.store.prelabels import Prelabel, done_hashes, save_prelabels, save_prompt
+from core.store.transcripts import Transcript, get_transcripts
 from core.taxonomy import Taxonomy
 
 log = logging.getLogger("triage.prelabel")
-OFFLINE_BATCH = 200
+OFFLINE_CHUNK = 2000  # transcripts read, predicted and written together
 
 
 class StopRequest:
@@ -57,6 +61,7 @@ class RunSummary:
     tokens_in: int = 0
     tokens_out: int = 0
     stopped: str | None = None  # why it ended early: stopped, spend cap, or a fatal error
+    fold_predictions: int = 0  # offline: cross-fit rows stored for the population estimate
 
     @property
     def n_failed(self) -> int:
@@ -161,35 +166,73 @@ class _LLMRun:
 def _run_offline(db: Database, plan: RunPlan, stop: StopRequest,
                  progress: Progress | None) -> RunSummary:
     summary = RunSummary("offline", plan.model, len(plan.items), plan.cached)
-    for start in range(0, len(plan.items), OFFLINE_BATCH):
+    _offline_chunks(db, plan, _start_cross_fit(db, plan, summary), stop, progress, summary)
+    return summary
+
+
+def _start_cross_fit(db: Database, plan: RunPlan, summary: RunSummary) -> CrossFit | None:
+    """The K fold models (one fit of each, for the whole run) when some item needs them; a new
+    fit is stored at once with its training transcripts' out-of-fold predictions."""
+    if not any(i.folds for i in plan.items) or plan.fit is None:
+        return None
+    cf, training_rows = cross_fit(plan.offline_model.taxonomy, plan.offline_model,
+                                  plan.offline_labeled)
+    if not plan.fit_stored:
+        start_fit(db, cf.fit, training_rows)
+        summary.fold_predictions += len(training_rows)
+    return cf
+
+
+def _offline_chunks(db: Database, plan: RunPlan, cf: CrossFit | None, stop: StopRequest,
+                    progress: Progress | None, summary: RunSummary) -> None:
+    """Stream the plan in chunks: read the chunk's transcripts, compute their features once,
+    suggest and fold-predict from them, write both in one transaction."""
+    model = plan.offline_model
+    for start in range(0, len(plan.items), OFFLINE_CHUNK):
         if stop.is_set():
             summary.stopped = stop.reason
             break
-        batch = [i.transcript for i in plan.items[start:start + OFFLINE_BATCH]]
+        items = plan.items[start:start + OFFLINE_CHUNK]
         began = time.perf_counter()
-        suggestions = plan.offline_model.predict(batch)
+        batch = get_transcripts(db, [i.transcript_id for i in items])
+        need = {i.transcript_id: i for i in items}
+        features = model.features(batch)
+        main = [j for j, t in enumerate(batch) if need[t.transcript_id].main]
+        suggestions = model.suggest(features.subset(main))
+        folds = []
+        if cf is not None:
+            fold_idx = [j for j, t in enumerate(batch) if need[t.transcript_id].folds
+                        and t.transcript_id not in cf.fold_of]
+            folds = cf.predict([batch[j] for j in fold_idx], features.subset(fold_idx))
         each_ms = int((time.perf_counter() - began) * 1000 / max(1, len(batch)))
-        rows = [Prelabel(transcript_id=t.transcript_id, content_hash=t.content_hash,
-                         labeler="offline", model=plan.model, prompt_version=plan.prompt_version,
-                         taxonomy_version=plan.taxonomy_version, status="ok", primary_label=s.label,
-                         confidence=s.confidence, rationale=s.rationale, evidence=s.evidence,
-                         latency_ms=each_ms, tokens_in=0, tokens_out=0, cost_usd=0.0)
-                for t, s in zip(batch, suggestions, strict=True)]
-        save_prelabels(db, rows)
-        summary.done += len(rows)
+        rows = [_offline_row(plan, batch[j], s, each_ms)
+                for j, s in zip(main, suggestions, strict=True)]
+        save_offline_chunk(db, rows, cf.fit.fit_id if cf else None, folds)
+        summary.done += len(batch)  # every item of the chunk is finished, whatever it needed
+        summary.fold_predictions += len(folds)
         if progress:
             progress(summary)
-    return summary
 
 
 def without_cached(db: Database, plan: RunPlan) -> RunPlan:
     """The plan less what has been stored since it was made (by another run, or a run this
-    plan was made during): a stale plan never sends a transcript twice."""
+    plan was made during): a stale plan never sends a transcript twice. (An offline plan is
+    cheap to redo and names its transcripts only; it is left as it is.)"""
+    if plan.labeler != "llm":
+        return plan
     done = done_hashes(db, plan.model, plan.prompt_version, plan.taxonomy_version)
     items = [i for i in plan.items if i.transcript.content_hash not in done]
     if len(items) == len(plan.items):
         return plan
     return dataclasses.replace(plan, items=items, cached=plan.cached + len(plan.items) - len(items))
+
+
+def _offline_row(plan: RunPlan, t: Transcript, s: Suggestion, each_ms: int) -> Prelabel:
+    return Prelabel(transcript_id=t.transcript_id, content_hash=t.content_hash,
+                    labeler="offline", model=plan.model, prompt_version=plan.prompt_version,
+                    taxonomy_version=plan.taxonomy_version, status="ok", primary_label=s.label,
+                    confidence=s.confidence, rationale=s.rationale, evidence=s.evidence,
+                    latency_ms=each_ms, tokens_in=0, tokens_out=0, cost_usd=0.0)
 
 
 def execute_run(db: Database, settings: Settings | None, taxonomy: Taxonomy, plan: RunPlan,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,10 +24,13 @@ from core.report.model import (
     TaxonomyInfo,
     share_of,
 )
-from core.report.text import verdict_sentence
+from core.report.population import HumanSide, estimate_population
+from core.report.population_inputs import CLASSES, PopulationInputs, inputs_from_rows
+from core.report.text import population_sentence, verdict_sentence
 from core.stats import more_needed_to_clear
 from core.store import report_data
 from core.store.connection import Database
+from core.store.population import Census, population_census, read_ppi_rows
 from core.store.report_data import LabelRow, ReportData
 from core.taxonomy import Taxonomy
 
@@ -234,8 +238,11 @@ def taxonomy_info(data: ReportData, taxonomy: Taxonomy) -> TaxonomyInfo:
 def compose_report(data: ReportData, taxonomy: Taxonomy, agreement: Agreement,
                    prelabeler: dict[str, Any] | None, generated_at: datetime,
                    slices: dict[str, dict[str, str | None]] | None = None,
-                   examples: Sequence[ExampleItem] = (), random_only: bool = False) -> Report:
-    """The whole report from plain data. `slices` maps a metadata field to transcript → value."""
+                   examples: Sequence[ExampleItem] = (), random_only: bool = False,
+                   population: PopulationData | None = None,
+                   population_enabled: bool = True) -> Report:
+    """The whole report from plain data. `slices` maps a metadata field to transcript → value;
+    `population` is the census and the coded ppi_inputs rows (None: no population block)."""
     labeled = [r for r in data.rows if r.primary_label is not None]
     failures = failure_rows(labeled, taxonomy)
     classes = class_shares(failures)
@@ -247,9 +254,15 @@ def compose_report(data: ReportData, taxonomy: Taxonomy, agreement: Agreement,
     warnings = tuple(w for w in (sampling.warning, tax.warning) if w) + tuple(
         f"slice {f!r}: no transcript in the report has this field (a metadata key or `source`); "
         "check its spelling" for f in unknown)
+    pop = None if population is None else estimate_population(
+        population.census, population.inputs, taxonomy,
+        HumanSide(verdict, classes, len(labeled), checks), population_enabled)
+    basis = "population" if pop is not None and pop.method != "human-only" else "human-only"
+    sentence = (population_sentence(pop) if basis == "population"
+                else verdict_sentence(verdict, classes, len(failures), checks, needed))
     return Report(
-        verdict=verdict,
-        verdict_sentence=verdict_sentence(verdict, classes, len(failures), checks, needed),
+        verdict=pop.verdict if basis == "population" else verdict,
+        verdict_sentence=sentence, population=pop, verdict_basis=basis, human_verdict=verdict,
         leading_class=leading_class(classes), n_transcripts=data.n_transcripts,
         n_labeled=len(labeled), n_failures=len(failures),
         n_open_disagreements=len(data.rows) - len(labeled), fix_classes=classes,
@@ -268,18 +281,35 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True)
+class PopulationData:
+    """The population block's inputs: the validity census and the coded ppi_inputs rows."""
+
+    census: Census
+    inputs: PopulationInputs | None
+
+
+def read_population(db: Database) -> PopulationData:
+    """Read the census and the ppi_inputs view (no model is fit: the fit is stored)."""
+    return PopulationData(population_census(db), inputs_from_rows(read_ppi_rows(db, CLASSES)))
+
+
 def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
                  slice_fields: Sequence[str] = (), generated_at: datetime | None = None,
-                 seed: int = 0, examples_per_category: int = 3) -> Report:
+                 seed: int = 0, examples_per_category: int = 3,
+                 population: bool | None = None) -> Report:
     """Read storage and build the report. `generated_at` is injectable for reproducible exports;
-    `seed` seeds the agreement bootstrap."""
+    `seed` seeds the agreement bootstrap. `population`: None (auto: estimated when every
+    transcript in scope has a pre-label from one labeler, else the block says why not), True
+    (the same; the CLI says why when it cannot), False (off)."""
     data = report_data.read_report_data(db, random_only)
     final = {r.transcript_id: (r.primary_label, r.status) for r in data.rows}
     agreement = measure_agreement(data.label_triples, final, seed=seed)
     slices = {f: report_data.slice_values(db, f) for f in slice_fields}
     when = generated_at or datetime.now(UTC).replace(tzinfo=None)
     report = compose_report(data, taxonomy, agreement, evaluate_prelabels(db, taxonomy), when,
-                            slices, random_only=random_only)
+                            slices, random_only=random_only, population=read_population(db),
+                            population_enabled=population is not False)
     ranked = sorted((k for k, s in report.categories.items() if s.count),
                     key=lambda k: -report.categories[k].count)[:3]
     examples = tuple(ExampleItem(e.transcript_id, e.category, e.snippet, e.metadata) for e in

@@ -54,3 +54,56 @@ def category_figure(report: Report, taxonomy: Taxonomy) -> go.Figure:
         colours.append(CLASS_COLOURS.get(cat.fix_class if cat else "", "#555"))
     return _bars(names, [report.categories[k] for k in keys], colours, 60 + 34 * len(keys),
                  f"Categories, share of {report.n_failures} failures", half_line=False)
+
+
+def population_figure(report: Report) -> go.Figure:
+    """Both estimates side by side with their 95% intervals: human-only (Wilson) and the
+    population (prediction-powered), per fix class, with the 50% line."""
+    p = report.population
+    classes = list(report.fix_classes)
+    fig = go.Figure()
+    series = [("Human-only", "#a0aec0", [report.fix_classes[c] for c in classes], "share")]
+    if p is not None and p.method != "human-only":
+        series.append((f"Population ({p.method})", "#2b6cb0", [p.fix_classes[c] for c in classes],
+                       "estimate"))
+    for name, colour, items, attr in series:
+        x = [getattr(s, attr) or 0.0 for s in items]
+        fig.add_trace(go.Bar(
+            name=name, x=x, y=classes, orientation="h", marker_color=colour, cliponaxis=False,
+            error_x={"type": "data", "symmetric": False, "color": "#222", "thickness": 1.5,
+                     "array": [(s.ci_high or v) - v for s, v in zip(items, x, strict=True)],
+                     "arrayminus": [v - (s.ci_low or v) for s, v in zip(items, x, strict=True)]},
+            hovertemplate="%{y}: %{x:.1%}<extra>" + name + "</extra>"))
+    fig.add_vline(x=0.5, line_dash="dash", line_color="#888", annotation_text="50%",
+                  annotation_position="top")
+    fig.update_layout(
+        title={"text": "Share of failures: human-only vs population (95% intervals)",
+               "font": {"size": 14}}, width=WIDTH, height=280, barmode="group",
+        margin={"l": 90, "r": 40, "t": 50, "b": 40}, plot_bgcolor="white", paper_bgcolor="white",
+        legend={"orientation": "h", "y": -0.15}, yaxis={"autorange": "reversed"},
+        xaxis={"range": [0, 1], "tickformat": ".0%", "gridcolor": "#eee"})
+    return fig
+
+
+def width_figure(report: Report) -> go.Figure:
+    """How the leading share's interval narrows as human labels grow: human-only vs with the
+    pre-labels (projected from the current variances), the current n marked."""
+    p = report.population
+    points = p.width_by_n if p is not None else ()
+    fig = go.Figure()
+    n = [w.n for w in points]
+    fig.add_trace(go.Scatter(x=n, y=[w.human_only for w in points], name="Human-only",
+                             mode="lines", line={"color": "#a0aec0", "width": 3}))
+    fig.add_trace(go.Scatter(x=n, y=[w.population for w in points], name="Population",
+                             mode="lines", line={"color": "#2b6cb0", "width": 3}))
+    if p is not None and points:
+        fig.add_vline(x=p.n, line_dash="dot", line_color="#555",
+                      annotation_text=f"now: n = {p.n}", annotation_position="top right")
+    fig.update_layout(
+        title={"text": "Interval half-width (± share points) as human labels grow",
+               "font": {"size": 14}}, width=WIDTH, height=300,
+        margin={"l": 60, "r": 40, "t": 50, "b": 50}, plot_bgcolor="white", paper_bgcolor="white",
+        legend={"orientation": "h", "y": -0.25},
+        xaxis={"title": "human labels in the random sample (n)", "gridcolor": "#eee"},
+        yaxis={"tickformat": ".0%", "gridcolor": "#eee", "rangemode": "tozero"})
+    return fig

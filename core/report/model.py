@@ -102,6 +102,57 @@ class ExampleItem:
 
 
 @dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its two-sided 95% interval (None when there is nothing to estimate)."""
+
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+@dataclass(frozen=True)
+class WidthPoint:
+    """How wide the leading share's 95% interval would be (± share points) with n human labels."""
+
+    n: int
+    human_only: float
+    population: float | None
+
+
+@dataclass(frozen=True)
+class Population:
+    """The verdict for the whole population (issue 17's contract: `lam` is JSON `lambda`).
+    Shares are of failures, clipped to [0, 1]; with method human-only the figures are the
+    human-only report's and `reason` says why."""
+
+    method: str  # ppi++ | cross-ppi | human-only
+    N: int
+    n: int
+    n_excluded_nonrandom: int
+    labeler: str | None
+    lam: float | None
+    verdict_statistic: Estimate
+    fix_classes: dict[str, Estimate]
+    effective_n: int | None
+    verdict: str
+    reason: str | None
+    labeler_model: str | None = None
+    prompt_version: str | None = None
+    folds: int | None = None
+    scope: str = "all active transcripts"
+    behavior_statistic: Estimate | None = None
+    categories: dict[str, Estimate] = dataclasses.field(default_factory=dict)
+    no_failure: Estimate | None = None
+    human_only_half_width: float | None = None  # the verdict statistic's, same random sample
+    n_excluded_few_shot: int = 0
+    n_excluded_open: int = 0
+    more_labels_needed: int | None = None
+    more_labels_reason: str = ""
+    width_by_n: tuple[WidthPoint, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Report:
     """The whole triage report. `to_dict()` gives the documented JSON keys."""
 
@@ -129,15 +180,22 @@ class Report:
     date_range: dict[str, str | None]
     warnings: tuple[str, ...]
     generated_at: str
+    population: Population | None = None
+    verdict_basis: str = "human-only"  # population | human-only: which estimate `verdict` uses
+    human_verdict: str | None = None  # the human-only verdict, whichever is used
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (lists, dicts, numbers, strings, None)."""
         return _plain(self)
 
 
+_JSON_NAMES = {"lam": "lambda"}  # field names Python reserves
+
+
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {_JSON_NAMES.get(f.name, f.name): _plain(getattr(value, f.name))
+                for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

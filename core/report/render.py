@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import plotly.offline
 
-from core.report.charts import category_figure, fix_class_figure
+from core.report.charts import category_figure, fix_class_figure, population_figure, width_figure
 from core.report.model import Report
 from core.report.tables import (
     Table,
@@ -17,12 +17,14 @@ from core.report.tables import (
     category_table,
     fix_class_table,
     next_actions_table,
+    population_facts,
+    population_table,
     prelabeler_tables,
     readiness_table,
     sampling_tables,
     slice_table,
 )
-from core.report.text import VERDICT_TITLES, num, pct
+from core.report.text import VERDICT_TITLES, basis_line, num, pct, population_intro
 from core.taxonomy import Taxonomy
 
 _CSS = """
@@ -94,10 +96,25 @@ def _head(r: Report) -> str:
     if r.verdict == "inconclusive":
         shown = "–" if r.more_failures_needed is None else str(r.more_failures_needed)
         more = f"<p>More labeled failures needed: <b>{e(shown)}</b> ({e(r.more_failures_reason)})</p>"
+    if r.verdict_basis == "population" and r.verdict == "inconclusive":
+        more = f"<p>{e(r.population.more_labels_reason)}</p>"
     warnings = "".join(f"<div class='warning'>⚠ {e(w)}</div>" for w in r.warnings)
+    basis = f"<p class='meta'>{e(basis_line(r))}</p>" if r.population else ""
     return (f"<div class='verdict v-{e(r.verdict)}'><div class='title'>"
-            f"{e(VERDICT_TITLES[r.verdict])}</div><p>{e(r.verdict_sentence)}</p>{more}</div>"
+            f"{e(VERDICT_TITLES[r.verdict])}</div><p>{e(r.verdict_sentence)}</p>{more}{basis}</div>"
             f"{warnings}<div class='figures'>{boxes}</div>")
+
+
+def _population_html(r: Report) -> str:
+    if r.population is None:
+        return ""
+    charts = [] if r.population.method == "human-only" else [
+        _figure_html(population_figure(r), "chart-population")]
+    if r.population.width_by_n:
+        charts.append(_figure_html(width_figure(r), "chart-population-width"))
+    return _section("Population estimate", [
+        f"<p>{e(population_intro(r.population))}</p>", *charts,
+        _table_html(population_table(r), titled=False), _table_html(population_facts(r))])
 
 
 def _agreement_html(r: Report, t: Taxonomy) -> str:
@@ -158,7 +175,7 @@ def render_html(report: Report, taxonomy: Taxonomy) -> str:
     slices = [_table_html(slice_table(f, rows, t), "no labeled transcripts")
               for f, rows in r.slices.items()]
     body = [
-        f"<h1>Triage report</h1><p class='meta'>{e(meta)}</p>", _head(r),
+        f"<h1>Triage report</h1><p class='meta'>{e(meta)}</p>", _head(r), _population_html(r),
         _section("Fix classes", [_figure_html(fix_class_figure(r), 'chart-fix-classes'), _table_html(fix_class_table(r), titled=False)]),
         _section("Categories", [_figure_html(category_figure(r, t), 'chart-categories'), _table_html(category_table(r, t), titled=False)]),
         _section("Readiness for fine-tuning", [
@@ -195,11 +212,16 @@ def render_markdown(report: Report, taxonomy: Taxonomy) -> str:
     if r.verdict == "inconclusive":
         out += [f"More labeled failures needed: **{r.more_failures_needed if r.more_failures_needed is not None else '–'}** "
                 f"({_md_cell(r.more_failures_reason)})", ""]
+    if r.population:
+        out += [_md_cell(basis_line(r)), ""]
     out += [f"> ⚠ {_md_cell(w)}" for w in r.warnings] + [""]
     out += [f"{r.n_transcripts} transcripts · {r.n_labeled} labeled · {r.n_failures} failures · "
             f"{r.n_open_disagreements} open disagreements · no failure {pct(r.no_failure.share)} "
             f"of labeled · taxonomy {r.taxonomy.name}@{r.taxonomy.version} · generated "
             f"{r.generated_at}", ""]
+    if r.population:
+        out += ["## Population estimate", "", _md_cell(population_intro(r.population)), "",
+                _table_md(population_table(r)), _table_md(population_facts(r))]
     tables = [fix_class_table(r), category_table(r, t), readiness_table(r), next_actions_table(r),
               *(slice_table(f, rows, t) for f, rows in r.slices.items())]
     a = r.agreement

@@ -11,7 +11,7 @@ import pandas as pd
 
 from core.prelabel.describe import evaluation_tables
 from core.report.model import Report, Share, SliceRow
-from core.report.text import cell, interval, num, pct
+from core.report.text import METHOD_NAMES, VERDICT_TITLES, cell, interval, num, pct
 from core.taxonomy import Taxonomy
 
 
@@ -125,3 +125,44 @@ def sampling_tables(r: Report) -> list[Table]:
     reviewers = Table("Reviewers", ("Reviewer", "Current labels"),
                       tuple((who, str(n)) for who, n in r.reviewers.items()))
     return [samples, queues, reviewers]
+
+
+def _estimate_cells(e) -> tuple[str, str]:
+    if e is None or e.estimate is None:
+        return "–", "–"
+    return pct(e.estimate, 1), f"{pct(e.ci_low, 1)}–{pct(e.ci_high, 1)}"
+
+
+def population_table(r: Report) -> Table:
+    """Human-only beside the population estimate, per fix class (shares of failures) and for
+    no failure (a share of all)."""
+    p = r.population
+    rows = [(c, *_share_cells(s)[1:], *_estimate_cells(p.fix_classes.get(c) if p.method != "human-only" else None))
+            for c, s in r.fix_classes.items()]
+    rows.append(("no failure (share of all)", *_share_cells(r.no_failure)[1:],
+                 *_estimate_cells(p.no_failure)))
+    return Table("Human-only and population estimates",
+                 ("Fix class", "Human-only share", "Human-only 95% CI", "Population share",
+                  "Population 95% CI"), tuple(rows))
+
+
+def population_facts(r: Report) -> Table:
+    """How the population estimate was made: method, N, n, λ, exclusions, verdicts."""
+    p = r.population
+    lam = "–" if p.lam is None else num(p.lam, 3)
+    z = p.verdict_statistic
+    stat = "–" if z.estimate is None else f"{num(z.estimate, 3)} ({num(z.ci_low, 3)} to {num(z.ci_high, 3)})"
+    who = p.labeler or "–"
+    if p.labeler_model:
+        who += f" · {p.labeler_model}" + (f" · prompt {p.prompt_version}" if p.labeler == "llm" else "")
+    rows = [("Method", METHOD_NAMES.get(p.method, p.method)), ("Population (N)", f"{p.N:,}"),
+            ("Random human sample (n)", str(p.n)), ("Labeler", who), ("λ (power tuning)", lam),
+            ("Folds (cross-fit)", str(p.folds or "–")),
+            ("Verdict statistic (pipeline − other failures)", stat),
+            ("Effective sample size", "–" if p.effective_n is None else f"{p.effective_n:,}"),
+            ("Labels left out: not from a uniform random sample", str(p.n_excluded_nonrandom)),
+            ("Labels left out: few-shot examples / open disagreements",
+             f"{p.n_excluded_few_shot} / {p.n_excluded_open}"),
+            ("Verdict, population", VERDICT_TITLES[p.verdict] if p.method != "human-only" else "–"),
+            ("Verdict, human-only", VERDICT_TITLES[r.human_verdict or r.verdict])]
+    return Table("How the population estimate was made", ("", "Value"), tuple(rows))

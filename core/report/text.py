@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.report.model import Check, Share
+from core.report.model import Check, Population, Share
 
 VERDICT_TITLES = {
     "pipeline_first": "Fix the pipeline first",
@@ -66,3 +66,60 @@ def verdict_sentence(verdict: str, classes: dict[str, Share], n_failures: int,
     tail = (f"; about {needed} more labeled failures at this share would decide"
             if needed else "; no class's lower bound exceeds 50%")
     return f"Inconclusive: {share_phrase(lead, classes[lead], n_failures)}{tail}."
+
+
+METHOD_NAMES = {"ppi++": "PPI++", "cross-ppi": "cross-PPI", "human-only": "human labels only"}
+
+
+def estimate_phrase(e) -> str:
+    """'57.0% (95% CI 53.1–60.8%)' for a population Estimate."""
+    if e is None or e.estimate is None:
+        return "–"
+    return f"{pct(e.estimate, 1)} (95% CI {pct(e.ci_low, 1)}–{pct(e.ci_high, 1)})"
+
+
+def population_sentence(p: Population) -> str:
+    """The verdict in one sentence when it rests on the population estimate."""
+    basis = (f"population estimate over all {p.N:,} transcripts ({METHOD_NAMES[p.method]}, "
+             f"{p.n} random human labels)")
+    if p.verdict == "pipeline_first":
+        return (f"Fix the pipeline first: by the {basis}, pipeline failures are "
+                f"{estimate_phrase(p.fix_classes['pipeline'])} of failures.")
+    if p.verdict in ("tuning_justified", "behavior_not_ready"):
+        head = f"by the {basis}, behavior failures are {estimate_phrase(p.fix_classes['behavior'])} of failures"
+        if p.verdict == "tuning_justified":
+            return f"Fine-tuning is justified: {head}, and every readiness check passes."
+        return f"Behavior failures dominate but tuning is not ready yet: {head}; readiness checks fail."
+    lead = max(p.fix_classes, key=lambda c: p.fix_classes[c].estimate or 0.0)
+    more = (f"; about {p.more_labels_needed} more random human labels would decide"
+            if p.more_labels_needed else "; no side's interval clears 50% of failures")
+    return (f"Inconclusive: by the {basis}, {lead} failures are "
+            f"{estimate_phrase(p.fix_classes[lead])} of failures{more}.")
+
+
+def basis_line(r) -> str:
+    """Which estimate the verdict rests on, and the other one's verdict."""
+    p = r.population
+    human = VERDICT_TITLES[r.human_verdict or r.verdict]
+    if r.verdict_basis == "population":
+        return (f"Verdict from the population estimate ({METHOD_NAMES[p.method]} over {p.N:,} "
+                f"transcripts, {p.n} random human labels, effective sample size "
+                f"{p.effective_n:,}); human labels alone say: {human}.")
+    return f"Verdict from the human labels alone; population estimate: {p.reason}"
+
+
+def population_intro(p: Population) -> str:
+    """What the population block is, in one paragraph."""
+    if p.method == "human-only":
+        return (f"No population estimate: {p.reason}. The figures below are the human-only ones "
+                f"({p.N:,} transcripts in scope, {p.n} labels in a uniform random sample).")
+    fit = (f"its {p.folds} cross-fitted fold models (each labeled transcript predicted by the "
+           "model trained without its fold)" if p.method == "cross-ppi"
+           else f"its pre-labels (λ = {p.lam:.2f}, power-tuned)")
+    notes = " ".join(p.notes)
+    return (f"All {p.N:,} active transcripts, estimated by prediction-powered inference "
+            f"({METHOD_NAMES[p.method]}): the {p.labeler} labeler's predictions on every "
+            f"transcript, through {fit}, corrected by the {p.n} human labels of a uniform random "
+            f"sample ({p.n_excluded_nonrandom} labels from non-random queues, filters or strata "
+            f"left out). The interval is as narrow as about {p.effective_n:,} human labels alone "
+            f"would give. {p.more_labels_reason[:1].upper()}{p.more_labels_reason[1:]}. {notes}").strip()

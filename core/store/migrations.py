@@ -229,6 +229,108 @@ SELECT * EXCLUDE (rn) FROM (
 WHERE rn = 1;
 """
 
+# The offline labeler's cross-fitted predictions (issue 17, cross-PPI): one fit = K models, each
+# trained without one fold of the human labels. A training transcript has the one prediction of
+# the model that left its fold out (`fold` set); every other transcript has K rows (`fold` NULL).
+# A cache, replaced by the next fit: `triage report` reads it and never refits.
+M012_PRELABEL_FOLDS = """
+CREATE TABLE prelabel_fits (
+    fit_id VARCHAR PRIMARY KEY,
+    model VARCHAR NOT NULL,
+    features_version VARCHAR,
+    taxonomy_version VARCHAR,
+    k INTEGER NOT NULL,
+    n_train INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE prelabel_folds (
+    fit_id VARCHAR NOT NULL,
+    transcript_id VARCHAR NOT NULL,
+    content_hash VARCHAR,
+    model VARCHAR NOT NULL,
+    fold INTEGER,
+    primary_label VARCHAR,
+    confidence DOUBLE,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX prelabel_folds_fit ON prelabel_folds(fit_id, transcript_id);
+"""
+
+# What the population estimate uses (issue 17). Two helper views and `ppi_inputs`, one row
+# per (transcript, prediction). ppi_random_sample: transcripts in a uniform random sample (drawn
+# without a filter or strata, or served by the random queue over one or over everything).
+# ppi_llm_latest: per active transcript, its newest successful LLM pre-label. The labeler: the
+# LLM when one model and prompt version covers every active transcript (its few-shot examples
+# aside), else the latest offline fit, else whatever LLM pre-labels there are (the report then
+# says why it cannot estimate). human_fix_class: the final label's fix class for a transcript of
+# the random sample, NULL otherwise; an LLM's few-shot examples never count.
+M013_PPI_INPUTS = """
+CREATE VIEW ppi_random_sample AS
+WITH uniform AS (
+    SELECT sample_id FROM samples
+    WHERE method = 'random' AND filter IS NULL AND stratify_by IS NULL
+)
+SELECT transcript_id FROM sample_items WHERE sample_id IN (SELECT sample_id FROM uniform)
+UNION
+SELECT transcript_id FROM current_labels
+WHERE queue = 'random' AND (sample_id IS NULL OR sample_id IN (SELECT sample_id FROM uniform));
+
+CREATE VIEW ppi_llm_latest AS
+SELECT p.transcript_id, p.model, p.prompt_version, p.taxonomy_version, p.primary_label
+FROM prelabels p JOIN transcripts t USING (transcript_id)
+WHERE p.status = 'ok' AND p.labeler = 'llm' AND NOT t.archived
+QUALIFY row_number() OVER (PARTITION BY p.transcript_id
+                           ORDER BY p.created_at DESC, p.prelabel_id DESC) = 1;
+
+CREATE VIEW ppi_inputs AS
+WITH active AS (SELECT transcript_id FROM transcripts WHERE NOT archived),
+few_shot AS (
+    SELECT DISTINCT unnest(few_shot_ids) AS transcript_id FROM prelabel_prompts
+    WHERE prompt_version IN (SELECT prompt_version FROM ppi_llm_latest)
+),
+llm_whole AS (
+    SELECT count(*) > 0 AND count(DISTINCT (model, prompt_version)) = 1 AND NOT EXISTS (
+        SELECT 1 FROM active a
+        WHERE a.transcript_id NOT IN (SELECT transcript_id FROM ppi_llm_latest)
+          AND a.transcript_id NOT IN (SELECT transcript_id FROM few_shot)) AS whole
+    FROM ppi_llm_latest
+),
+fit AS (SELECT * FROM prelabel_fits ORDER BY created_at DESC, fit_id DESC LIMIT 1),
+chosen AS (
+    SELECT CASE WHEN (SELECT whole FROM llm_whole) THEN 'llm'
+                WHEN EXISTS (SELECT 1 FROM fit) THEN 'offline'
+                WHEN EXISTS (SELECT 1 FROM ppi_llm_latest) THEN 'llm' END AS labeler
+),
+human AS (
+    SELECT f.transcript_id, f.primary_label, coalesce(f.fix_class, 'unknown') AS fix_class
+    FROM final_labels f
+    WHERE f.primary_label IS NOT NULL
+      AND f.transcript_id IN (SELECT transcript_id FROM ppi_random_sample)
+      AND ((SELECT labeler FROM chosen) IS DISTINCT FROM 'llm'
+           OR f.transcript_id NOT IN (SELECT transcript_id FROM few_shot))
+),
+preds AS (
+    SELECT transcript_id, 'all' AS model, NULL::INTEGER AS fold, primary_label,
+           taxonomy_version, 'llm' AS labeler, model AS labeler_model, prompt_version
+    FROM ppi_llm_latest WHERE (SELECT labeler FROM chosen) = 'llm'
+    UNION ALL
+    SELECT f.transcript_id, f.model, f.fold, f.primary_label, fit.taxonomy_version,
+           'offline', fit.model, fit.features_version
+    FROM prelabel_folds f JOIN fit USING (fit_id) JOIN active USING (transcript_id)
+    WHERE (SELECT labeler FROM chosen) = 'offline'
+),
+classes AS (
+    SELECT taxonomy_version, key, any_value(fix_class) AS fix_class FROM categories GROUP BY ALL
+)
+SELECT p.transcript_id, h.fix_class AS human_fix_class,
+       coalesce(c.fix_class, 'unknown') AS predicted_fix_class, p.model, p.fold,
+       h.primary_label AS human_label, p.primary_label AS predicted_label, p.labeler,
+       p.labeler_model, p.prompt_version
+FROM preds p
+LEFT JOIN human h USING (transcript_id)
+LEFT JOIN classes c ON c.taxonomy_version = p.taxonomy_version AND c.key = p.primary_label;
+"""
+
 # Live pulls (`triage import --from langfuse|langsmith`) remember the newest trace time they
 # stored, per system, where (host and project), filters and Triage source, so the next pull
 # asks only for newer traces. Append-only like `settings`: the latest row per key wins.
@@ -264,6 +366,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m005_record_ids", _sql(M005_RECORD_IDS)),
     ("m006_record_id_index", _sql(M006_RECORD_ID_INDEX)),
     ("m010_live_annotations", _sql(M010_LIVE_ANNOTATIONS)),
+    ("m012_prelabel_folds", _sql(M012_PRELABEL_FOLDS)),
+    ("m013_ppi_inputs", _sql(M013_PPI_INPUTS)),
     ("m015_pull_watermarks", _sql(M015_PULL_WATERMARKS)),
 ]
 

@@ -6,6 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import pyarrow as pa
+
 from core.errors import NotFound
 from core.store.connection import Database, utcnow
 from core.store.samples import sample_exists
@@ -50,14 +52,40 @@ def _params(p: Prelabel) -> list:
             p.cost_usd, p.created_at or utcnow()]
 
 
+def _prelabel_table(prelabels: list[Prelabel]) -> pa.Table:
+    now = utcnow()
+    cols = COLUMNS.split(", ")
+    values = list(zip(*(_params(p) for p in prelabels), strict=True))
+    data = dict(zip(cols, values, strict=True))
+    data["created_at"] = [v or now for v in data["created_at"]]
+    return pa.table({c: pa.array(data[c], _ARROW_TYPES.get(c, pa.string())) for c in cols})
+
+
+_ARROW_TYPES = {"secondary_labels": pa.list_(pa.string()), "confidence": pa.float64(),
+                "truncated": pa.bool_(), "latency_ms": pa.int64(), "tokens_in": pa.int64(),
+                "tokens_out": pa.int64(), "cost_usd": pa.float64(),
+                "created_at": pa.timestamp("us")}
+
+
+def insert_prelabels(db: Database, prelabels: list[Prelabel]) -> None:
+    """Append suggestions as one Arrow batch, inside the caller's transaction (one INSERT: a
+    chunk of thousands is written in milliseconds, where a statement per row took seconds)."""
+    if not prelabels:
+        return
+    con = db.con
+    con.register("_prelabel_rows", _prelabel_table(prelabels))
+    try:
+        con.execute(f"INSERT INTO prelabels ({COLUMNS}) SELECT {COLUMNS} FROM _prelabel_rows")
+    finally:
+        con.unregister("_prelabel_rows")
+
+
 def save_prelabels(db: Database, prelabels: list[Prelabel]) -> None:
     """Append suggestions in one transaction. Existing rows are never touched."""
     if not prelabels:
         return
-    con = db.con
     with db.transaction():
-        con.executemany(f"INSERT INTO prelabels ({COLUMNS}) VALUES ({', '.join('?' * 20)})",
-                        [_params(p) for p in prelabels])
+        insert_prelabels(db, prelabels)
 
 
 def _row(r: tuple) -> Prelabel:

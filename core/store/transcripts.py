@@ -93,6 +93,15 @@ def get_transcripts(db: Database, ids: list[str]) -> list[Transcript]:
     return [by_id[i] for i in ids if i in by_id]
 
 
+def content_hashes(db: Database, ids: list[str]) -> dict[str, str]:
+    """transcript_id → content_hash, without reading the transcripts themselves."""
+    if not ids:
+        return {}
+    return dict(db.con.execute(
+        "SELECT transcript_id, content_hash FROM transcripts WHERE transcript_id IN "
+        "(SELECT unnest(?::VARCHAR[]))", [ids]).fetchall())
+
+
 def count_transcripts(db: Database, include_archived: bool = False) -> int:
     """How many transcripts are in the database (active ones unless asked otherwise)."""
     sql = "SELECT count(*) FROM transcripts"

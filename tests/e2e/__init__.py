@@ -1,0 +1,1 @@
+"""Browser flows against a real `streamlit run` server (a package, like tests/)."""
