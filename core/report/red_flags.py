@@ -176,7 +176,8 @@ def shares_shift(labels: Sequence[TimedLabel], basis: str, p_limit: float) -> tu
     if len(rows) < 2:
         return "clear", f"one category (after pooling rare ones) in both halves of {basis}"
     stat, p, df, _ = chi2_contingency(rows, correction=False)
-    shift = max(set(early) | set(late), key=lambda k: abs(early[k] / n_early - late[k] / n_late))
+    shift = max(sorted(set(early) | set(late)),  # ties: the first by key, every run
+                key=lambda k: abs(early[k] / n_early - late[k] / n_late))
     evidence = (f"category shares, first vs second half of {basis} (split at "
                 f"{middle:%Y-%m-%d %H:%M}; {n_early} and {n_late} failures): chi-square "
                 f"{stat:.1f}, df {df}, p = {p:.3g}; largest shift {shift} "
