@@ -89,6 +89,18 @@ def show_error(e: Exception, stop: bool = True) -> None:
         st.stop()
 
 
+def show_table(table: Any, empty: str = "None yet.") -> None:
+    """A report Table (core/report/tables.py) as a dataframe: Streamlit shows cells as text,
+    never HTML. A caption when it has no rows."""
+    import pandas as pd
+
+    if table.rows:
+        st.dataframe(pd.DataFrame(list(table.rows), columns=list(table.headers)), hide_index=True,
+                     width="stretch")
+    else:
+        st.caption(empty)
+
+
 def _leave_pages_directory_mode() -> None:
     """A deep link that is the server's very first request runs the page through Streamlit's
     old `pages/` auto-discovery (its sidebar lists file names), because only a run of the entry

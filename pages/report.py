@@ -1,21 +1,20 @@
 """Report page: the verdict first, then the evidence; exports for leadership."""
 
-from core.ui import bootstrap, show_error
+from core.ui import bootstrap, show_error, show_table
 
 ctx = bootstrap("Report")
 
 import dataclasses  # noqa: E402
 import json  # noqa: E402
 
-import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from core.report import cost_view  # noqa: E402
 from core.report.build import build_report, report_slices  # noqa: E402
 from core.report.charts import category_figure, fix_class_figure  # noqa: E402
 from core.report.pdf import find_browser, html_to_pdf  # noqa: E402
 from core.report.render import render_html, render_markdown  # noqa: E402
 from core.report.tables import (  # noqa: E402
-    Table,
     agreement_tables,
     category_table,
     next_actions_table,
@@ -26,16 +25,6 @@ from core.report.tables import (  # noqa: E402
 )
 from core.report.text import VERDICT_TITLES, num, pct  # noqa: E402
 from core.store.report_data import metadata_fields  # noqa: E402
-
-
-def show_table(t: Table, empty: str = "None yet.") -> None:
-    """A report table as a dataframe (Streamlit shows cells as text, never HTML)."""
-    if t.rows:
-        st.dataframe(pd.DataFrame(list(t.rows), columns=list(t.headers)), hide_index=True,
-                     width="stretch")
-    else:
-        st.caption(empty)
-
 
 random_only = st.sidebar.toggle(
     "Random queue only", key="report_random_only",
@@ -71,6 +60,15 @@ st.header("Readiness for fine-tuning")
 st.caption("Decides between tuning justified and not ready yet when behavior failures dominate; "
            f"thresholds from taxonomy {ctx.taxonomy.name}'s [decision] table.")
 show_table(readiness_table(report))
+st.subheader("Before you tune: red flags")
+st.caption("Tuning is never called justified while a red flag is raised or unanswered.")
+show_table(cost_view.red_flags_table(report))
+if report.cost is not None:
+    st.header("What tuning would cost")
+    st.markdown(cost_view.cost_sentence(report.cost).replace("$", "\\$"))  # "$" is not maths here
+    st.plotly_chart(cost_view.cost_figure(report.cost), config={"displayModeBar": False})
+    show_table(cost_view.cost_outputs_table(report.cost))
+    show_table(cost_view.cost_inputs_table(report.cost))
 
 st.header("Next actions")
 show_table(next_actions_table(report), "No failures labeled yet.")
