@@ -56,7 +56,25 @@ def test_record_ids_migration_keeps_existing_transcripts(db_path):
         con.execute("INSERT INTO _migrations VALUES (?, now())", [name])
     con.execute("INSERT INTO transcripts (transcript_id, source, messages, content_hash) "
                 "VALUES ('t1', 'old', '[]', 'h')")
-    assert migrate(con) == ["m005_record_ids", "m006_record_id_index"]
+    assert migrate(con) == ["m005_record_ids", "m006_record_id_index", "m023_prelabel_batches"]
     assert con.execute("SELECT record_id FROM transcripts").fetchall() == [("t1",)]
     con.execute("UPDATE transcripts SET archived = true")  # the unique index allows updates
     con.close()
+
+
+def test_batch_tables_have_their_columns(db_path):
+    con = connect(db_path).con
+    cols = {t: [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position", [t]).fetchall()]
+        for t in ("prelabel_batch_runs", "prelabel_batch_items", "prelabel_batch_events")}
+    assert cols == {
+        "prelabel_batch_runs": ["run_id", "model", "base_url", "prompt_version", "taxonomy_version",
+                                "n_requests", "n_parts", "price", "full_price", "est_cost_usd",
+                                "max_cost_usd", "created_by", "created_at"],
+        "prelabel_batch_items": ["run_id", "part", "custom_id", "transcript_id", "content_hash",
+                                 "truncated", "est_tokens_in"],
+        "prelabel_batch_events": ["event_no", "run_id", "part", "state", "file_path",
+                                  "input_file_id", "batch_id", "remote_status", "n_completed",
+                                  "n_failed", "output_file_id", "error_file_id", "detail",
+                                  "recorded_at"]}

@@ -44,6 +44,19 @@ def summary_lines(s: RunSummary) -> list[str]:
     return lines
 
 
+def batch_lines(s: Any, checking: bool) -> list[str]:
+    """After --batch or --batch-status: notes, the status of every batch, what this check
+    stored and why it stopped early."""
+    lines = [f"note: {n}" for n in s.notes]
+    lines += list(s.parts) or ["no Batch API runs recorded for this model and base URL"]
+    if checking:
+        lines.append(f"this check: {s.done} pre-labels stored, {s.n_failed} failed")
+        lines += [f"  failed ×{n}: {reason}" for reason, n in s.failed.most_common()]
+    if s.stopped:
+        lines.append(f"ended early: {s.stopped}; run again to resume (the database keeps every step)")
+    return lines
+
+
 def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.2f}"
 

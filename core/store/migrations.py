@@ -211,6 +211,56 @@ M006_RECORD_ID_INDEX = """
 CREATE UNIQUE INDEX transcripts_source_record ON transcripts(source, record_id);
 """
 
+# Pre-labels through OpenAI's Batch API (issue 20). A run is one `triage prelabel --batch`; its
+# requests are split into parts (one input file and one batch each). What happened to a part is
+# an append-only list of events (prepared → uploaded → submitted → downloaded → collected, or
+# abandoned), each recorded as soon as it is true, so a process killed at any point resumes
+# from the database: the latest event per part is its state.
+M023_PRELABEL_BATCHES = """
+CREATE TABLE prelabel_batch_runs (
+    run_id VARCHAR PRIMARY KEY,
+    model VARCHAR NOT NULL,
+    base_url VARCHAR,
+    prompt_version VARCHAR NOT NULL,
+    taxonomy_version VARCHAR NOT NULL,
+    n_requests INTEGER,
+    n_parts INTEGER,
+    price JSON,
+    full_price JSON,
+    est_cost_usd DOUBLE,
+    max_cost_usd DOUBLE,
+    created_by VARCHAR,
+    created_at TIMESTAMP
+);
+CREATE TABLE prelabel_batch_items (
+    run_id VARCHAR NOT NULL,
+    part INTEGER NOT NULL,
+    custom_id VARCHAR NOT NULL,
+    transcript_id VARCHAR NOT NULL,
+    content_hash VARCHAR,
+    truncated BOOLEAN,
+    est_tokens_in INTEGER
+);
+CREATE SEQUENCE prelabel_batch_event_no;
+CREATE TABLE prelabel_batch_events (
+    event_no BIGINT DEFAULT nextval('prelabel_batch_event_no'),
+    run_id VARCHAR NOT NULL,
+    part INTEGER NOT NULL,
+    state VARCHAR NOT NULL CHECK (state IN ('prepared', 'uploaded', 'submitted', 'downloaded',
+                                            'collected', 'abandoned')),
+    file_path VARCHAR,
+    input_file_id VARCHAR,
+    batch_id VARCHAR,
+    remote_status VARCHAR,
+    n_completed INTEGER,
+    n_failed INTEGER,
+    output_file_id VARCHAR,
+    error_file_id VARCHAR,
+    detail JSON,
+    recorded_at TIMESTAMP NOT NULL
+);
+"""
+
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -229,6 +279,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m004_prelabel_prompts", _sql(M004_PRELABEL_PROMPTS)),
     ("m005_record_ids", _sql(M005_RECORD_IDS)),
     ("m006_record_id_index", _sql(M006_RECORD_ID_INDEX)),
+    ("m023_prelabel_batches", _sql(M023_PRELABEL_BATCHES)),
 ]
 
 
