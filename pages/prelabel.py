@@ -1,6 +1,7 @@
 """Pre-label page: run the LLM (or offline) labeler with a cost estimate, progress and a stop
-button; see how well the pre-labels agree with blind reviewer labels. The run is a PrelabelJob
-(core/prelabel/jobs.py) in a background thread: this page starts it, stops it and draws it."""
+button, now or as Batch API batches; see how well the pre-labels agree with blind reviewer labels.
+Runs, batch submissions and checks are PrelabelJobs (core/prelabel/jobs.py): this page starts,
+stops and draws them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import dataclasses
 
 import streamlit as st
 
+from core.prelabel.batch import plan_batch
 from core.prelabel.describe import confusion_frame, describe_plan, evaluation_caption, summary_lines
 from core.prelabel.evaluate import evaluate_prelabels
 from core.prelabel.jobs import PrelabelJob
@@ -35,6 +37,8 @@ def options_form() -> tuple[RunOptions, object]:
                 "OPENAI_API_KEY and restart the app, for LLM pre-labels.")
     offline = st.radio("Labeler", ["LLM", "Offline"], index=0 if llm_ready else 1,
                        horizontal=True, disabled=not llm_ready) == "Offline"
+    batch = st.radio("Send", ["Now", "Batch API: half price, answers within 24 h"], horizontal=True,
+                     disabled=offline, key="prelabel_send") != "Now" and not offline
     llm_only = "The offline labeler runs locally: no requests, no cost." if offline else None
     c1, c2, c3, c4 = st.columns(4)
     model = c1.text_input("Model", ctx.settings.llm_model, disabled=offline)
@@ -49,15 +53,16 @@ def options_form() -> tuple[RunOptions, object]:
     options = RunOptions(offline=offline, limit=int(limit) or None,
                          concurrency=int(concurrency), only_unlabeled=only_unlabeled,
                          sample_id=sample or None, max_cost=float(max_cost) or None)
-    return options, dataclasses.replace(ctx.settings, llm_base_url=base_url,
-                                        llm_model=model.strip() or ctx.settings.llm_model)
+    return options, dataclasses.replace(ctx.settings, llm_base_url=base_url, user=ctx.user,
+                                        llm_model=model.strip() or ctx.settings.llm_model), batch
 
 
-def cached_plan(options: RunOptions, settings):
+def cached_plan(options: RunOptions, settings, batch: bool):
     """Planning renders and redacts every transcript: redo it only when something changed."""
-    key = (options, settings.llm_model, settings.llm_base_url, prelabel_state(ctx.db))
+    key = (options, batch, settings.llm_model, settings.llm_base_url, prelabel_state(ctx.db))
     if st.session_state.get("prelabel_plan", (None,))[0] != key:
-        st.session_state["prelabel_plan"] = (key, plan_run(ctx.db, settings, ctx.taxonomy, options))
+        plan = (plan_batch if batch else plan_run)(ctx.db, settings, ctx.taxonomy, options)
+        st.session_state["prelabel_plan"] = (key, plan)
     return st.session_state["prelabel_plan"][1]
 
 
@@ -126,8 +131,8 @@ def evaluation_panel() -> None:
 
 
 try:
-    options, settings = options_form()
-    plan = cached_plan(options, settings)
+    options, settings, batch = options_form()
+    plan = cached_plan(options, settings, batch)
     for line in describe_plan(plan, options):
         st.markdown(line)
     job = st.session_state["prelabel_job"] = (PrelabelJob.running(ctx.db)  # another tab's too
@@ -135,9 +140,12 @@ try:
     running = job is not None and not job.finished
     start_col, stop_col = st.columns(2)
     if start_col.button("Start", type="primary", disabled=not plan.items or running):
-        st.session_state["prelabel_job"] = PrelabelJob.start(ctx.db, settings, ctx.taxonomy, plan,
-                                                             options)
+        st.session_state["prelabel_job"] = (PrelabelJob.start_batch if batch else PrelabelJob.start)(
+            ctx.db, settings, ctx.taxonomy, plan, options)
         st.rerun()  # draw the run as going: Start disabled, progress polled
+    if batch and start_col.button("Check batches", disabled=running):
+        st.session_state["prelabel_job"] = PrelabelJob.check_batches(ctx.db, settings, ctx.taxonomy)
+        st.rerun()
     with stop_col:
         stop_button(job if running else None)
     if running:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import functools
 import sys
 
 from core.cli.common import add_command, reading_database
 from core.config import Settings
 from core.errors import UsageError
-from core.prelabel.batch import BatchSummary, batch_plan, submit_batches
-from core.prelabel.batch_collect import check_batches
+from core.prelabel.batch import BatchSummary, plan_batch
 from core.prelabel.describe import batch_lines, describe_plan, evaluation_table, summary_lines
 from core.prelabel.evaluate import evaluate_prelabels
 from core.prelabel.jobs import PrelabelJob
@@ -126,18 +124,17 @@ def _batch_exit(summary: BatchSummary, checking: bool) -> int:
 def _run_batch(args: argparse.Namespace, settings: Settings, db, taxonomy, options) -> int:
     checking = args.batch_status
     if checking:
-        work = functools.partial(check_batches, db, settings, taxonomy)
+        job = PrelabelJob.check_batches(db, settings, taxonomy)
     else:
-        plan = batch_plan(db, plan_run(db, settings, taxonomy, options), options)
+        plan = plan_batch(db, settings, taxonomy, options)
         for line in describe_plan(plan, options):
             print(line)
         if plan.items and not _confirmed(plan, args):
             return 2
-        work = functools.partial(submit_batches, db, settings, taxonomy, plan, options,
-                                 created_by=settings.user)
-    summary = _follow(PrelabelJob.start_work(db, work, BatchSummary("llm", settings.llm_model, 0, 0)))
+        job = PrelabelJob.start_batch(db, settings, taxonomy, plan, options)
+    summary = _follow(job)
     print(file=sys.stderr)
-    for line in batch_lines(summary, checking):
+    for line in batch_lines(summary):
         print(line)
     return _batch_exit(summary, checking)
 

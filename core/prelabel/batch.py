@@ -19,7 +19,7 @@ from openai import OpenAI
 from core.config import Settings
 from core.errors import UsageError
 from core.prelabel.llm import make_client, request_body
-from core.prelabel.plan import EST_TOKENS_OUT, RunOptions, RunPlan, cost_of
+from core.prelabel.plan import EST_TOKENS_OUT, RunOptions, RunPlan, cost_of, plan_run
 from core.prelabel.run import Progress, RunSummary, StopRequest, without_cached
 from core.store import prelabel_batches as store
 from core.store.connection import Database, utcnow
@@ -39,6 +39,7 @@ class BatchSummary(RunSummary):
 
     parts: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    checking: bool = False  # a --batch-status pass (else a submission)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,15 @@ def batch_plan(db: Database, plan: RunPlan, options: RunOptions) -> RunPlan:
     if capped:
         notices.append(f"spend cap ${options.max_cost:g}: {capped} transcript(s) left for a later run")
     return dataclasses.replace(plan, items=items, price=price, notices=notices)
+
+
+def plan_batch(db: Database, settings: Settings, taxonomy: Taxonomy,
+               options: RunOptions) -> RunPlan:
+    """A Batch API run's plan (see batch_plan), its notices ending with the state of this
+    endpoint's earlier runs."""
+    plan = batch_plan(db, plan_run(db, settings, taxonomy, options), options)
+    plan.notices += status_lines(db, settings)
+    return plan
 
 
 def request_lines(plan: RunPlan, settings: Settings, taxonomy: Taxonomy) -> list[tuple[str, bytes]]:

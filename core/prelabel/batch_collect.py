@@ -180,7 +180,7 @@ def check_batches(db: Database, settings: Settings, taxonomy: Taxonomy, stop: St
     if client is None:
         raise UsageError("--batch-status needs the LLM the batches were sent to: set "
                          "OPENAI_API_KEY (or the same --base-url)")
-    summary = BatchSummary("llm", settings.llm_model, 0, 0)
+    summary = BatchSummary("llm", settings.llm_model, 0, 0, checking=True)
     summary.notes = tuple(resume_submissions(db, client, settings, stop))
     runs = store.batch_runs(db)
     other = [r for r in runs if not same_endpoint(r, settings)]
