@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from scipy.stats import chi2_contingency
 
@@ -57,10 +57,10 @@ def _flag(flag: str, label: str, status: str, evidence: str, advice: str, value:
 
 @dataclass(frozen=True)
 class TimedLabel:
-    """A failure's category and the time that places it in the first or second half."""
+    """A failure's category and the time (epoch seconds, UTC) that places it in a half."""
 
     category: str
-    at: datetime
+    at: float
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def _halves(labels: Sequence[TimedLabel]) -> tuple[datetime, Counter, Counter]:
     middle = first + (last - first) / 2
     early = Counter(x.category for x in labels if x.at <= middle)
     late = Counter(x.category for x in labels if x.at > middle)
-    return middle, early, late
+    return datetime.fromtimestamp(middle, UTC), early, late
 
 
 def _pooled(early: Counter, late: Counter) -> list[list[int]]:

@@ -4,6 +4,7 @@ calls `read_tuning_data` after reading its own data, and `assess` from its pure 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ def measure_usage(db: Database, scenario: dict, price_table: dict) -> Usage:
         first=stamps.first if stamps else None, last=stamps.last if stamps else None,
         model_field=models[0] if models else None, models=tuple(models[1]) if models else ())
     model = resolve_inputs(scenario, usage, price_table)["api_model"].value
-    return Usage(**{**usage.__dict__, **_measure_tokens(db, str(model))})
+    return dataclasses.replace(usage, **_measure_tokens(db, str(model)))
 
 
 def version_changes(db: Database) -> tuple[VersionChange, ...]:
