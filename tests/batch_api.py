@@ -153,7 +153,7 @@ def _files(handler, state: BatchState, method: str, rest: list[str], query: str,
         handler._send(200, state.file_object(state.add_file(name, content, purpose)["id"]))
     elif method == "GET" and not rest:
         wanted = dict(kv.split("=", 1) for kv in query.split("&") if "=" in kv).get("purpose")
-        data = [state.file_object(f) for f, v in state.files.items()
+        data = [state.file_object(f) for f, v in reversed(list(state.files.items()))
                 if wanted is None or v["purpose"] == wanted]
         handler._send(200, {"object": "list", "data": data, "has_more": False})
     elif method == "GET" and len(rest) == 2 and rest[1] == "content" and rest[0] in state.files:

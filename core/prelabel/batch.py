@@ -12,6 +12,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 from openai import OpenAI
@@ -167,15 +168,28 @@ def _record_new_run(db: Database, settings: Settings, plan: RunPlan, options: Ru
     return run
 
 
-def _find_upload(client: OpenAI, name: str) -> str | None:
-    for f in client.files.list(purpose="batch"):
+# Lists come newest first: the search stops at objects made before the run (a minute's slack
+# for clocks), so an account with years of batches is not read through on every submission.
+CLOCK_SLACK_SECONDS = 60
+
+
+def _since(run: store.BatchRun) -> float:
+    return run.created_at.replace(tzinfo=UTC).timestamp() - CLOCK_SLACK_SECONDS
+
+
+def _find_upload(client: OpenAI, name: str, since: float) -> str | None:
+    for f in client.files.list(purpose="batch", order="desc"):
+        if f.created_at < since:
+            return None
         if f.filename == name and getattr(f, "status", None) != "error":
             return f.id
     return None
 
 
-def _find_batch(client: OpenAI, tag: str) -> str | None:
+def _find_batch(client: OpenAI, tag: str, since: float) -> str | None:
     for b in client.batches.list(limit=100):
+        if b.created_at < since:
+            return None
         if (b.metadata or {}).get("triage_part") == tag:
             return b.id
     return None
@@ -187,13 +201,13 @@ def submit_part(db: Database, client: OpenAI, run: store.BatchRun, part: store.B
     file_id = part.input_file_id
     if part.state == "prepared":
         name = upload_name(run.run_id, part.part)
-        file_id = _find_upload(client, name)
+        file_id = _find_upload(client, name, _since(run))
         if file_id is None:
             with open(part.file_path, "rb") as f:
                 file_id = client.files.create(file=(name, f), purpose="batch").id
         store.record_event(db, run.run_id, part.part, "uploaded", input_file_id=file_id)
     tag = f"{run.run_id}:{part.part}"
-    batch_id = _find_batch(client, tag)
+    batch_id = _find_batch(client, tag, _since(run))
     if batch_id is None:
         batch_id = client.batches.create(
             input_file_id=file_id, endpoint=ENDPOINT, completion_window=WINDOW,
