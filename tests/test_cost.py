@@ -175,3 +175,15 @@ def test_a_bad_cost_scenario_is_refused_naming_the_key(db, value, message):
 
     with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
         set_setting(db, "cost_scenario", value, "lead")
+
+
+@pytest.mark.parametrize("field,stamp", [
+    ("ts", lambda day: 1_767_225_600 + day * 86_400),  # epoch seconds
+    ("timestamp", lambda day: (1_767_225_600 + day * 86_400) * 1000),  # epoch milliseconds
+    ("started_at", lambda day: f"2026-01-{day + 1:02d} 08:30:00"),
+])
+def test_timestamps_in_epoch_seconds_milliseconds_or_text_are_read(db, taxonomy, field, stamp):
+    add_transcripts(db, [make_record(i, metadata={field: stamp(i)}) for i in range(31)])
+    q = build_report(db, taxonomy).cost.inputs["queries_per_month"]
+    assert (q.source, q.value) == ("measured", round(31 / 30 * 365.25 / 12))
+    assert f"metadata.{field}, from 2026-01-01 to 2026-01-31 (30.0 days)" in q.detail
