@@ -27,6 +27,9 @@ ENV_VARS: dict[str, str] = {
     "LANGSMITH_ENDPOINT": "LangSmith API address (default https://api.smith.langchain.com)",
     "LANGSMITH_PROJECT": "LangSmith project `--from langsmith` reads (or --project)",
     "TRIAGE_LOG_LEVEL": "logging level (default INFO)",
+    "TIKTOKEN_CACHE_DIR": "tiktoken's vocabulary cache; when it holds the model's vocabulary, "
+                          "the cost panel counts tokens exactly (never downloaded)",
+    "DATA_GYM_CACHE_DIR": "tiktoken's older cache variable, read when TIKTOKEN_CACHE_DIR is unset",
 }
 
 
@@ -89,6 +92,18 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     if "db_path" in given:
         given["db_path"] = Path(given["db_path"])  # type: ignore[arg-type]
     return replace(base, **given)  # type: ignore[arg-type]
+
+
+def tiktoken_cache_dir(env: Mapping[str, str] | None = None) -> Path | None:
+    """Where tiktoken keeps downloaded vocabularies, by tiktoken's own rule (TIKTOKEN_CACHE_DIR,
+    else DATA_GYM_CACHE_DIR, else <tmp>/data-gym-cache); None when caching is turned off ("")."""
+    import tempfile
+
+    env = os.environ if env is None else env
+    for name in ("TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"):
+        if name in env:
+            return Path(env[name]) if env[name] else None
+    return Path(tempfile.gettempdir()) / "data-gym-cache"
 
 
 def child_environment(settings: Settings) -> dict[str, str]:

@@ -20,7 +20,12 @@ DECISION_DEFAULTS: dict[str, float] = {
     "min_double_labeled": 30,
     "min_context_present_share": 0.5,
     "min_top_behavior_share": 0.5,
+    # The red flags that make tuning fail (issue 20); stricter checks above still apply.
+    "red_flag_min_examples": 50,
+    "red_flag_disagreement": 0.10,
+    "red_flag_moving_target_p": 0.05,
 }
+COUNT_KEYS = {"min_examples_per_tuned_category", "min_double_labeled", "red_flag_min_examples"}
 
 
 class _CategoryIn(BaseModel):
@@ -33,6 +38,7 @@ class _CategoryIn(BaseModel):
     examples: list[str] = Field(min_length=1, max_length=3)
     typical_fix: str = Field(min_length=1)
     shortcut: str | None = Field(default=None, min_length=1, max_length=1)
+    hallucination: bool = False
 
     @field_validator("fix_class")
     @classmethod
@@ -63,6 +69,7 @@ class Category:
     examples: tuple[str, ...]
     typical_fix: str
     shortcut: str
+    hallucination: bool = False  # a failure tuning does not reliably prevent: ground with retrieval
 
 
 @dataclass(frozen=True)
@@ -155,7 +162,7 @@ def _check_consistency(path: Path, t: _TaxonomyIn) -> None:
 def _check_decision(path: Path, decision: dict[str, float]) -> None:
     """Shares and alpha lie in [0, 1]; counts are at least 1."""
     for key, value in decision.items():
-        is_count = key.startswith(("min_examples", "min_double"))
+        is_count = key in COUNT_KEYS
         if (is_count and value < 1) or (not is_count and not 0 <= value <= 1):
             bound = "at least 1" if is_count else "between 0 and 1"
             raise TaxonomyError(f"{path.name}: [decision] {key} = {value} must be {bound}")
@@ -188,7 +195,7 @@ def parse_taxonomy(path: Path) -> Taxonomy:
     _check_consistency(path, t)
     cats = tuple(
         Category(c.key, c.name, c.fix_class, c.definition.strip(), c.not_this_when.strip(),
-                 tuple(c.examples), c.typical_fix.strip(), s)
+                 tuple(c.examples), c.typical_fix.strip(), s, c.hallucination)
         for c, s in zip(t.categories, _default_shortcuts(t.categories), strict=True)
     )
     version = hashlib.sha256(raw).hexdigest()[:12]

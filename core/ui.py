@@ -103,6 +103,13 @@ def show_table(table: Any, empty: str = "None yet.") -> None:
         st.caption(empty)
 
 
+def show_tables(tables: Any) -> None:
+    """Report Tables, each under its title."""
+    for table in tables:
+        st.subheader(table.title)
+        show_table(table)
+
+
 def _leave_pages_directory_mode() -> None:
     """A deep link that is the server's very first request runs the page through Streamlit's
     old `pages/` auto-discovery (its sidebar lists file names), because only a run of the entry

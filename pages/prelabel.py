@@ -1,6 +1,5 @@
-"""Pre-label page: run the LLM (or offline) labeler with a cost estimate, progress and a stop
-button; see how well the pre-labels agree with blind reviewer labels. The run is a PrelabelJob
-(core/prelabel/jobs.py) in a background thread: this page starts it, stops it and draws it."""
+"""Pre-label page: start, stop and draw PrelabelJobs (core/prelabel/jobs.py): runs now or through
+the Batch API, and batch checks; how well the pre-labels agree with blind reviewer labels."""
 
 from __future__ import annotations
 
@@ -8,7 +7,8 @@ import dataclasses
 
 import streamlit as st
 
-from core.prelabel.describe import confusion_frame, describe_plan, evaluation_caption, summary_lines
+from core.prelabel.batch import plan_batch
+from core.prelabel.describe import confusion_frame, describe_plan, evaluation_caption
 from core.prelabel.evaluate import evaluate_prelabels
 from core.prelabel.jobs import PrelabelJob
 from core.prelabel.plan import RunOptions, plan_run
@@ -16,11 +16,11 @@ from core.report.tables import prelabeler_tables
 from core.report.text import num, pct
 from core.store.prelabels import labeler_used, prelabel_state
 from core.ui import bootstrap, show_error
+from pages._prelabel_job_panels import POLL_SECONDS, ended_panel, progress_panel, stop_button
 
 ctx = bootstrap("Pre-label")
 st.title("Pre-label")
 st.caption("Suggestions shown beside reviewers. They never overwrite or count as human labels.")
-POLL_SECONDS = 0.5  # a running job's progress is redrawn this often (only that part reruns)
 
 
 def options_form() -> tuple[RunOptions, object]:
@@ -35,6 +35,8 @@ def options_form() -> tuple[RunOptions, object]:
                 "OPENAI_API_KEY and restart the app, for LLM pre-labels.")
     offline = st.radio("Labeler", ["LLM", "Offline"], index=0 if llm_ready else 1,
                        horizontal=True, disabled=not llm_ready) == "Offline"
+    batch = st.radio("Send", ["Now", "Batch API: half price, answers within 24 h"], horizontal=True,
+                     disabled=offline, key="prelabel_send") != "Now" and not offline
     llm_only = "The offline labeler runs locally: no requests, no cost." if offline else None
     c1, c2, c3, c4 = st.columns(4)
     model = c1.text_input("Model", ctx.settings.llm_model, disabled=offline)
@@ -49,47 +51,17 @@ def options_form() -> tuple[RunOptions, object]:
     options = RunOptions(offline=offline, limit=int(limit) or None,
                          concurrency=int(concurrency), only_unlabeled=only_unlabeled,
                          sample_id=sample or None, max_cost=float(max_cost) or None)
-    return options, dataclasses.replace(ctx.settings, llm_base_url=base_url,
-                                        llm_model=model.strip() or ctx.settings.llm_model)
+    return options, dataclasses.replace(ctx.settings, llm_base_url=base_url, user=ctx.user,
+                                        llm_model=model.strip() or ctx.settings.llm_model), batch
 
 
-def cached_plan(options: RunOptions, settings):
+def cached_plan(options: RunOptions, settings, batch: bool):
     """Planning renders and redacts every transcript: redo it only when something changed."""
-    key = (options, settings.llm_model, settings.llm_base_url, prelabel_state(ctx.db))
+    key = (options, batch, settings.llm_model, settings.llm_base_url, prelabel_state(ctx.db))
     if st.session_state.get("prelabel_plan", (None,))[0] != key:
-        st.session_state["prelabel_plan"] = (key, plan_run(ctx.db, settings, ctx.taxonomy, options))
+        plan = (plan_batch if batch else plan_run)(ctx.db, settings, ctx.taxonomy, options)
+        st.session_state["prelabel_plan"] = (key, plan)
     return st.session_state["prelabel_plan"][1]
-
-
-@st.fragment  # a click reruns only the button, not the planning above
-def stop_button(job: PrelabelJob | None) -> None:
-    stopping = job is not None and job.progress().stopping
-    st.button("Stop the run", on_click=job and job.stop, disabled=job is None or stopping,
-              help="Nothing is running." if job is None else None)
-
-
-def progress_panel(job: PrelabelJob) -> None:
-    """Redrawn every POLL_SECONDS while the job runs; its end reruns the page (plan, summary)."""
-    snap = job.progress()
-    if snap.finished:
-        st.rerun()
-    s = snap.summary
-    st.progress(min(1.0, s.processed / max(1, s.planned)), text=f"{s.processed} of {s.planned}")
-    st.markdown(f"**{s.done}** labeled · **{s.n_failed}** failed · ${s.cost_usd:.4f}")
-    if snap.stopping:
-        st.caption("Stopping: storing the answers still in flight…")
-
-
-def ended_panel(job: PrelabelJob) -> None:
-    """The last job's summary; the stop it ended with is said once."""
-    snap = job.progress()
-    if st.session_state.get("prelabel_job_seen_ended") is not job and snap.summary.stopped == "stopped":
-        st.warning("Stopped. Finished pre-labels are kept; Start resumes where it ended.")
-    st.session_state["prelabel_job_seen_ended"] = job
-    (st.error if snap.error else st.success)("\n\n".join(summary_lines(snap.summary)))
-    if snap.summary.failed:
-        st.dataframe([{"reason": k, "transcripts": v} for k, v in snap.summary.failed.most_common()],
-                     hide_index=True)
 
 
 def evaluation_labeler() -> str:
@@ -126,8 +98,8 @@ def evaluation_panel() -> None:
 
 
 try:
-    options, settings = options_form()
-    plan = cached_plan(options, settings)
+    options, settings, batch = options_form()
+    plan = cached_plan(options, settings, batch)
     for line in describe_plan(plan, options):
         st.markdown(line)
     job = st.session_state["prelabel_job"] = (PrelabelJob.running(ctx.db)  # another tab's too
@@ -135,9 +107,12 @@ try:
     running = job is not None and not job.finished
     start_col, stop_col = st.columns(2)
     if start_col.button("Start", type="primary", disabled=not plan.items or running):
-        st.session_state["prelabel_job"] = PrelabelJob.start(ctx.db, settings, ctx.taxonomy, plan,
-                                                             options)
+        st.session_state["prelabel_job"] = (PrelabelJob.start_batch if batch else PrelabelJob.start)(
+            ctx.db, settings, ctx.taxonomy, plan, options)
         st.rerun()  # draw the run as going: Start disabled, progress polled
+    if batch and start_col.button("Check batches", disabled=running):
+        st.session_state["prelabel_job"] = PrelabelJob.check_batches(ctx.db, settings, ctx.taxonomy)
+        st.rerun()
     with stop_col:
         stop_button(job if running else None)
     if running:

@@ -1,6 +1,6 @@
 """Report page: the verdict first, then the evidence; exports for leadership."""
 
-from core.ui import bootstrap, show_error, show_table
+from core.ui import bootstrap, show_error, show_table, show_tables
 
 ctx = bootstrap("Report")
 
@@ -9,7 +9,7 @@ import json  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from core.report import charts, tables  # noqa: E402
+from core.report import charts, cost_view, tables  # noqa: E402
 from core.report.build import build_report, report_slices  # noqa: E402
 from core.report.pdf import find_browser, html_to_pdf  # noqa: E402
 from core.report.render import render_html, render_markdown  # noqa: E402
@@ -17,14 +17,6 @@ from core.report.text import VERDICT_TITLES, basis_line, num, pct, population_in
 from core.store.report_data import metadata_fields  # noqa: E402
 
 NO_BAR = {"displayModeBar": False}
-
-
-def show_tables(items) -> None:
-    """Report tables, each under its title."""
-    for t in items:
-        st.subheader(t.title)
-        show_table(t)
-
 
 random_only = st.sidebar.toggle(
     "Random queue only", key="report_random_only",
@@ -78,6 +70,14 @@ st.header("Readiness for fine-tuning")
 st.caption("Decides between tuning justified and not ready yet when behavior failures dominate; "
            f"thresholds from taxonomy {ctx.taxonomy.name}'s [decision] table.")
 show_table(tables.readiness_table(report))
+st.subheader("Before you tune: red flags")
+st.caption("Tuning is never called justified while a red flag is raised or unanswered.")
+show_table(cost_view.red_flags_table(report))
+if (cost := report.cost) is not None:
+    st.header("What tuning would cost")
+    st.markdown(cost_view.cost_sentence(cost).replace("$", "\\$"))  # "$" is not maths here
+    st.plotly_chart(cost_view.cost_figure(cost), config=NO_BAR)
+    show_tables([cost_view.cost_outputs_table(cost), cost_view.cost_inputs_table(cost)])
 st.header("Next actions")
 show_table(tables.next_actions_table(report), "No failures labeled yet.")
 

@@ -40,6 +40,9 @@ class FakeLLM:
         self.max_in_flight = 0
         self.hold_from: int | None = None  # requests numbered above this wait for `release`
         self.release = threading.Event()
+        from tests.batch_api import BatchState  # the Batch API endpoints (tests/batch_api.py)
+
+        self.batch = BatchState()
 
     def hold_after(self, n: int) -> None:
         """Answer the first n requests; hold later ones until `release` is set (bounded)."""
@@ -92,12 +95,28 @@ def _handler(state: FakeLLM) -> type[BaseHTTPRequestHandler]:
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(data)  # fails when the client timed out and left
 
+        def _send_bytes(self, status: int, data: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(data)
+
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            from tests.batch_api import handle
+
+            if handle(self, state.batch, "GET"):  # /v1/files, /v1/batches
+                return None
             if self.path == "/stats":  # for a benchmark in another process
                 return self._send(200, {"requests": state.count})
             return self._send(404, {"error": {"message": "not found"}})
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            from tests.batch_api import handle
+
+            if handle(self, state.batch, "POST"):  # /v1/files, /v1/batches
+                return None
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             state.record(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
             if self.path.rstrip("/") != "/v1/chat/completions":

@@ -3,6 +3,7 @@ add_transcripts, annotations in one batch through add_annotations."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -31,13 +32,19 @@ def ann(taxonomy: Taxonomy, tid: str, who: str, label: str, minute: int = 0,
 
 
 def labeled_set(db: Database, taxonomy: Taxonomy, counts: dict[str, int], start: int = 0,
-                annotator: str = "ann", metadata: dict | None = None, **extra) -> list[str]:
-    """Add transcripts and one label each: `counts` maps category → how many."""
+                annotator: str = "ann", metadata: dict | None = None, spread: bool = False,
+                **extra) -> list[str]:
+    """Add transcripts and one label each: `counts` maps category → how many. Labels are made a
+    minute apart in the order of `counts` (all of one category, then the next), unless `spread`
+    shuffles their times (seeded): then category shares are steady over the labeling window."""
     labels = [k for k, n in counts.items() for _ in range(n)]
+    minutes = list(range(len(labels)))
+    if spread:
+        random.Random(0).shuffle(minutes)
     ids = add_transcripts(db, [
         make_record(start + i, metadata=dict(metadata or {"channel": "web" if i % 2 else "email"}))
         for i in range(len(labels))])
-    insert_annotations(db, [ann(taxonomy, tid, annotator, lab, i, **extra)
+    insert_annotations(db, [ann(taxonomy, tid, annotator, lab, minutes[i], **extra)
                             for i, (tid, lab) in enumerate(zip(ids, labels, strict=True))])
     return ids
 

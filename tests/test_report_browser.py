@@ -53,7 +53,7 @@ def test_html_report_opens_offline_and_injected_html_stays_text(exported, chromi
     assert dialogs == [] and pwned is None and errors == []
     assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
     assert SCRIPT in body and IMG in body  # shown as text
-    assert charts == 2
+    assert charts == 3  # fix classes, categories, the cost panel
     assert "Fix classes" in body and "Readiness for fine-tuning" in body
 
 

@@ -50,7 +50,8 @@ def test_verdict_comes_first_with_its_interval(app, page_db):
     assert f"of {n_failures} labeled failures (95% CI" in app.info[0].value
     assert any("non-random queues" in w.value for w in app.warning)
     assert [h.value for h in app.header] == [
-        "Population estimate", "Fix classes", "Categories", "Readiness for fine-tuning", "Next actions", "Slices",
+        "Population estimate", "Fix classes", "Categories", "Readiness for fine-tuning",
+        "What tuning would cost", "Next actions", "Slices",
         "Annotator agreement", "Pre-labeler quality", "Examples from the top categories",
         "How the sample was drawn", "Export"]
     assert app.metric[2].value == str(n_failures) and app.metric[1].label == "Labeled"
@@ -77,3 +78,18 @@ def test_slices_show_n_and_flag_small_ones(app):
 
 def test_examples_are_shown_as_text(app):
     assert SCRIPT + " (#a0)" in [t.value for t in app.text]
+
+
+def test_cost_panel_and_red_flags_are_on_the_page(app, page_db):
+    assert "Before you tune: red flags" in [h.value for h in app.subheader]
+    frames = [f.value for f in app.dataframe]
+    flags = next(f for f in frames if "Red flag" in f.columns)
+    assert list(flags["Red flag"]) == ["Too few examples", "Noisy labels", "Moving target",
+                                       "Hallucination-type failures lead", "Task too broad",
+                                       "Tried prompting first?"]
+    assert flags.set_index("Red flag").loc["Tried prompting first?", "Status"] == "unanswered"
+    inputs = next(f for f in frames if "Source" in f.columns)
+    assert set(inputs["Source"]) <= {"setting", "measured", "default"}
+    assert inputs.set_index("Input").loc["Queries per month", "Source"] == "default"
+    text = " ".join(m.value for m in app.markdown)
+    assert "A tuned model only addresses behavior failures" in text and "\\$" in text

@@ -44,7 +44,7 @@ def test_population_block_shows_both_estimates_and_the_width_chart(app):
     assert headers[:2] == ["Population estimate", "Fix classes"]
     assert any(c.value.startswith("Verdict from the population estimate (PPI++ over 1,500 "
                                   "transcripts, 200 random human labels") for c in at.caption)
-    assert len(at.get("plotly_chart")) == 4  # side by side, width vs n, fix classes, categories
+    assert len(at.get("plotly_chart")) == 5  # side by side, width vs n, fix classes, categories, cost
     frames = [f.value for f in at.dataframe]
     both = next(f for f in frames if "Population share" in f.columns)
     assert list(both["Fix class"]) == ["pipeline", "behavior", "model", "no failure (share of all)"]
@@ -62,5 +62,5 @@ def test_population_toggle_turns_the_estimate_off(app):
     at.sidebar.toggle(key="report_population").set_value(False).run()
     assert not at.exception
     assert any("population estimate: turned off" in c.value for c in at.caption)
-    assert len(at.get("plotly_chart")) == 2  # fix classes and categories only
+    assert len(at.get("plotly_chart")) == 3  # fix classes, categories and the cost panel only
     at.sidebar.toggle(key="report_population").set_value(True).run()

@@ -42,7 +42,7 @@ def test_json_keys_are_the_documented_ones(db, taxonomy):
         "n_open_disagreements", "fix_classes", "categories", "no_failure", "readiness",
         "more_failures_needed", "more_failures_reason", "agreement", "prelabeler", "sampling",
         "next_actions", "slices", "examples", "taxonomy", "reviewers", "date_range", "warnings",
-        "generated_at", "population", "verdict_basis", "human_verdict"]
+        "generated_at", "population", "verdict_basis", "human_verdict", "cost", "red_flags"]
     assert list(d["fix_classes"]) == ["pipeline", "behavior", "model"]
     assert set(d["categories"]["wrong_retrieval"]) == {"count", "share", "ci_low", "ci_high"}
     assert set(d["readiness"][0]) == {"check", "label", "value", "threshold", "passed", "detail"}

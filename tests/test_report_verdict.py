@@ -10,6 +10,7 @@ from core.report.build import build_report
 from core.stats import wilson_lower
 from core.store.connection import utcnow
 from core.store.prelabels import Prelabel, save_prelabels
+from core.store.settings import set_setting
 from tests.conftest import add_transcripts, make_record
 from tests.report_helpers import ann, insert_annotations, labeled_set, second_opinions
 
@@ -44,9 +45,11 @@ def test_113_of_200_pipeline_is_inconclusive_with_more_needed(db, taxonomy):
 
 def behavior_ready(db, taxonomy, tone=180, pipeline=20, double=40, double_agree=True,
                    context="yes"):
-    """A behavior-dominant set that passes every readiness check unless told otherwise."""
+    """A behavior-dominant set that passes every readiness check and raises no red flag unless
+    told otherwise: labels spread over the window, prompting tried first."""
+    set_setting(db, "tried_prompting_first", "yes", "lead")
     ids = labeled_set(db, taxonomy, {"tone_policy": tone, "wrong_retrieval": pipeline},
-                      context_present=context)
+                      context_present=context, spread=True)
     if double:  # both classes double-labeled, so alpha is defined
         pick = ids[: double // 2] + ids[tone: tone + double - double // 2]
         first = ["tone_policy"] * (double // 2) + ["wrong_retrieval"] * (double - double // 2)

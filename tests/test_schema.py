@@ -91,3 +91,19 @@ def test_live_annotations_migration_keeps_current_labels(db_path):
         ("a1",), ("a4",)]
     assert con.execute("SELECT status FROM final_labels").fetchall() == [("adjudicated",)]
     con.close()
+def test_batch_tables_have_their_columns(db_path):
+    con = connect(db_path).con
+    cols = {t: [r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "ORDER BY ordinal_position", [t]).fetchall()]
+        for t in ("prelabel_batch_runs", "prelabel_batch_items", "prelabel_batch_events")}
+    assert cols == {
+        "prelabel_batch_runs": ["run_id", "model", "base_url", "prompt_version", "taxonomy_version",
+                                "n_requests", "n_parts", "price", "full_price", "est_cost_usd",
+                                "max_cost_usd", "created_by", "created_at"],
+        "prelabel_batch_items": ["run_id", "part", "custom_id", "transcript_id", "content_hash",
+                                 "truncated", "est_tokens_in"],
+        "prelabel_batch_events": ["event_no", "run_id", "part", "state", "file_path",
+                                  "input_file_id", "batch_id", "remote_status", "n_completed",
+                                  "n_failed", "output_file_id", "error_file_id", "detail",
+                                  "recorded_at"]}

@@ -9,7 +9,8 @@ import sys
 from core.cli.common import add_command, reading_database
 from core.config import Settings
 from core.errors import UsageError
-from core.prelabel.describe import describe_plan, evaluation_table, summary_lines
+from core.prelabel.batch import BatchSummary, plan_batch
+from core.prelabel.describe import batch_lines, describe_plan, evaluation_table, summary_lines
 from core.prelabel.evaluate import evaluate_prelabels
 from core.prelabel.jobs import PrelabelJob
 from core.prelabel.plan import RunOptions, RunPlan, plan_run
@@ -37,6 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--evaluate", action="store_true",
                    help="print the pre-labels' accuracy against blind human labels (changes nothing)")
     p.add_argument("--labeler", choices=["llm", "offline"], help="with --evaluate: which labeler")
+    p.add_argument("--batch", action="store_true",
+                   help="send through the Batch API (half price, answers within 24 h); exits once "
+                   "the batches exist")
+    p.add_argument("--batch-status", action="store_true",
+                   help="poll the Batch API runs of this --model/--base-url, store finished answers")
     p.set_defaults(func=run)
 
 
@@ -107,16 +113,44 @@ def _exit_code(summary: RunSummary) -> int:
     return 1 if incomplete else 0
 
 
+def _batch_exit(summary: BatchSummary, checking: bool) -> int:
+    """0 once the batches exist (--batch) or the check ran (--batch-status); 1 when requests
+    failed after their retry, or Ctrl-C ended it early (what is recorded resumes next time)."""
+    return 1 if summary.stopped or (checking and summary.n_failed) else 0
+
+
+def _run_batch(args: argparse.Namespace, settings: Settings, db, taxonomy, options) -> int:
+    checking = args.batch_status
+    if checking:
+        job = PrelabelJob.check_batches(db, settings, taxonomy)
+    else:
+        plan = plan_batch(db, settings, taxonomy, options)
+        for line in describe_plan(plan, options):
+            print(line)
+        if plan.items and not _confirmed(plan, args):
+            return 2
+        job = PrelabelJob.start_batch(db, settings, taxonomy, plan, options)
+    summary = _follow(job)
+    print(file=sys.stderr)
+    for line in batch_lines(summary):
+        print(line)
+    return _batch_exit(summary, checking)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Plan, show the estimate, confirm when it costs money, run with a progress bar, summarise."""
     if args.evaluate:
         return _evaluate(args, settings)
+    if args.batch and args.batch_status:
+        raise UsageError("--batch sends, --batch-status checks: give one of them")
     settings = dataclasses.replace(settings, llm_model=args.model or settings.llm_model,
                                    llm_base_url=args.base_url or settings.llm_base_url)
     options = _options(args)
     db = connect(settings.db_path)
     taxonomy = load_taxonomy(get_setting(db, "active_taxonomy"))
     register_taxonomy(db, taxonomy)
+    if args.batch or args.batch_status:
+        return _run_batch(args, settings, db, taxonomy, options)
     plan = plan_run(db, settings, taxonomy, options)
     for line in describe_plan(plan, options):
         print(line)

@@ -32,7 +32,10 @@ def describe_plan(plan: RunPlan, options: RunOptions) -> list[str]:
 
 
 def summary_lines(s: RunSummary) -> list[str]:
-    """After a run: done, cached, failed by reason, cost and tokens, and why it stopped early."""
+    """After a run: done, cached, failed by reason, cost and tokens, and why it stopped early
+    (after a Batch API submission or check: its batch_lines)."""
+    if hasattr(s, "parts"):
+        return batch_lines(s)
     lines = [f"done: {s.done} labeled, {s.cached} cached, {s.n_failed} failed"
              + (f", {s.planned - s.processed} not started" if s.planned > s.processed else "")]
     for reason, n in s.failed.most_common():
@@ -44,6 +47,19 @@ def summary_lines(s: RunSummary) -> list[str]:
         lines.append(f"cost: ${s.cost_usd:.4f} · tokens {s.tokens_in:,} in, {s.tokens_out:,} out")
     if s.stopped:
         lines.append(f"ended early: {s.stopped}; run again to resume (finished work is cached)")
+    return lines
+
+
+def batch_lines(s: Any) -> list[str]:
+    """After --batch or --batch-status: notes, the status of every batch, what this check
+    stored and why it stopped early."""
+    lines = [f"note: {n}" for n in s.notes]
+    lines += list(s.parts) or ["no Batch API runs recorded for this model and base URL"]
+    if s.checking:
+        lines.append(f"this check: {s.done} pre-labels stored, {s.n_failed} failed")
+        lines += [f"  failed ×{n}: {reason}" for reason, n in s.failed.most_common()]
+    if s.stopped:
+        lines.append(f"ended early: {s.stopped}; run again to resume (the database keeps every step)")
     return lines
 
 

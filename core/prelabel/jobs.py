@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from core.config import Settings
 from core.errors import RunInProgress, TriageError, UsageError
+from core.prelabel.batch import BatchSummary, submit_batches
+from core.prelabel.batch_collect import check_batches
 from core.prelabel.plan import RunOptions, RunPlan
 from core.prelabel.run import Progress, RunSummary, StopRequest, execute_run
 from core.store.connection import Database
@@ -74,6 +76,21 @@ class PrelabelJob:
                  else DEFAULT_GRACE_SECONDS)
         first = RunSummary(plan.labeler, plan.model, len(plan.items), plan.cached)
         return cls.start_work(db, work, first, grace)
+
+    @classmethod
+    def start_batch(cls, db: Database, settings: Settings, taxonomy: Taxonomy, plan: RunPlan,
+                    options: RunOptions, user: str | None = None) -> PrelabelJob:
+        """Send `plan` (made by batch.plan_batch) through the Batch API; ends once its batches
+        exist (and any a killed submission left are sent)."""
+        work = functools.partial(submit_batches, db, settings, taxonomy, plan, options,
+                                 created_by=user or settings.user)
+        return cls.start_work(db, work, BatchSummary("llm", plan.model, len(plan.items), plan.cached))
+
+    @classmethod
+    def check_batches(cls, db: Database, settings: Settings, taxonomy: Taxonomy) -> PrelabelJob:
+        """One pass over this endpoint's Batch API runs: poll, download, store, retry."""
+        work = functools.partial(check_batches, db, settings, taxonomy)
+        return cls.start_work(db, work, BatchSummary("llm", settings.llm_model, 0, 0, checking=True))
 
     @classmethod
     def start_work(cls, db: Database, work: Work, first: RunSummary,

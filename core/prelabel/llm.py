@@ -118,31 +118,57 @@ def _repair_message(reason: str, taxonomy: Taxonomy) -> dict:
         f"primary_label must be one of: {', '.join(taxonomy.keys)}.")}
 
 
+def _complete(client: OpenAI, settings: Settings, messages: list[dict],
+              taxonomy: Taxonomy) -> tuple[str | None, int, int]:
+    """One chat completion with the taxonomy's structured output: (content, tokens in, out)."""
+    resp = client.chat.completions.create(
+        model=settings.llm_model, messages=messages, temperature=0,
+        response_format=response_format(taxonomy))
+    tokens_in = (resp.usage.prompt_tokens or 0) if resp.usage else 0
+    tokens_out = (resp.usage.completion_tokens or 0) if resp.usage else 0
+    return (resp.choices[0].message.content if resp.choices else None), tokens_in, tokens_out
+
+
+def request_body(settings: Settings, messages: list[dict], taxonomy: Taxonomy) -> dict:
+    """The chat-completions request `ask` sends, as a Batch API line's body."""
+    return {"model": settings.llm_model, "messages": messages, "temperature": 0,
+            "response_format": response_format(taxonomy)}
+
+
+def repair_answer(client: OpenAI, settings: Settings, messages: list[dict], content: str | None,
+                  reason: str, taxonomy: Taxonomy, tokens: tuple[int, int] = (0, 0),
+                  started: float | None = None) -> LLMResult:
+    """The one repair request for an invalid answer (the first synchronous one, or a Batch API
+    line's): the answer and what was wrong with it go back to the model."""
+    started = time.perf_counter() if started is None else started
+    tokens_in, tokens_out = tokens
+    retry = [*messages, {"role": "assistant", "content": content or ""},
+             _repair_message(reason, taxonomy)]
+    try:
+        content, n_in, n_out = _complete(client, settings, retry, taxonomy)
+    except openai.OpenAIError as e:
+        reason, fatal = describe_api_error(e, settings)
+        return LLMResult(None, reason, _ms(started), tokens_in, tokens_out, fatal)
+    answer, why = parse_answer(content, taxonomy)
+    if answer is not None:
+        return LLMResult(answer, None, _ms(started), tokens_in + n_in, tokens_out + n_out)
+    return LLMResult(None, f"invalid answer after one repair: {why}", _ms(started),
+                     tokens_in + n_in, tokens_out + n_out)
+
+
 def ask(client: OpenAI, settings: Settings, messages: list[dict], taxonomy: Taxonomy) -> LLMResult:
     """One request (plus at most one repair request) for one transcript."""
     started = time.perf_counter()
-    tokens_in = tokens_out = 0
-    reason = None
-    for attempt in range(2):
-        try:
-            resp = client.chat.completions.create(
-                model=settings.llm_model, messages=messages, temperature=0,
-                response_format=response_format(taxonomy))
-        except openai.OpenAIError as e:
-            reason, fatal = describe_api_error(e, settings)
-            return LLMResult(None, reason, _ms(started), tokens_in, tokens_out, fatal)
-        if resp.usage:
-            tokens_in += resp.usage.prompt_tokens or 0
-            tokens_out += resp.usage.completion_tokens or 0
-        content = resp.choices[0].message.content if resp.choices else None
-        answer, reason = parse_answer(content, taxonomy)
-        if answer is not None:
-            return LLMResult(answer, None, _ms(started), tokens_in, tokens_out)
-        if attempt == 0:
-            messages = [*messages, {"role": "assistant", "content": content or ""},
-                        _repair_message(reason or "invalid", taxonomy)]
-    return LLMResult(None, f"invalid answer after one repair: {reason}", _ms(started),
-                     tokens_in, tokens_out)
+    try:
+        content, tokens_in, tokens_out = _complete(client, settings, messages, taxonomy)
+    except openai.OpenAIError as e:
+        reason, fatal = describe_api_error(e, settings)
+        return LLMResult(None, reason, _ms(started), 0, 0, fatal)
+    answer, reason = parse_answer(content, taxonomy)
+    if answer is not None:
+        return LLMResult(answer, None, _ms(started), tokens_in, tokens_out)
+    return repair_answer(client, settings, messages, content, reason or "invalid", taxonomy,
+                         (tokens_in, tokens_out), started)
 
 
 def _ms(started: float) -> int:

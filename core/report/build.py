@@ -27,6 +27,7 @@ from core.report.model import (
 from core.report.population import HumanSide, estimate_population
 from core.report.population_inputs import CLASSES, PopulationInputs, inputs_from_rows
 from core.report.text import population_sentence, verdict_sentence
+from core.report.tuning import TuningData, assess, proposed_for_tuning, read_tuning_data
 from core.stats import more_needed_to_clear
 from core.store import report_data
 from core.store.connection import Database
@@ -76,8 +77,9 @@ def category_shares(failures: list[tuple[LabelRow, str]], taxonomy: Taxonomy) ->
     return {k: share_of(counts[k], len(failures)) for k in keys}
 
 
-def decide(classes: dict[str, Share], checks: Sequence[Check]) -> str:
-    """pipeline_first | tuning_justified | behavior_not_ready | inconclusive."""
+def decide(classes: dict[str, Share], checks: Sequence[Check], flags: Sequence = ()) -> str:
+    """pipeline_first | tuning_justified | behavior_not_ready | inconclusive. Tuning is never
+    justified while a red flag is raised or unanswered."""
     def clears(c: str) -> bool:
         low = classes[c].ci_low
         return low is not None and low > 0.5
@@ -85,7 +87,8 @@ def decide(classes: dict[str, Share], checks: Sequence[Check]) -> str:
     if clears("pipeline"):
         return "pipeline_first"
     if clears("behavior"):
-        return "tuning_justified" if all(c.passed for c in checks) else "behavior_not_ready"
+        ready = all(c.passed for c in checks) and not any(f.blocks_tuning for f in flags)
+        return "tuning_justified" if ready else "behavior_not_ready"
     return "inconclusive"
 
 
@@ -126,7 +129,7 @@ def readiness_checks(failures: list[tuple[LabelRow, str]], agreement: Agreement,
     behavior = _behavior_counts(failures)
     n_behavior = sum(behavior.values())
     min_share = decision["tuned_category_min_share"]
-    tuned = {k: c for k, c in behavior.items() if n and c / n >= min_share}
+    tuned = proposed_for_tuning(behavior, n, min_share)
     top_share = max(behavior.values()) / n if behavior else None
     min_examples = decision["min_examples_per_tuned_category"]
     fewest = min(tuned.values()) if tuned else None
@@ -240,14 +243,17 @@ def compose_report(data: ReportData, taxonomy: Taxonomy, agreement: Agreement,
                    slices: dict[str, dict[str, str | None]] | None = None,
                    examples: Sequence[ExampleItem] = (), random_only: bool = False,
                    population: PopulationData | None = None,
-                   population_enabled: bool = True) -> Report:
+                   population_enabled: bool = True, tuning: TuningData | None = None) -> Report:
     """The whole report from plain data. `slices` maps a metadata field to transcript → value;
-    `population` is the census and the coded ppi_inputs rows (None: no population block)."""
+    `population` is the census and the coded ppi_inputs rows (None: no population block);
+    `tuning` feeds the cost panel and the red flags (None: neither)."""
     labeled = [r for r in data.rows if r.primary_label is not None]
     failures = failure_rows(labeled, taxonomy)
     classes = class_shares(failures)
     checks = readiness_checks(failures, agreement, taxonomy.decision)
-    verdict = decide(classes, checks)
+    cost, flags = (None, ()) if tuning is None else assess(
+        tuning, failures, agreement, taxonomy, classes["behavior"])
+    verdict = decide(classes, checks, flags)
     needed, reason = more_failures(classes, len(failures))
     sampling, tax = sampling_section(data, random_only), taxonomy_info(data, taxonomy)
     unknown = [f for f, v in (slices or {}).items() if v and all(x is None for x in v.values())]
@@ -256,10 +262,10 @@ def compose_report(data: ReportData, taxonomy: Taxonomy, agreement: Agreement,
         "check its spelling" for f in unknown)
     pop = None if population is None else estimate_population(
         population.census, population.inputs, taxonomy,
-        HumanSide(verdict, classes, len(labeled), checks), population_enabled)
+        HumanSide(verdict, classes, len(labeled), checks, tuple(flags)), population_enabled)
     basis = "population" if pop is not None and pop.method != "human-only" else "human-only"
     sentence = (population_sentence(pop) if basis == "population"
-                else verdict_sentence(verdict, classes, len(failures), checks, needed))
+                else verdict_sentence(verdict, classes, len(failures), checks, needed, flags))
     return Report(
         verdict=pop.verdict if basis == "population" else verdict,
         verdict_sentence=sentence, population=pop, verdict_basis=basis, human_verdict=verdict,
@@ -274,7 +280,7 @@ def compose_report(data: ReportData, taxonomy: Taxonomy, agreement: Agreement,
         slices={f: compute_slices(data.rows, v, taxonomy) for f, v in (slices or {}).items()},
         examples=tuple(examples), taxonomy=tax, reviewers=dict(data.reviewers),
         date_range={"first_label": _iso(data.first_label_at), "last_label": _iso(data.last_label_at)},
-        warnings=warnings, generated_at=_iso(generated_at) or "")
+        warnings=warnings, generated_at=_iso(generated_at) or "", cost=cost, red_flags=flags)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -305,11 +311,12 @@ def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
     data = report_data.read_report_data(db, random_only)
     final = {r.transcript_id: (r.primary_label, r.status) for r in data.rows}
     agreement = measure_agreement(data.label_triples, final, seed=seed)
+    tuning = read_tuning_data(db)
     slices = {f: report_data.slice_values(db, f) for f in slice_fields}
     when = generated_at or datetime.now(UTC).replace(tzinfo=None)
     report = compose_report(data, taxonomy, agreement, evaluate_prelabels(db, taxonomy), when,
                             slices, random_only=random_only, population=read_population(db),
-                            population_enabled=population is not False)
+                            population_enabled=population is not False, tuning=tuning)
     ranked = sorted((k for k, s in report.categories.items() if s.count),
                     key=lambda k: -report.categories[k].count)[:3]
     examples = tuple(ExampleItem(e.transcript_id, e.category, e.snippet, e.metadata) for e in

@@ -5,10 +5,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.labels.agreement import Agreement
 from core.stats import wilson_interval
+
+if TYPE_CHECKING:  # their modules build on this one
+    from core.report.cost import CostPanel
+    from core.report.red_flags import RedFlag
 
 VERDICTS = ("pipeline_first", "tuning_justified", "behavior_not_ready", "inconclusive")
 
@@ -183,6 +187,8 @@ class Report:
     population: Population | None = None
     verdict_basis: str = "human-only"  # population | human-only: which estimate `verdict` uses
     human_verdict: str | None = None  # the human-only verdict, whichever is used
+    cost: CostPanel | None = None  # before you tune: the cost panel (core/report/cost.py)
+    red_flags: tuple[RedFlag, ...] = ()  # before you tune: shown with the readiness checks
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (lists, dicts, numbers, strings, None)."""

@@ -41,6 +41,7 @@ class HumanSide:
     fix_classes: dict[str, Share]
     n_labeled: int
     checks: tuple[Check, ...]
+    flags: tuple = ()  # the red flags (core/report/red_flags.py): one that blocks holds tuning back
 
 
 def _estimate(i: Interval | None) -> Estimate:
@@ -135,7 +136,7 @@ def _population(census: Census, p: PopulationInputs, taxonomy: Taxonomy, human: 
             for c in taxonomy.categories if c.fix_class != "none"}
     zb_arrays = behavior_statistic(p)
     zb = mean_estimate(zb_arrays)
-    verdict = population_verdict(z, zb, human.checks)
+    verdict = population_verdict(z, zb, human.checks, human.flags)
     needed, why = more_labels(p, z_arrays, z, zb_arrays, zb)
     effective = round(p.n * (z_human.half_width / z.half_width) ** 2) if z.half_width else None
     return Population(
@@ -163,13 +164,16 @@ def _notes(census: Census, p: PopulationInputs) -> tuple[str, ...]:
     return tuple(out)
 
 
-def population_verdict(z: Interval, zb: Interval, checks: Sequence[Check]) -> str:
+def population_verdict(z: Interval, zb: Interval, checks: Sequence[Check],
+                       flags: Sequence = ()) -> str:
     """Pipeline-first when the verdict statistic's interval lies above 0; behavior dominates
-    when the behavior statistic's does (then the human readiness checklist decides)."""
+    when the behavior statistic's does (then the human readiness checklist and the red flags
+    decide, as for the human-only verdict)."""
     if z.ci_low > 0:
         return "pipeline_first"
     if zb.ci_low > 0:
-        return "tuning_justified" if all(c.passed for c in checks) else "behavior_not_ready"
+        ready = all(c.passed for c in checks) and not any(f.blocks_tuning for f in flags)
+        return "tuning_justified" if ready else "behavior_not_ready"
     return "inconclusive"
 
 

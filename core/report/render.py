@@ -10,6 +10,13 @@ from collections.abc import Iterable
 import plotly.offline
 
 from core.report.charts import category_figure, fix_class_figure, population_figure, width_figure
+from core.report.cost_view import (
+    cost_figure,
+    cost_inputs_table,
+    cost_outputs_table,
+    cost_sentence,
+    red_flags_table,
+)
 from core.report.model import Report
 from core.report.tables import (
     Table,
@@ -71,7 +78,7 @@ def _table_html(t: Table, note: str | None = None, titled: bool = True) -> str:
 
 
 def _cell(text: str) -> str:
-    if text in ("pass", "FAIL"):
+    if text in ("pass", "FAIL", "RAISED"):
         return f"<td class='{'pass' if text == 'pass' else 'fail'}'>{e(text)}</td>"
     return f"<td>{e(text)}</td>"
 
@@ -115,6 +122,20 @@ def _population_html(r: Report) -> str:
     return _section("Population estimate", [
         f"<p>{e(population_intro(r.population))}</p>", *charts,
         _table_html(population_table(r), titled=False), _table_html(population_facts(r))])
+def _red_flags_html(r: Report) -> str:
+    if not r.red_flags:
+        return ""
+    return ("<p>Red flags make tuning fail; tuning is never called justified while one is raised "
+            "or unanswered.</p>" + _table_html(red_flags_table(r)))
+
+
+def _cost_html(r: Report) -> str:
+    """The cost panel: a self-contained section (placed by the layout)."""
+    if r.cost is None:
+        return ""
+    return _section("What tuning would cost", [
+        f"<p>{e(cost_sentence(r.cost))}</p>", _figure_html(cost_figure(r.cost), "chart-cost"),
+        _table_html(cost_outputs_table(r.cost), titled=False), _table_html(cost_inputs_table(r.cost))])
 
 
 def _agreement_html(r: Report, t: Taxonomy) -> str:
@@ -181,7 +202,8 @@ def render_html(report: Report, taxonomy: Taxonomy) -> str:
         _section("Readiness for fine-tuning", [
             "<p>Decides between tuning justified and not ready yet when behavior failures "
             "dominate. Thresholds come from the taxonomy's [decision] table.</p>",
-            _table_html(readiness_table(r), titled=False)]),
+            _table_html(readiness_table(r), titled=False), _red_flags_html(r)]),
+        _cost_html(r),
         _section("Next actions", [_table_html(next_actions_table(r), "no failures yet", titled=False)]),
         _section("Slices", slices) if slices else "",
         _agreement_html(r, t), _prelabeler_html(r, t), _examples_html(r, t), _sampling_html(r),
@@ -205,6 +227,13 @@ def _table_md(t: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _cost_md(r: Report) -> list[str]:
+    if r.cost is None:
+        return []
+    return ["## What tuning would cost", "", _md_cell(cost_sentence(r.cost)), "",
+            _table_md(cost_outputs_table(r.cost)), _table_md(cost_inputs_table(r.cost))]
+
+
 def render_markdown(report: Report, taxonomy: Taxonomy) -> str:
     """The report as Markdown: the verdict, then every chart as a table."""
     r, t = report, taxonomy
@@ -222,8 +251,10 @@ def render_markdown(report: Report, taxonomy: Taxonomy) -> str:
     if r.population:
         out += ["## Population estimate", "", _md_cell(population_intro(r.population)), "",
                 _table_md(population_table(r)), _table_md(population_facts(r))]
-    tables = [fix_class_table(r), category_table(r, t), readiness_table(r), next_actions_table(r),
-              *(slice_table(f, rows, t) for f, rows in r.slices.items())]
+    tables = [fix_class_table(r), category_table(r, t), readiness_table(r),
+              *([red_flags_table(r)] if r.red_flags else [])]
+    out += [_table_md(x) for x in tables] + _cost_md(r)
+    tables = [next_actions_table(r), *(slice_table(f, rows, t) for f, rows in r.slices.items())]
     a = r.agreement
     out += [_table_md(x) for x in tables]
     out += ["## Annotator agreement", "",

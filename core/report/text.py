@@ -48,20 +48,35 @@ def share_phrase(name: str, s: Share, n: int) -> str:
     return f"{name} failures are {pct(s.share, 1)} of {n} labeled failures ({interval(s)})"
 
 
+def flags_phrase(flags: Sequence[Any]) -> str:
+    """'red flag: noisy labels; unanswered: tried prompting first?' ('' when none stands)."""
+    raised = [f.title.lower() for f in flags if f.status == "raised"]
+    open_ = [f.title.lower() for f in flags if f.status == "unanswered"]
+    parts = ([f"red flag{'s' if len(raised) > 1 else ''}: {'; '.join(raised)}"] if raised else [])
+    parts += [f"unanswered: {'; '.join(open_)}"] if open_ else []
+    return "; ".join(parts)
+
+
 def verdict_sentence(verdict: str, classes: dict[str, Share], n_failures: int,
-                     checks: Sequence[Check], needed: int | None) -> str:
-    """The verdict in one sentence, with n and the interval it rests on."""
+                     checks: Sequence[Check], needed: int | None, flags: Sequence[Any] = ()) -> str:
+    """The verdict in one sentence, with n and the interval it rests on (and, when behavior
+    dominates, the red flags that stand)."""
     if n_failures == 0:
         return "Inconclusive: there are no labeled failures yet."
     if verdict == "pipeline_first":
         return f"Fix the pipeline first: {share_phrase('pipeline', classes['pipeline'], n_failures)}."
     if verdict in ("tuning_justified", "behavior_not_ready"):
         head = share_phrase("behavior", classes["behavior"], n_failures)
+        unknown = [f.title.lower() for f in flags if f.status == "not_assessed"]
         if verdict == "tuning_justified":
-            return f"Fine-tuning is justified: {head}, and every readiness check passes."
+            tail = f" (not assessed: {'; '.join(unknown)})" if unknown else ""
+            return (f"Fine-tuning is justified: {head}, every readiness check passes and no red "
+                    f"flag stands{tail}.")
         failed = sum(not c.passed for c in checks)
+        standing = flags_phrase(flags)
         return (f"Behavior failures dominate but tuning is not ready yet: {head}; "
-                f"{failed} of {len(checks)} readiness checks fail.")
+                f"{failed} of {len(checks)} readiness checks fail"
+                + (f"; {standing}" if standing else "") + ".")
     lead = max(classes, key=lambda c: classes[c].count)
     tail = (f"; about {needed} more labeled failures at this share would decide"
             if needed else "; no class's lower bound exceeds 50%")
@@ -89,7 +104,8 @@ def population_sentence(p: Population) -> str:
         head = f"by the {basis}, behavior failures are {estimate_phrase(p.fix_classes['behavior'])} of failures"
         if p.verdict == "tuning_justified":
             return f"Fine-tuning is justified: {head}, and every readiness check passes."
-        return f"Behavior failures dominate but tuning is not ready yet: {head}; readiness checks fail."
+        return (f"Behavior failures dominate but tuning is not ready yet: {head}; readiness "
+                "checks fail or red flags stand (see the readiness checklist).")
     lead = max(p.fix_classes, key=lambda c: p.fix_classes[c].estimate or 0.0)
     more = (f"; about {p.more_labels_needed} more random human labels would decide"
             if p.more_labels_needed else "; no side's interval clears 50% of failures")

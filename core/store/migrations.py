@@ -347,6 +347,56 @@ CREATE TABLE pull_watermarks (
 );
 """
 
+# Pre-labels through OpenAI's Batch API (issue 20). A run is one `triage prelabel --batch`; its
+# requests are split into parts (one input file and one batch each). What happened to a part is
+# an append-only list of events (prepared → uploaded → submitted → downloaded → collected, or
+# abandoned), each recorded as soon as it is true, so a process killed at any point resumes
+# from the database: the latest event per part is its state.
+M023_PRELABEL_BATCHES = """
+CREATE TABLE prelabel_batch_runs (
+    run_id VARCHAR PRIMARY KEY,
+    model VARCHAR NOT NULL,
+    base_url VARCHAR,
+    prompt_version VARCHAR NOT NULL,
+    taxonomy_version VARCHAR NOT NULL,
+    n_requests INTEGER,
+    n_parts INTEGER,
+    price JSON,
+    full_price JSON,
+    est_cost_usd DOUBLE,
+    max_cost_usd DOUBLE,
+    created_by VARCHAR,
+    created_at TIMESTAMP
+);
+CREATE TABLE prelabel_batch_items (
+    run_id VARCHAR NOT NULL,
+    part INTEGER NOT NULL,
+    custom_id VARCHAR NOT NULL,
+    transcript_id VARCHAR NOT NULL,
+    content_hash VARCHAR,
+    truncated BOOLEAN,
+    est_tokens_in INTEGER
+);
+CREATE SEQUENCE prelabel_batch_event_no;
+CREATE TABLE prelabel_batch_events (
+    event_no BIGINT DEFAULT nextval('prelabel_batch_event_no'),
+    run_id VARCHAR NOT NULL,
+    part INTEGER NOT NULL,
+    state VARCHAR NOT NULL CHECK (state IN ('prepared', 'uploaded', 'submitted', 'downloaded',
+                                            'collected', 'abandoned')),
+    file_path VARCHAR,
+    input_file_id VARCHAR,
+    batch_id VARCHAR,
+    remote_status VARCHAR,
+    n_completed INTEGER,
+    n_failed INTEGER,
+    output_file_id VARCHAR,
+    error_file_id VARCHAR,
+    detail JSON,
+    recorded_at TIMESTAMP NOT NULL
+);
+"""
+
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -369,6 +419,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m012_prelabel_folds", _sql(M012_PRELABEL_FOLDS)),
     ("m013_ppi_inputs", _sql(M013_PPI_INPUTS)),
     ("m015_pull_watermarks", _sql(M015_PULL_WATERMARKS)),
+    ("m023_prelabel_batches", _sql(M023_PRELABEL_BATCHES)),
 ]
 
 

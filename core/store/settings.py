@@ -44,7 +44,23 @@ SETTINGS: dict[str, SettingSpec] = {
     "redact_pii": SettingSpec(True, "redact emails, phones, cards, IBANs before sending to an LLM", bool),
     "redact_patterns": SettingSpec(
         [], "extra regular expressions to redact before sending to an LLM", list),
+    "cost_scenario": SettingSpec(
+        {}, "the team's own case for the report's cost panel: queries_per_month, "
+        "avg_input_tokens, avg_output_tokens, api_model, training_cost_usd, "
+        "tuned_serving_usd_per_month, amortize_months (a missing key is measured or defaulted)",
+        dict),
+    "batch_price_table": SettingSpec(
+        {}, "USD per million input/output tokens for Batch API pre-labels by model (a model not "
+        "listed: half of its price_table entry)", dict),
+    "tried_prompting_first": SettingSpec(
+        "unanswered", "has the team tried prompting first (few-shot examples, explicit format "
+        "instructions for the categories proposed for tuning)? yes, no or unanswered", str,
+        ("unanswered", "yes", "no")),
 }
+COST_SCENARIO_KEYS = {
+    "queries_per_month": (int, float), "avg_input_tokens": (int, float),
+    "avg_output_tokens": (int, float), "api_model": str, "training_cost_usd": (int, float),
+    "tuned_serving_usd_per_month": (int, float), "amortize_months": (int, float)}
 
 
 @dataclass(frozen=True)
@@ -96,14 +112,33 @@ def _check_contents(key: str, value: Any) -> None:
                 re.compile(pattern)
             except re.error as e:
                 raise UsageError(f"redact_patterns: {pattern!r} is not a regular expression ({e})") from e
-    if key == "price_table":
+    if key == "cost_scenario":
+        _check_cost_scenario(value)
+    if key in ("price_table", "batch_price_table"):
         for model, price in value.items():
             if not (isinstance(price, dict) and set(price) <= {"input_per_mtok", "output_per_mtok"}
                     and all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
                             for v in price.values())):
                 raise UsageError(
-                    f"price_table: {model!r} must map to {{\"input_per_mtok\": USD, "
+                    f"{key}: {model!r} must map to {{\"input_per_mtok\": USD, "
                     f"\"output_per_mtok\": USD}} with numbers ≥ 0, got {price!r}")
+
+
+def _check_cost_scenario(value: dict) -> None:
+    unknown = sorted(set(value) - set(COST_SCENARIO_KEYS))
+    if unknown:
+        raise UsageError(f"cost_scenario: unknown key(s) {', '.join(unknown)}; known: "
+                         f"{', '.join(COST_SCENARIO_KEYS)}")
+    for k, v in value.items():
+        kind = COST_SCENARIO_KEYS[k]
+        if kind is str:
+            if not (isinstance(v, str) and v.strip()):
+                raise UsageError(f"cost_scenario: {k} must be a model name, got {v!r}")
+            continue
+        if not isinstance(v, kind) or isinstance(v, bool) or v < 0:
+            raise UsageError(f"cost_scenario: {k} must be a number ≥ 0, got {v!r}")
+    if value.get("amortize_months", 1) < 1:
+        raise UsageError("cost_scenario: amortize_months must be at least 1")
 
 
 def get_setting(db: Database, key: str) -> Any:
@@ -152,3 +187,9 @@ def settings_history(db: Database, key: str | None = None) -> list[SettingChange
         "ORDER BY set_at DESC", [key, key]
     ).fetchall()
     return [SettingChange(k, json.loads(v), by, at) for k, v, by, at in rows]
+
+
+def setting_is_set(db: Database, key: str) -> bool:
+    """Whether anyone has stored a value for this setting (else its default is in force)."""
+    _spec(key)
+    return db.con.execute("SELECT 1 FROM settings WHERE key = ? LIMIT 1", [key]).fetchone() is not None
