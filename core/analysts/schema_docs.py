@@ -76,7 +76,7 @@ RELATIONS: tuple[Relation, ...] = (
         "taxonomy_version": "content hash of the taxonomy file",
         "key": "category key used in labels (e.g. missed_tool_call)",
         "name": "display name",
-        "fix_class": "pipeline, behavior, model or none",
+        "fix_class": "pipeline, behavior, model, unknown (not decided yet: neither pipeline nor behavior) or none",
         "definition": "one-paragraph definition",
         "not_this_when": "when not to use this category",
         "typical_fix": "the usual fix",

@@ -211,6 +211,35 @@ M006_RECORD_ID_INDEX = """
 CREATE UNIQUE INDEX transcripts_source_record ON transcripts(source, record_id);
 """
 
+# Discovery (issue 19): embeddings of note texts from /v1/embeddings, per model, so a re-run
+# sends no request for a text it has seen. `tokens` is the batch's usage per text (for costs).
+M021_DISCOVER_EMBEDDINGS = """
+CREATE TABLE discover_embeddings (
+    model VARCHAR NOT NULL,
+    text_hash VARCHAR NOT NULL,
+    vector FLOAT[] NOT NULL,
+    tokens INTEGER,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (model, text_hash)
+);
+"""
+# The chat model's name, definition, "not this when" and fix class for one cluster, keyed by a
+# hash of the examples it was shown: the same cluster under the same model and prompt is never
+# asked twice (like pre-labels' cache).
+M022_DISCOVER_NAMES = """
+CREATE TABLE discover_names (
+    model VARCHAR NOT NULL,
+    prompt_version VARCHAR NOT NULL,
+    cluster_hash VARCHAR NOT NULL,
+    answer JSON NOT NULL,
+    tokens_in INTEGER,
+    tokens_out INTEGER,
+    cost_usd DOUBLE,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (model, prompt_version, cluster_hash)
+);
+"""
+
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -229,6 +258,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m004_prelabel_prompts", _sql(M004_PRELABEL_PROMPTS)),
     ("m005_record_ids", _sql(M005_RECORD_IDS)),
     ("m006_record_id_index", _sql(M006_RECORD_ID_INDEX)),
+    ("m021_discover_embeddings", _sql(M021_DISCOVER_EMBEDDINGS)),
+    ("m022_discover_names", _sql(M022_DISCOVER_NAMES)),
 ]
 
 
