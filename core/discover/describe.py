@@ -25,6 +25,8 @@ def top_terms(space: TermSpace, members: np.ndarray, n: int = N_TERMS) -> list[s
     mask[members] = False
     outside = np.asarray(space.matrix[mask].mean(axis=0)).ravel() if mask.any() else 0
     score = inside - outside
+    if not (score > 0).any():  # the group's words are everyone's: name it by its own weights
+        score = inside
     picked: list[str] = []
     for i in np.argsort(-score, kind="stable"):
         term = str(space.terms[i])

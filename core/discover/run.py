@@ -33,6 +33,7 @@ def _method(options: DiscoverOptions, n: int, dims: int, ctx: llm_path.LLMContex
             labels: np.ndarray) -> dict:
     p = options.params
     method = {
+        "name": f"{ctx.settings.embedding_model}+hdbscan" if ctx else "tfidf+hdbscan",
         "representation": (f"embeddings ({ctx.settings.embedding_model}) → PCA" if ctx else
                            "TF-IDF (words and word pairs, numbers/URLs/ids normalised, "
                            "sublinear) → TruncatedSVD"),
