@@ -150,4 +150,6 @@ def embed(ctx: LLMContext, texts: list[str]) -> np.ndarray:
     if len(widths) > 1:
         raise DiscoveryFailed(f"cached embeddings of {ctx.settings.embedding_model!r} have "
                               f"different lengths {sorted(widths)}; nothing was clustered")
-    return np.array([known[h] for h in hashes], dtype=np.float64)
+    # Through float32, as the cache stores them: a re-run from the cache then sees the very
+    # same vectors, so the same clusters and the same naming requests (all cached).
+    return np.array([known[h] for h in hashes], dtype=np.float32).astype(np.float64)
