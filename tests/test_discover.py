@@ -11,10 +11,10 @@ from sklearn.metrics import adjusted_mutual_info_score
 
 from core.discover.axial import apply_rows, drafts_from, edit, merge, split, table_rows
 from core.discover.cluster import OUTLIER, ClusterParams, group
+from core.discover.model import SaturationPoint
 from core.discover.notes import Note, notes_from_db, read_notes_file
 from core.discover.run import DiscoverOptions, discover
 from core.discover.saturation import saturation_sentence
-from core.discover.model import SaturationPoint
 from core.discover.spread import category_spread, notes_spread
 from core.discover.vectors import normalise_text
 from core.errors import UsageError

@@ -56,7 +56,16 @@ def test_record_ids_migration_keeps_existing_transcripts(db_path):
         con.execute("INSERT INTO _migrations VALUES (?, now())", [name])
     con.execute("INSERT INTO transcripts (transcript_id, source, messages, content_hash) "
                 "VALUES ('t1', 'old', '[]', 'h')")
-    assert migrate(con) == ["m005_record_ids", "m006_record_id_index"]
+    assert migrate(con)[:2] == ["m005_record_ids", "m006_record_id_index"]
     assert con.execute("SELECT record_id FROM transcripts").fetchall() == [("t1",)]
     con.execute("UPDATE transcripts SET archived = true")  # the unique index allows updates
     con.close()
+
+
+def test_discover_cache_tables(db_path):
+    db = connect(db_path)
+    assert columns(db.con, "discover_embeddings") == ["model", "text_hash", "vector", "tokens",
+                                                      "created_at"]
+    assert columns(db.con, "discover_names") == ["model", "prompt_version", "cluster_hash",
+                                                 "answer", "tokens_in", "tokens_out", "cost_usd",
+                                                 "created_at"]
