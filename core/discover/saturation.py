@@ -50,6 +50,8 @@ def saturation_sentence(curve: list[SaturationPoint]) -> str:
     if final and quiet >= FLAT_SHARE * total:
         return (f"The last {quiet} notes added no category ({final} categories from the first "
                 f"{last_rise} of {total} notes): the categories look saturated.")
-    return (f"Not saturated yet: {final} categories with all {total} notes, a count first "
-            f"reached only after {last_rise} notes; new notes still bring new categories, so "
-            "keep coding and run discovery again.")
+    when = ("only at the last step" if last_rise == total
+            else f"only after {last_rise} notes")
+    return (f"Not saturated yet: {final} categories with all {total} notes, a count reached "
+            f"{when}; new notes still bring new categories, so keep coding and run "
+            "discovery again.")
