@@ -83,7 +83,7 @@ st.subheader("Axial coding")
 st.caption("Untick to drop, edit keys and names, choose each fix class; merge and split below. "
            "`unknown` counts as neither pipeline nor behavior in the report.")
 edited = st.data_editor(
-    table_rows(ss.drafts), key=f"drafts_{ss.disc_version}", hide_index=True, disabled=["notes", "terms"],
+    table_rows(ss.drafts), key=f"drafts_{ss.disc_version}", hide_index=True, disabled=["notes", "nearest category", "terms"],
     column_config={"fix_class": st.column_config.SelectboxColumn("fix class", options=list(FIX_CLASSES[:-1]))})
 try:
     current = apply_rows(ss.drafts, list(edited))

@@ -33,6 +33,7 @@ class Draft:
     not_this_when: str
     member_ids: tuple[str, ...]  # most central first
     top_terms: tuple[str, ...] = ()
+    nearest: str = ""  # "wrong_retrieval 67% of 27" (the existing category its notes carry)
 
 
 def _definition(c: Cluster) -> str:
@@ -46,7 +47,12 @@ def drafts_from(discovery: Discovery) -> list[Draft]:
     """One draft per cluster, as discovery found and named it."""
     return [Draft(c.key, c.name, c.fix_class, _definition(c),
                   c.not_this_when or "To do: when a similar failure belongs to another category.",
-                  c.member_ids, c.top_terms) for c in discovery.clusters]
+                  c.member_ids, c.top_terms, _nearest(c)) for c in discovery.clusters]
+
+
+def _nearest(c: Cluster) -> str:
+    n = c.nearest_category
+    return f"{n.key} {n.share:.0%} of {n.n_labeled}" if n else ""
 
 
 def _find(drafts: list[Draft], key: str) -> int:
@@ -82,7 +88,8 @@ def merge(drafts: list[Draft], keys: list[str], into: str) -> list[Draft]:
     others = [drafts[_find(drafts, k)] for k in keys if k != into]
     members = target.member_ids + tuple(m for d in others for m in d.member_ids)
     gone = {d.key for d in others}
-    return [dataclasses.replace(d, member_ids=members) if d.key == into else d
+    # The nearest-category figure described the target alone: blank rather than wrong.
+    return [dataclasses.replace(d, member_ids=members, nearest="") if d.key == into else d
             for d in drafts if d.key not in gone]
 
 
@@ -108,7 +115,7 @@ def split(drafts: list[Draft], key: str, texts: dict[str, str], seed: int = 0) -
         terms = top_terms(space, idx)
         parts.append(dataclasses.replace(
             d, key=key_from_terms(terms, taken), name=name_from_terms(terms),
-            member_ids=tuple(d.member_ids[j] for j in idx), top_terms=tuple(terms),
+            member_ids=tuple(d.member_ids[j] for j in idx), top_terms=tuple(terms), nearest="",
             definition=f"Part of “{d.name}”: {', '.join(terms[:5])}. To do: a definition."))
     parts.sort(key=lambda p: -len(p.member_ids))
     return drafts[:i] + parts + drafts[i + 1:]
@@ -117,7 +124,8 @@ def split(drafts: list[Draft], key: str, texts: dict[str, str], seed: int = 0) -
 def table_rows(drafts: list[Draft]) -> list[dict]:
     """The drafts as the Discover page's editable table (keep, key, name, fix class, size)."""
     return [{"keep": True, "key": d.key, "name": d.name, "fix_class": d.fix_class,
-             "notes": len(d.member_ids), "terms": ", ".join(d.top_terms[:4])} for d in drafts]
+             "notes": len(d.member_ids), "nearest category": d.nearest,
+             "terms": ", ".join(d.top_terms[:4])} for d in drafts]
 
 
 def apply_rows(drafts: list[Draft], rows: list[dict]) -> list[Draft]:

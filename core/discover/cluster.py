@@ -94,7 +94,14 @@ def _absorb_outliers(vectors: np.ndarray, labels: np.ndarray, max_share: float) 
 
 
 def group(vectors: np.ndarray, params: ClusterParams) -> np.ndarray:
-    """A group number per note (0 = largest), OUTLIER for notes in none."""
+    """A group number per note (0 = largest), OUTLIER for notes in none. A note with a zero
+    vector (no word it shares with any other note) is an outlier: zero vectors all coincide,
+    and grouping them would make a cluster of unrelated notes."""
+    blank = np.linalg.norm(vectors, axis=1) < 1e-9 if len(vectors) else np.zeros(0, dtype=bool)
+    if blank.any():
+        out = np.full(len(vectors), OUTLIER)
+        out[~blank] = group(vectors[~blank], params)
+        return out
     n = len(vectors)
     min_size = params.resolved_min_size(n)
     if n < 2 * min_size:
