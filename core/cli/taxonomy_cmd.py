@@ -8,7 +8,7 @@ from pathlib import Path
 from core.admin import switch_taxonomy, use_taxonomy_file
 from core.cli.common import acting_user, add_command, reading_database
 from core.config import Settings
-from core.errors import NotFound, UsageError
+from core.errors import NotFound, TriageError
 from core.store.connection import connect
 from core.store.settings import SETTINGS, get_setting
 from core.taxonomy import (
@@ -51,9 +51,7 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
         try:
             t = parse_taxonomy(path)
             about = f"{t.title} ({len(t.categories)} categories, version {t.version})"
-        except UsageError as e:
-            about = f"INVALID: {e}"
-        except Exception as e:  # noqa: BLE001 - a broken file is listed, not fatal
+        except TriageError as e:  # a broken file is listed with its problem, not fatal
             about = f"INVALID: {e}"
         print(f"{'*' if name == active else ' '} {name:<16} {about}")
     return 0

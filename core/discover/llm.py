@@ -144,7 +144,8 @@ def embed(ctx: LLMContext, texts: list[str]) -> np.ndarray:
         batch = todo[start:start + EMBED_BATCH]
         fresh = dict(zip(batch, _request(ctx, [by_hash[h] for h in batch]), strict=True))
         if ctx.db is not None:
-            store.save_embeddings(ctx.db, ctx.settings.embedding_model, fresh, 0)
+            store.save_embeddings(ctx.db, ctx.settings.embedding_model, fresh,
+                                  {h: count_tokens(by_hash[h]) for h in batch})
         known.update(fresh)
     widths = {len(v) for v in known.values()}
     if len(widths) > 1:

@@ -67,7 +67,7 @@ def cached_embeddings(db: Database, model: str, text_hashes: list[str]) -> dict[
 
 
 def save_embeddings(db: Database, model: str, vectors: dict[str, list[float]],
-                    tokens: int) -> None:
+                    tokens: dict[str, int]) -> None:
     """Store new embeddings (one transaction); a text already cached is left as it is."""
     if not vectors:
         return
@@ -75,7 +75,7 @@ def save_embeddings(db: Database, model: str, vectors: dict[str, list[float]],
     with db.transaction():
         con.executemany(
             "INSERT INTO discover_embeddings VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [(model, h, v, tokens, now) for h, v in vectors.items()])
+            [(model, h, v, tokens.get(h), now) for h, v in vectors.items()])
 
 
 def cached_cluster_name(db: Database, model: str, prompt_version: str,
