@@ -73,6 +73,7 @@ PAGES = [
     st.Page("pages/prelabel.py", title="Pre-label", icon=":material/smart_toy:", url_path="prelabel"),
     st.Page("pages/report.py", title="Report", icon=":material/bar_chart:", url_path="report"),
     st.Page("pages/sql.py", title="SQL", icon=":material/terminal:", url_path="sql"),
+    st.Page("pages/discover.py", title="Discover", icon=":material/hub:", url_path="discover"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
     st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"),
 ]

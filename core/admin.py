@@ -5,6 +5,7 @@ once it names someone, only those names may change settings or run admin actions
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from core.errors import PermissionDenied, UsageError
@@ -12,7 +13,13 @@ from core.store.admin import list_batches, log_admin_action, set_batch_archived
 from core.store.categories import register_taxonomy
 from core.store.connection import Database
 from core.store.settings import coerce_setting, get_setting, set_setting
-from core.taxonomy import Taxonomy, available_taxonomies, load_taxonomy
+from core.taxonomy import (
+    TAXONOMY_DIR,
+    Taxonomy,
+    available_taxonomies,
+    load_taxonomy,
+    parse_taxonomy,
+)
 
 MIXED_TAXONOMY_WARNING = (
     "The report uses one taxonomy and warns when the labels come from mixed taxonomy versions. "
@@ -79,5 +86,24 @@ def switch_taxonomy(db: Database, name: str, user: str) -> Taxonomy:
     return taxonomy
 
 
+def use_taxonomy_file(db: Database, path: Path, user: str) -> Taxonomy:
+    """Install a taxonomy file (validated) into taxonomies/ as `<its name>.toml` and make it
+    active, recorded like any switch. Refuses to replace a different file of that name."""
+    require_admin(db, user, "switch the taxonomy")
+    taxonomy = parse_taxonomy(path)
+    target = TAXONOMY_DIR / f"{taxonomy.name}.toml"
+    content = path.read_bytes()
+    if target.exists() and target.resolve() != path.resolve() and target.read_bytes() != content:
+        raise UsageError(
+            f"{target} already holds a different taxonomy named {taxonomy.name!r}: change `name` "
+            f"in {path.name} (and the file name to match), or switch to the installed one")
+    if not target.exists():
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(content)
+        tmp.replace(target)
+    return switch_taxonomy(db, taxonomy.name, user)
+
+
 __all__ = ["MIXED_TAXONOMY_WARNING", "admins", "archive_batch", "change_setting", "is_admin",
-           "list_batches", "require_admin", "restore_batch", "switch_taxonomy"]
+           "list_batches", "require_admin", "restore_batch", "switch_taxonomy",
+           "use_taxonomy_file"]

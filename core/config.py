@@ -15,6 +15,8 @@ ENV_VARS: dict[str, str] = {
     "OPENAI_API_KEY": "API key for the LLM pre-labeler (never stored or logged)",
     "TRIAGE_LLM_BASE_URL": "OpenAI-compatible base URL (Azure, vLLM, Ollama, LM Studio)",
     "TRIAGE_LLM_MODEL": "model name for the LLM pre-labeler (default gpt-4o-mini)",
+    "TRIAGE_EMBEDDING_MODEL": "embedding model for `triage discover` with an LLM configured "
+                              "(default text-embedding-3-small)",
     "TRIAGE_LLM_TIMEOUT": "seconds before one LLM request times out (default 60)",
     "TRIAGE_LLM_MAX_RETRIES": "retries the openai client makes on 408/409/429/5xx (default 2)",
     "TRIAGE_LOG": "log file path (default <db folder>/triage.log)",
@@ -42,6 +44,7 @@ class Settings:
     openai_api_key: str | None = field(default=None, repr=False)
     llm_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
+    embedding_model: str = "text-embedding-3-small"
     llm_timeout: float = 60.0
     llm_max_retries: int = 2
     log_path: Path | None = None
@@ -77,6 +80,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         openai_api_key=env.get("OPENAI_API_KEY") or None,
         llm_base_url=env.get("TRIAGE_LLM_BASE_URL") or None,
         llm_model=env.get("TRIAGE_LLM_MODEL") or "gpt-4o-mini",
+        embedding_model=env.get("TRIAGE_EMBEDDING_MODEL") or "text-embedding-3-small",
         llm_timeout=float(env.get("TRIAGE_LLM_TIMEOUT") or 60.0),
         llm_max_retries=int(env.get("TRIAGE_LLM_MAX_RETRIES") or 2),
         log_path=Path(env["TRIAGE_LOG"]) if env.get("TRIAGE_LOG") else None,

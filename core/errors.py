@@ -105,3 +105,7 @@ class QueryRefused(TriageError):
 
 class RunInProgress(TriageError):
     """A pre-label run is already going on this database in this process."""
+
+
+class DiscoveryFailed(TriageError):
+    """Discovery could not finish (the embeddings endpoint failed or answered malformed data)."""

@@ -12,7 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from core.errors import TaxonomyError
 
 TAXONOMY_DIR = Path(__file__).resolve().parent.parent / "taxonomies"
-FIX_CLASSES = ("pipeline", "behavior", "model", "none")
+FIX_CLASSES = ("pipeline", "behavior", "model", "unknown", "none")
+# `unknown`: not decided yet ("Other — describe it", a category found by `triage discover` whose
+# fix class nobody chose). The report counts such failures as failures, as neither pipeline nor
+# behavior, and says so.
+UNKNOWN_FIX_CLASS = "unknown"
+OTHER_KEY = "other"
 DECISION_DEFAULTS: dict[str, float] = {
     "tuned_category_min_share": 0.2,
     "min_examples_per_tuned_category": 100,
@@ -110,6 +115,17 @@ class Taxonomy:
         """The one category whose fix class is none (no failure)."""
         return next(c.key for c in self.categories if c.fix_class == "none")
 
+    @property
+    def unknown_keys(self) -> list[str]:
+        """Categories whose fix class is not decided yet (counted as neither pipeline nor behavior)."""
+        return [c.key for c in self.categories if c.fix_class == UNKNOWN_FIX_CLASS]
+
+    @property
+    def discovery_mode(self) -> bool:
+        """True when no failure category has a fix class yet (e.g. only `other` and
+        `no_failure`): reviewers describe failures in notes, `triage discover` groups them."""
+        return all(c.fix_class in (UNKNOWN_FIX_CLASS, "none") for c in self.categories)
+
 
 def _where(loc: tuple, data: dict) -> str:
     """('categories', 3, 'definition') → "category 'reasoning' (#4): definition"."""
@@ -201,6 +217,38 @@ def parse_taxonomy(path: Path) -> Taxonomy:
     version = hashlib.sha256(raw).hexdigest()[:12]
     decision = {**DECISION_DEFAULTS, **t.decision}
     return Taxonomy(t.name, t.title or t.name, t.description, version, cats, decision, path)
+
+
+@dataclass(frozen=True)
+class TaxonomyCheck:
+    """What `triage taxonomy check` reports: the taxonomy when it loads, else the errors;
+    warnings never stop it from loading."""
+
+    path: Path
+    taxonomy: Taxonomy | None
+    errors: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def taxonomy_warnings(taxonomy: Taxonomy) -> list[str]:
+    """What is allowed but worth saying: categories whose fix class is still unknown."""
+    unknown = taxonomy.unknown_keys
+    if not unknown:
+        return []
+    what = ("discovery mode: no failure category has a fix class yet"
+            if taxonomy.discovery_mode else f"{len(unknown)} categories have fix class unknown")
+    return [f"{what} ({', '.join(unknown)}): the report counts their failures as neither "
+            "pipeline nor behavior, so they can only delay a verdict; choose a fix class when "
+            "you know it"]
+
+
+def check_taxonomy(path: Path) -> TaxonomyCheck:
+    """Validate a taxonomy file anywhere on disk without raising: errors and warnings."""
+    try:
+        taxonomy = parse_taxonomy(path)
+    except TaxonomyError as e:
+        return TaxonomyCheck(path, None, (str(e),), ())
+    return TaxonomyCheck(path, taxonomy, (), tuple(taxonomy_warnings(taxonomy)))
 
 
 def available_taxonomies(directory: Path = TAXONOMY_DIR) -> dict[str, Path]:

@@ -27,6 +27,43 @@ def _completion(content: str, model: str) -> dict:
             "usage": {"prompt_tokens": 1000, "completion_tokens": 50, "total_tokens": 1050}}
 
 
+# --- /v1/embeddings (issue 19: discovery) ------------------------------------------------------
+# A deterministic vector per text: hashed words, so texts sharing words lie close together
+# (clusterable, like real embeddings). `state.embed_script` takes behaviours first:
+# ("ok",) | ("500",) | ("short",) (one vector fewer than texts) | ("ragged",) (unequal lengths).
+EMBED_DIMS = 64
+
+
+def embedding_of(text: str, dims: int = EMBED_DIMS) -> list[float]:
+    import hashlib
+    import re
+
+    vec = [0.0] * dims
+    for word in re.findall(r"[a-z]{3,}", text.lower()):
+        h = int(hashlib.md5(word.encode()).hexdigest(), 16)
+        vec[h % dims] += 1.0 if (h >> 8) % 2 else -1.0
+    norm = sum(v * v for v in vec) ** 0.5 or 1.0
+    return [v / norm for v in vec]
+
+
+def embeddings_answer(state: FakeLLM, body: dict) -> tuple[int, dict]:
+    texts = body.get("input")
+    texts = [texts] if isinstance(texts, str) else list(texts or [])
+    with state.lock:
+        b = state.embed_script.pop(0) if state.embed_script else ("ok",)
+    if b[0] == "500":
+        return 500, {"error": {"message": "status 500"}}
+    vectors = [embedding_of(t) for t in texts]
+    if b[0] == "short":
+        vectors = vectors[:-1]
+    if b[0] == "ragged" and vectors:
+        vectors[0] = vectors[0][:-1]
+    data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
+    tokens = sum(len(t.split()) for t in texts)
+    return 200, {"object": "list", "data": data, "model": body.get("model", "?"),
+                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+
 class FakeLLM:
     """The server's programmable state: a queue of behaviours, then a default."""
 
@@ -43,6 +80,7 @@ class FakeLLM:
         from tests.batch_api import BatchState  # the Batch API endpoints (tests/batch_api.py)
 
         self.batch = BatchState()
+        self.embed_script: list[Behaviour] = []  # /v1/embeddings behaviours, then ("ok",)
 
     def hold_after(self, n: int) -> None:
         """Answer the first n requests; hold later ones until `release` is set (bounded)."""
@@ -119,6 +157,8 @@ def _handler(state: FakeLLM) -> type[BaseHTTPRequestHandler]:
                 return None
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
             state.record(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            if self.path.rstrip("/") == "/v1/embeddings":  # issue 19's route, apart
+                return self._send(*embeddings_answer(state, body))
             if self.path.rstrip("/") != "/v1/chat/completions":
                 return self._send(404, {"error": {"message": "not found"}})
             state.enter()

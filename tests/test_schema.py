@@ -107,3 +107,10 @@ def test_batch_tables_have_their_columns(db_path):
                                   "input_file_id", "batch_id", "remote_status", "n_completed",
                                   "n_failed", "output_file_id", "error_file_id", "detail",
                                   "recorded_at"]}
+def test_discover_cache_tables(db_path):
+    db = connect(db_path)
+    assert columns(db.con, "discover_embeddings") == ["model", "text_hash", "vector", "tokens",
+                                                      "created_at"]
+    assert columns(db.con, "discover_names") == ["model", "prompt_version", "cluster_hash",
+                                                 "answer", "tokens_in", "tokens_out", "cost_usd",
+                                                 "created_at"]

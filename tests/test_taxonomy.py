@@ -45,7 +45,7 @@ def test_unknown_fix_class(tmp_path):
     text = AGENT.replace('fix_class = "pipeline"', 'fix_class = "retrieval"', 1)
     msg = _error(tmp_path, text)
     assert "category 'missed_tool_call' (#1): fix_class: unknown fix class 'retrieval'; " \
-           "use one of pipeline, behavior, model, none" in msg
+           "use one of pipeline, behavior, model, unknown, none" in msg
 
 
 def test_not_exactly_one_none(tmp_path):
@@ -99,3 +99,14 @@ def test_name_of_is_the_category_name_or_else_the_key():
     default = load_taxonomy("default")
     assert default.name_of("tone_policy") == "Tone / policy"
     assert default.name_of("wrong_tool") == "wrong_tool"  # a key of another taxonomy
+def test_fix_class_unknown_and_discovery_mode_are_accepted_with_a_warning():
+    from core.taxonomy import check_taxonomy
+
+    t = load_taxonomy("discovery")
+    assert t.keys == ["other", "no_failure"] and t.discovery_mode and t.unknown_keys == ["other"]
+    result = check_taxonomy(t.path)
+    assert result.errors == () and result.taxonomy == t
+    assert result.warnings[0].startswith("discovery mode: no failure category has a fix class")
+    assert "neither pipeline nor behavior" in result.warnings[0]
+    assert not load_taxonomy("default").discovery_mode
+    assert check_taxonomy(TAXONOMY_DIR / "default.toml").warnings == ()

@@ -12,6 +12,7 @@ from core.cli import (
     annotations_cmd,
     app_cmd,
     config_cmd,
+    discover_cmd,
     export_cmd,
     import_cmd,
     plan_cmd,
@@ -19,6 +20,7 @@ from core.cli import (
     report_cmd,
     sample_cmd,
     snapshot_cmd,
+    taxonomy_cmd,
 )
 from core.config import Settings, load_settings
 from core.errors import TriageError
@@ -28,7 +30,8 @@ log = logging.getLogger("triage.cli")
 
 # Each module has register(subparsers) that adds its parser(s) with set_defaults(func=run),
 # where run(args, settings) -> exit code.
-COMMAND_MODULES = [app_cmd, import_cmd, annotations_cmd, sample_cmd, prelabel_cmd, report_cmd, plan_cmd, export_cmd, snapshot_cmd, config_cmd]
+COMMAND_MODULES = [app_cmd, import_cmd, annotations_cmd, sample_cmd, prelabel_cmd, report_cmd, plan_cmd,
+                   export_cmd, snapshot_cmd, config_cmd, discover_cmd, taxonomy_cmd]
 
 EPILOG = """examples:
   triage app                          open the app (loads the demo into an empty database)

@@ -36,6 +36,9 @@ from core.store.report_data import LabelRow, ReportData
 from core.taxonomy import Taxonomy
 
 FAILURE_CLASSES = ("pipeline", "behavior", "model")
+# Failures whose category has no fix class yet ("Other", a discovered category): counted in n,
+# listed beside the three classes when there are any, never as pipeline or behavior.
+UNKNOWN_CLASS = "unknown"
 SMALL_SLICE = 20  # slices with fewer failures than this are flagged
 NON_RANDOM_WARN = 0.10  # warn when more of the labels than this came from non-random queues
 
@@ -63,10 +66,24 @@ def failure_rows(rows: Sequence[LabelRow], taxonomy: Taxonomy) -> list[tuple[Lab
 
 
 def class_shares(failures: list[tuple[LabelRow, str]]) -> dict[str, Share]:
-    """Share of failures per fix class (pipeline, behavior, model), with intervals."""
+    """Share of failures per fix class (pipeline, behavior, model, then unknown when any
+    failure has it), with intervals. Unknown failures stay in the denominator: they are
+    failures, and counting them as neither pipeline nor behavior is the honest reading."""
     counts = Counter(cls for _, cls in failures)
     n = len(failures)
-    return {c: share_of(counts[c], n) for c in FAILURE_CLASSES}
+    classes = FAILURE_CLASSES + ((UNKNOWN_CLASS,) if counts[UNKNOWN_CLASS] else ())
+    return {c: share_of(counts[c], n) for c in classes}
+
+
+def unknown_class_warning(classes: dict[str, Share]) -> str | None:
+    """The sentence the report shows when some failures have fix class unknown."""
+    s = classes.get(UNKNOWN_CLASS)
+    if s is None or not s.count:
+        return None
+    return (f"{s.count} failures ({s.share:.0%}) have fix class unknown (\"Other\" or a discovered "
+            "category without a fix class): they count as failures but as neither pipeline nor "
+            "behavior, so they can only delay a verdict. Group their notes with `triage discover` "
+            "and choose a fix class for each new category.")
 
 
 def category_shares(failures: list[tuple[LabelRow, str]], taxonomy: Taxonomy) -> dict[str, Share]:
@@ -94,7 +111,7 @@ def decide(classes: dict[str, Share], checks: Sequence[Check], flags: Sequence =
 
 def leading_class(classes: dict[str, Share]) -> str | None:
     """The fix class with the most failures (None without failures; ties: the first listed)."""
-    best = max(FAILURE_CLASSES, key=lambda c: classes[c].count)
+    best = max(classes, key=lambda c: classes[c].count)
     return best if classes[best].count else None
 
 
@@ -105,6 +122,9 @@ def more_failures(classes: dict[str, Share], n_failures: int) -> tuple[int | Non
     if lead is None:
         return None, "no labeled failures yet: label a random sample of failing transcripts"
     share = classes[lead]
+    if lead == UNKNOWN_CLASS:
+        return None, ("failures of unknown fix class lead: more labels cannot decide until their "
+                      "categories have a fix class (`triage discover`, then a new taxonomy)")
     if lead == "model":
         return None, ("model-class failures lead: more labels at this share would show they "
                       "dominate, which decides neither pipeline work nor tuning")
@@ -257,7 +277,8 @@ def compose_report(data: ReportData, taxonomy: Taxonomy, agreement: Agreement,
     needed, reason = more_failures(classes, len(failures))
     sampling, tax = sampling_section(data, random_only), taxonomy_info(data, taxonomy)
     unknown = [f for f, v in (slices or {}).items() if v and all(x is None for x in v.values())]
-    warnings = tuple(w for w in (sampling.warning, tax.warning) if w) + tuple(
+    warnings = tuple(w for w in (sampling.warning, tax.warning, unknown_class_warning(classes))
+                     if w) + tuple(
         f"slice {f!r}: no transcript in the report has this field (a metadata key or `source`); "
         "check its spelling" for f in unknown)
     pop = None if population is None else estimate_population(

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from core.report.model import Report, Share
 from core.taxonomy import Taxonomy
 
-CLASS_COLOURS = {"pipeline": "#2b6cb0", "behavior": "#c05621", "model": "#6b46c1"}
+CLASS_COLOURS = {"pipeline": "#2b6cb0", "behavior": "#c05621", "model": "#6b46c1", "unknown": "#718096"}
 WIDTH = 660
 
 

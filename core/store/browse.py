@@ -10,6 +10,7 @@ import pandas as pd
 
 from core.store.connection import Database
 from core.store.overlap import overlap_sql
+from core.store.prelabels import PRELABELERS_SQL
 
 HIDDEN_STATUS = "pending second review"
 
@@ -17,7 +18,7 @@ _ROWS = f"""
 WITH pre AS (
     SELECT transcript_id, arg_max(primary_label, created_at) AS prelabel,
            arg_max(confidence, created_at) AS confidence
-    FROM prelabels WHERE status = 'ok' GROUP BY transcript_id
+    FROM prelabels WHERE status = 'ok' AND {PRELABELERS_SQL} GROUP BY transcript_id
 ), who AS (
     SELECT transcript_id, count(DISTINCT annotator) AS n_labelers,
            bool_or(annotator = $user) AS mine

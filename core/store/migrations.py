@@ -397,6 +397,35 @@ CREATE TABLE prelabel_batch_events (
 );
 """
 
+# Discovery (issue 19): embeddings of note texts from /v1/embeddings, per model, so a re-run
+# sends no request for a text it has seen. `tokens` is the batch's usage per text (for costs).
+M021_DISCOVER_EMBEDDINGS = """
+CREATE TABLE discover_embeddings (
+    model VARCHAR NOT NULL,
+    text_hash VARCHAR NOT NULL,
+    vector FLOAT[] NOT NULL,
+    tokens INTEGER,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (model, text_hash)
+);
+"""
+# The chat model's name, definition, "not this when" and fix class for one cluster, keyed by a
+# hash of the examples it was shown: the same cluster under the same model and prompt is never
+# asked twice (like pre-labels' cache).
+M022_DISCOVER_NAMES = """
+CREATE TABLE discover_names (
+    model VARCHAR NOT NULL,
+    prompt_version VARCHAR NOT NULL,
+    cluster_hash VARCHAR NOT NULL,
+    answer JSON NOT NULL,
+    tokens_in INTEGER,
+    tokens_out INTEGER,
+    cost_usd DOUBLE,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (model, prompt_version, cluster_hash)
+);
+"""
+
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -419,6 +448,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m012_prelabel_folds", _sql(M012_PRELABEL_FOLDS)),
     ("m013_ppi_inputs", _sql(M013_PPI_INPUTS)),
     ("m015_pull_watermarks", _sql(M015_PULL_WATERMARKS)),
+    ("m021_discover_embeddings", _sql(M021_DISCOVER_EMBEDDINGS)),
+    ("m022_discover_names", _sql(M022_DISCOVER_NAMES)),
     ("m023_prelabel_batches", _sql(M023_PRELABEL_BATCHES)),
 ]
 

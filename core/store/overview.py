@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.store.connection import Database
+from core.store.prelabels import PRELABELERS_SQL
 
-LANDING_COUNTS = """
+LANDING_COUNTS = f"""
 WITH active_final AS (
   SELECT f.* FROM final_labels f JOIN transcripts t USING (transcript_id) WHERE NOT t.archived
 )
@@ -18,7 +19,8 @@ SELECT
   (SELECT count(*) FROM active_final WHERE primary_label IS NOT NULL),
   (SELECT count(*) FROM active_final WHERE n_annotators >= 2),
   (SELECT count(*) FROM active_final WHERE status = 'disagreement'),
-  (SELECT count(DISTINCT transcript_id) FROM prelabels WHERE status = 'ok'),
+  (SELECT count(DISTINCT transcript_id) FROM prelabels WHERE status = 'ok'
+     AND {PRELABELERS_SQL}),
   -- as Annotate counts "you labeled N today": transcripts with a live label of yours
   (SELECT count(DISTINCT transcript_id) FROM live_annotations
      WHERE annotator = ? AND kind = 'label' AND created_at >= ?),

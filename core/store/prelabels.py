@@ -12,6 +12,11 @@ from core.errors import NotFound
 from core.store.connection import Database, utcnow
 from core.store.samples import sample_exists
 
+# The labelers whose suggestions stand beside a reviewer as "the pre-label" (Annotate, Browse,
+# the low-confidence queue, Home's count). Other labelers' rows (discovery's suggestions for
+# "Other" labels, labeler 'discover') are shown apart, where they are made.
+PRELABELERS_SQL = "labeler IN ('llm', 'offline')"
+
 COLUMNS = (
     "prelabel_id, transcript_id, content_hash, labeler, model, prompt_version, taxonomy_version, "
     "status, primary_label, secondary_labels, confidence, rationale, evidence, error, truncated, "
@@ -98,9 +103,10 @@ def _row(r: tuple) -> Prelabel:
 
 
 def latest_prelabel(db: Database, transcript_id: str) -> Prelabel | None:
-    """The newest successful suggestion for a transcript, from any labeler, if there is one."""
+    """The newest successful pre-label (LLM or offline) for a transcript, if there is one."""
     row = db.con.execute(
         f"SELECT {COLUMNS} FROM prelabels WHERE transcript_id = ? AND status = 'ok' "
+        f"AND {PRELABELERS_SQL} "
         "ORDER BY created_at DESC LIMIT 1", [transcript_id]).fetchone()
     return None if row is None else _row(row)
 

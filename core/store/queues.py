@@ -8,16 +8,17 @@ here touch only the (small) annotations table, so "save + next" does not grow wi
 from __future__ import annotations
 
 from core.store.connection import Database
+from core.store.prelabels import PRELABELERS_SQL
 
 # A stable, seeded shuffle: md5 of id and seed (DuckDB's md5 never changes between versions).
 _SEEDED = "md5(t.transcript_id || ':' || CAST(? AS VARCHAR))"
 
 # The newest successful pre-label per transcript.
-_LATEST_PRELABEL = """
+_LATEST_PRELABEL = f"""
     SELECT transcript_id,
            arg_max(confidence, created_at) AS confidence,
            arg_max(primary_label, created_at) AS primary_label
-    FROM prelabels WHERE status = 'ok' GROUP BY transcript_id
+    FROM prelabels WHERE status = 'ok' AND {PRELABELERS_SQL} GROUP BY transcript_id
 """
 
 

@@ -34,7 +34,8 @@ SETTINGS: dict[str, SettingSpec] = {
     "price_table": SettingSpec(
         {"gpt-4o-mini": {"input_per_mtok": 0.15, "output_per_mtok": 0.6},
          "gpt-4o": {"input_per_mtok": 2.5, "output_per_mtok": 10.0},
-         "gpt-4.1-mini": {"input_per_mtok": 0.4, "output_per_mtok": 1.6}},
+         "gpt-4.1-mini": {"input_per_mtok": 0.4, "output_per_mtok": 1.6},
+         "text-embedding-3-small": {"input_per_mtok": 0.02, "output_per_mtok": 0.0}},
         "USD per million input/output tokens by model, for pre-label cost estimates", dict),
     "snapshot_interval": SettingSpec(
         30, "seconds between snapshot refreshes after writes (the analysts' copy)", int),

@@ -1,0 +1,60 @@
+"""How scattered each existing category's notes are over the discovered clusters: a category
+whose notes fall into many clusters may be several failure modes under one name (issue 20's
+"task too broad" flag cites this)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from core.discover.model import Discovery
+from core.discover.notes import notes_from_db
+from core.discover.run import DiscoverOptions, discover
+from core.store.connection import Database
+
+
+@dataclass(frozen=True)
+class CategorySpread:
+    """One existing category's notes over the clusters: counts per cluster (largest first),
+    the share in its largest cluster, the entropy-based number of clusters it effectively
+    spans (1 = all in one; e^H), and how many of its notes fit no cluster."""
+
+    category: str
+    n_notes: int
+    clusters: tuple[tuple[str, int], ...]
+    top_share: float
+    effective_clusters: float
+    n_outliers: int
+
+
+def category_spread(discovery: Discovery) -> dict[str, CategorySpread]:
+    """Per category the notes were labeled with, which clusters its notes fall in."""
+    where: dict[str, Counter] = defaultdict(Counter)
+    for c in discovery.clusters:
+        for m in c.member_ids:
+            if m in discovery.labels:
+                where[discovery.labels[m]][c.key] += 1
+    lonely = Counter(discovery.labels[m] for m in discovery.outliers if m in discovery.labels)
+    out = {}
+    for cat in sorted(set(where) | set(lonely)):
+        counts = where[cat]
+        placed = sum(counts.values())
+        entropy = -sum(v / placed * math.log(v / placed) for v in counts.values()) if placed else 0
+        out[cat] = CategorySpread(
+            cat, placed + lonely[cat], tuple(counts.most_common()),
+            round(max(counts.values()) / placed, 4) if placed else 0.0,
+            round(math.exp(entropy), 2), lonely[cat])
+    return out
+
+
+def notes_spread(db: Database, seed: int = 0) -> tuple[Discovery, dict[str, CategorySpread]] | None:
+    """Discovery over every note in the database (offline, no saturation) and each category's
+    spread; None when there are too few notes to form any cluster."""
+    notes = notes_from_db(db)
+    if not notes:
+        return None
+    discovery = discover(notes, DiscoverOptions(seed=seed, saturation_steps=0))
+    if not discovery.clusters:
+        return None
+    return discovery, category_spread(discovery)
