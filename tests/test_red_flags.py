@@ -203,3 +203,38 @@ def test_a_raised_flag_is_named_in_a_not_ready_sentence(db, taxonomy):
     r = build_report(db, replace(taxonomy))
     assert raised(r) == ["noisy_labels"] and r.verdict == "behavior_not_ready"
     assert r.verdict_sentence.endswith("readiness checks fail; red flag: noisy labels.")
+
+
+THEMES = {
+    "format": ["replied in prose where the ticket form needs JSON with the refund fields",
+               "the JSON answer missed the closing brace and the amount field",
+               "returned a markdown table instead of the JSON schema the form expects"],
+    "tone": ["curt and dismissive with an upset customer about the late delivery",
+             "sarcastic remark to the customer who asked twice about the invoice",
+             "blamed the customer rudely for the failed payment"],
+    "handoff": ["should have handed the legal threat to a human agent at once",
+                "kept answering a fraud report instead of escalating to the security team",
+                "did not transfer the account closure request to a human as policy says"],
+}
+
+
+def _notes_on(db, taxonomy, themes: list[list[str]], n: int = 60) -> None:
+    ids = add_transcripts(db, [make_record(9000 + i) for i in range(n)])
+    notes = [themes[i % len(themes)][(i // len(themes)) % 3] + f" (case {i})" for i in range(n)]
+    insert_annotations(db, [ann(taxonomy, t, "ann", "tone_policy", i, note=note)
+                            for i, (t, note) in enumerate(zip(ids, notes, strict=True))])
+
+
+def test_notes_of_the_top_category_scattering_over_themes_raise_too_broad(db, taxonomy):
+    _notes_on(db, taxonomy, [THEMES["format"], THEMES["tone"], THEMES["handoff"]])
+    f = flags(build_report(db, taxonomy))["too_broad"]
+    assert f.status == "raised", f.evidence
+    assert "discovered clusters" in f.evidence and "of 60 behavior failures" in f.evidence
+
+
+def test_notes_that_say_one_thing_leave_too_broad_clear(db, taxonomy):
+    _notes_on(db, taxonomy, [["curt and dismissive with the customer about the refund",
+                              "curt and dismissive with the customer about the refund delay",
+                              "curt and dismissive with the customer about a refund"]])
+    f = flags(build_report(db, taxonomy))["too_broad"]
+    assert f.status in ("clear", "not_assessed"), f.evidence

@@ -37,14 +37,15 @@ class NotesFile:
     rejected: list[str]
 
 
-def notes_from_db(db: Database, scope: str = "all", sample_id: str | None = None) -> list[Note]:
+def notes_from_db(db: Database, scope: str = "all", sample_id: str | None = None,
+                  label: str | None = None) -> list[Note]:
     """Notes on current labels, oldest first: all of them, only those on "Other" labels, or
-    only those on one sample's transcripts."""
+    only those on one sample's transcripts; `label` keeps those on one category's labels."""
     if scope not in SCOPES:
         raise UsageError(f"unknown notes scope {scope!r}; use one of {', '.join(SCOPES)}")
     if scope == "sample" and not sample_id:
         raise UsageError("scope 'sample' needs a sample id (--sample ID)")
-    rows = store.label_notes(db, only_label="other" if scope == "other" else None,
+    rows = store.label_notes(db, only_label="other" if scope == "other" else label,
                              sample_id=sample_id if scope == "sample" else None)
     return [Note(r.annotation_id, r.note, r.transcript_id, r.primary_label, r.annotator)
             for r in rows]

@@ -5,6 +5,7 @@ whose notes fall into many clusters may be several failure modes under one name 
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -58,3 +59,27 @@ def notes_spread(db: Database, seed: int = 0) -> tuple[Discovery, dict[str, Cate
     if not discovery.clusters:
         return None
     return discovery, category_spread(discovery)
+
+
+SCATTER_MIN_NOTES = 20  # fewer notes than this in a category: its spread is not assessed
+SCATTER_MAX_NOTES = 1000  # a seeded sample of at most this many notes is clustered
+_scatter_cache: dict[tuple, tuple[Discovery, CategorySpread] | None] = {}
+
+
+def category_notes_spread(db: Database, category: str, seed: int = 0
+                          ) -> tuple[Discovery, CategorySpread] | None:
+    """Cluster the notes reviewers wrote on one category's labels (offline; a seeded sample of
+    at most SCATTER_MAX_NOTES) and say how they spread over the clusters: several clusters of
+    similar size suggest several failure modes under one name. None with too few notes or no
+    cluster. Cached per process for the same notes."""
+    notes = notes_from_db(db, label=category)
+    if len(notes) < SCATTER_MIN_NOTES:
+        return None
+    if len(notes) > SCATTER_MAX_NOTES:
+        notes = sorted(random.Random(seed).sample(notes, SCATTER_MAX_NOTES), key=lambda n: n.note_id)
+    key = (str(db.path), category, seed, tuple(n.note_id for n in notes))
+    if key not in _scatter_cache:
+        discovery = discover(notes, DiscoverOptions(seed=seed, saturation_steps=0))
+        spread = category_spread(discovery).get(category) if discovery.clusters else None
+        _scatter_cache[key] = None if spread is None else (discovery, spread)
+    return _scatter_cache[key]

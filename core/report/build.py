@@ -27,7 +27,13 @@ from core.report.model import (
 from core.report.population import HumanSide, estimate_population
 from core.report.population_inputs import CLASSES, PopulationInputs, inputs_from_rows
 from core.report.text import population_sentence, verdict_sentence
-from core.report.tuning import TuningData, assess, proposed_for_tuning, read_tuning_data
+from core.report.tuning import (
+    TuningData,
+    assess,
+    notes_scatter,
+    proposed_for_tuning,
+    read_tuning_data,
+)
 from core.stats import more_needed_to_clear
 from core.store import report_data
 from core.store.connection import Database
@@ -332,7 +338,7 @@ def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
     data = report_data.read_report_data(db, random_only)
     final = {r.transcript_id: (r.primary_label, r.status) for r in data.rows}
     agreement = measure_agreement(data.label_triples, final, seed=seed)
-    tuning = read_tuning_data(db)
+    tuning = read_tuning_data(db, notes_scatter(db))
     slices = {f: report_data.slice_values(db, f) for f in slice_fields}
     when = generated_at or datetime.now(UTC).replace(tzinfo=None)
     report = compose_report(data, taxonomy, agreement, evaluate_prelabels(db, taxonomy), when,

@@ -15,6 +15,7 @@ from core.report.cost import CostPanel, Usage, cost_panel, price_inputs, resolve
 from core.report.model import Share
 from core.report.red_flags import (
     RedFlag,
+    Scatter,
     ScatterOf,
     TimedLabel,
     VersionChange,
@@ -95,6 +96,29 @@ def version_changes(db: Database) -> tuple[VersionChange, ...]:
             tuple(k for k in old if k in new and old[k] != new[k]),
             tuple(k for k in old if k not in new), tuple(k for k in new if k not in old)))
     return tuple(out)
+
+
+def notes_scatter(db: Database) -> ScatterOf:
+    """How scattered reviewers' notes in a category are, from discovery's clusters of those notes
+    (core/discover/spread.py): raised when they spread over SCATTERED_CLUSTERS or more clusters
+    of similar size, none holding most of them. Computed only when the flag asks for it."""
+    from core.discover.spread import category_notes_spread
+
+    def scatter(category: str) -> Scatter | None:
+        found = category_notes_spread(db, category)
+        if found is None:
+            return None
+        discovery, s = found
+        names = ", ".join(f"{discovery.cluster(k).name} ({n})" for k, n in s.clusters[:4])
+        scattered = s.effective_clusters >= SCATTERED_CLUSTERS and s.top_share < 0.5
+        return Scatter(scattered, (
+            f"its {s.n_notes} reviewer notes fall into {len(s.clusters)} discovered clusters "
+            f"(effectively {s.effective_clusters:g}; the largest holds {s.top_share:.0%}): "
+            f"{names}" + (f"; {s.n_outliers} fit no cluster" if s.n_outliers else "")))
+    return scatter
+
+
+SCATTERED_CLUSTERS = 3.0
 
 
 def read_tuning_data(db: Database, scatter_of: ScatterOf | None = None) -> TuningData:
