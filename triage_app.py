@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.home import LandingSummary, landing_summary
-from core.ui import bootstrap
+from core.ui import app_page_config, bootstrap, team_database_offer
 
 # Pages the landing page links to, by url_path; a link shows once its page is in PAGES.
 LINKS = ["import", "annotate", "adjudicate", "prelabel", "report", "sql"]
@@ -55,10 +55,7 @@ def home() -> None:
     st.title("Triage")
     st.caption(f"Reviewer: **{ctx.user}** · database `{ctx.settings.db_path}` · taxonomy "
                f"`{ctx.taxonomy.name}` ({ctx.taxonomy.version})")
-    if s.demo_loaded:
-        st.caption("This database holds the bundled demo: a support copilot's transcripts with "
-                   "labels by two synthetic reviewers (origin 'demo'). To start from your own "
-                   "data: `triage --db mine.duckdb import logs.jsonl`.")
+    team_database_offer(ctx)
     _metrics(s)
     _next_step(s)
     _categories(s)
@@ -79,4 +76,5 @@ PAGES = [
 ]
 
 if __name__ == "__main__":
+    app_page_config()
     st.navigation(PAGES).run()

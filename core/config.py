@@ -55,6 +55,7 @@ class Settings:
     langsmith_api_key: str | None = field(default=None, repr=False)
     langsmith_endpoint: str = "https://api.smith.langchain.com"
     langsmith_project: str | None = None
+    db_given: bool = False  # --db or TRIAGE_DB named the database (else the default path)
 
     @property
     def snapshot_path(self) -> Path:
@@ -95,6 +96,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
     given = {k: v for k, v in overrides.items() if v is not None}
     if "db_path" in given:
         given["db_path"] = Path(given["db_path"])  # type: ignore[arg-type]
+    given.setdefault("db_given", bool(env.get("TRIAGE_DB")) or "db_path" in given)
     return replace(base, **given)  # type: ignore[arg-type]
 
 

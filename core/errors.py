@@ -109,3 +109,17 @@ class RunInProgress(TriageError):
 
 class DiscoveryFailed(TriageError):
     """Discovery could not finish (the embeddings endpoint failed or answered malformed data)."""
+
+
+class DemoDatabase(TriageError):
+    """An import into a database that holds the bundled demo: the team's transcripts would
+    mix with the demo's synthetic labels. The demo lives in a database of its own."""
+
+    def __init__(self, path: str, n_demo: int) -> None:
+        super().__init__(
+            f"{path} holds the bundled demo ({n_demo} transcripts with synthetic labels): "
+            "importing your data here would mix it with the demo's. Import into your own "
+            "database instead, e.g. `triage --db mine.duckdb import FILE` (the app: "
+            "`triage --db mine.duckdb app`), or delete the demo from this one first with "
+            f"`triage --db {path} demo --remove`.")
+        self.path = path

@@ -3,19 +3,26 @@ Nothing else in core imports this module (a test checks)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from core.admin import change_setting, is_admin
 from core.config import Settings, load_settings
+from core.demo.apart import start_team_database, team_db_path
 from core.errors import TriageError
 from core.labels.conversation import MessageView, context_html, messages_html, page_ranges
+from core.labels.fields import hidden_among, hidden_patterns
 from core.logs import setup_logging
 from core.store.categories import register_taxonomy
 from core.store.connection import Database, connect
+from core.store.demo_rows import DemoCounts, demo_counts
 from core.store.settings import get_setting
 from core.store.snapshot import install_scheduler
 from core.store.transcripts import Transcript
@@ -38,7 +45,9 @@ class AppContext:
 def _database(db_path: str) -> Database:
     # One connection for the whole server process; each session thread uses its own cursor.
     db = connect(db_path)
-    install_scheduler(db)  # analysts: refresh the snapshot after writes (core/store/snapshot.py)
+    # Analysts: the snapshot follows writes, and is written at once (in the background, so
+    # the first page does not wait) when it is missing or behind (core/store/snapshot.py).
+    install_scheduler(db).refresh_soon(only_if_stale=True)
     return db
 
 
@@ -136,11 +145,18 @@ def _icon() -> Any:
     return img
 
 
+def app_page_config() -> None:
+    """The entry script's page config, before st.navigation: the tab icon is set before the
+    browser sees the navigation, whose material icons it would otherwise fetch from a public
+    font host as the tab icon (the app must work offline)."""
+    st.set_page_config(page_title="Triage", page_icon=_icon(), layout="wide")
+
+
 def bootstrap(title: str, layout: str = "wide") -> AppContext:
     """Page config, settings, database, taxonomy and identity: the first line of every page."""
     _leave_pages_directory_mode()
     st.set_page_config(page_title=f"{title} · Triage", page_icon=_icon(), layout=layout)
-    settings = load_settings()
+    settings = served_settings()
     setup_logging(settings.resolved_log_path, settings.log_level)
     try:
         db = _database(str(settings.db_path))
@@ -148,6 +164,9 @@ def bootstrap(title: str, layout: str = "wide") -> AppContext:
     except Exception as e:  # noqa: BLE001 - shown to the user, logged in full
         show_error(e)
     user = _identity(settings)
+    _demo_mark(demo_counts(db), db.path)
+    if started := st.session_state.pop("team_database_started", None):
+        st.success(started)
     return AppContext(settings, db, taxonomy, user)
 
 
@@ -185,6 +204,73 @@ def show_conversation(t: Transcript, views: list[MessageView], pager_key: str) -
         st.html(context_html(t.context))
 
 
+# --- The demo apart ---------------------------------------------------------------------------
+# When an admin starts the team's own database from the demo, this server serves it from then
+# on, for every session: the demo's path (as the server was started with it) → the team's.
+_MOVED: dict[str, str] = {}
+_MOVED_LOCK = threading.Lock()
+
+
+def served_settings() -> Settings:
+    """Settings, with the database this server serves now (the team's, once moved off the demo)."""
+    settings = load_settings()
+    moved = _MOVED.get(str(settings.db_path))
+    return dataclasses.replace(settings, db_path=Path(moved)) if moved else settings
+
+
+def _demo_mark(counts: DemoCounts, path: Path) -> None:
+    """On every page: that this is the demo, or that the demo sits beside the team's data."""
+    if counts.state == "demo":
+        st.markdown(f":orange-badge[:material/science: Demo] The bundled demo (`{path.name}`): "
+                    "synthetic transcripts and labels, not your data.")
+    elif counts.state == "mixed":
+        st.markdown(f":orange-badge[:material/warning: Demo rows] This database also holds the "
+                    f"bundled demo ({counts.demo} transcripts): the report, agreement and the "
+                    "offline pre-labeler leave them out. `triage demo --remove` deletes them.")
+
+
+def team_database_offer(ctx: AppContext) -> None:
+    """On the demo (Home, Import): how to start the team's own database. An admin gets a
+    button that creates it and moves this server onto it; everyone gets the commands."""
+    if demo_counts(ctx.db).state != "demo":
+        return
+    target = team_db_path(ctx.db.path)
+    with st.container(border=True):
+        st.markdown(f"**Your own data goes in a database of its own**: `{target.name}` beside "
+                    "the demo. Nothing of the demo is copied into it.")
+        if target.resolve() == ctx.db.path.resolve():  # an earlier version's demo, in triage.duckdb
+            st.caption(f"This `{target.name}` holds only the demo (an earlier version loaded it "
+                       f"here): `triage --db {target} demo --remove` empties it for your data.")
+        elif is_admin(ctx.db, ctx.user):
+            st.button(f"Start our own database ({target.name})", type="primary",
+                      key="start_team_database", on_click=_move_to_team_database,
+                      args=(ctx, target))
+        st.caption(f"Or in a terminal: `triage --db {target} import logs.jsonl`, then "
+                   f"`triage --db {target} app` (in this folder `triage app` opens it once it "
+                   "holds data).")
+        if error := st.session_state.pop("start_team_database_error", None):
+            st.error(error)
+
+
+def _move_to_team_database(ctx: AppContext, target: Path) -> None:
+    """Button callback: create the team's database and serve it from now on (every session's
+    next run opens it); this session starts afresh there, keeping only who is reviewing."""
+    try:
+        start_team_database(target, ctx.user, ctx.db.path)
+    except TriageError as e:
+        st.session_state["start_team_database_error"] = str(e)
+        return
+    with _MOVED_LOCK:
+        _MOVED[str(load_settings().db_path)] = str(target.resolve())
+    user = st.session_state.get("triage_user")
+    st.session_state.clear()
+    if user:
+        st.session_state["triage_user"] = user
+    st.session_state["team_database_started"] = (
+        f"This app now serves your team's database `{target.name}`; the demo stays in "
+        f"`{ctx.db.path.name}`. Import your transcripts below.")
+
+
 # --- OIDC login ------------------------------------------------------------------------------
 # When `.streamlit/secrets.toml` has an [auth] section, Streamlit's st.login (OIDC) identifies
 # the reviewer: the typed name and TRIAGE_USER are not used.
@@ -210,3 +296,30 @@ def oidc_identity() -> str | None:
         st.stop()
     st.sidebar.button("Log out", on_click=st.logout)
     return str(st.user.get("email") or st.user.get("name") or st.user.get("sub"))
+
+
+def hidden_fields_panel(ctx: AppContext, keys: list[str], key: str) -> None:
+    """Which of these metadata keys reviewers will not see (setting reviewer_hidden_fields),
+    and, for an admin, the patterns to change it."""
+    if not keys:
+        return
+    hidden = hidden_among(ctx.db, keys)
+    shown = [k for k in keys if k not in hidden]
+    with st.expander(f"Metadata reviewers see: {len(shown)} of {len(keys)} keys", expanded=bool(hidden)):
+        st.markdown("Hidden on Annotate and Adjudicate (and on Browse, except for admins): "
+                    + (", ".join(f"`{k}`" for k in hidden) or "none")
+                    + ". Shown: " + (", ".join(f"`{k}`" for k in shown) or "none") + ".")
+        if not is_admin(ctx.db, ctx.user):
+            st.caption("An admin can change which keys are hidden (setting reviewer_hidden_fields).")
+            return
+        with st.form(f"hidden_fields_{key}", border=False):
+            text = st.text_area("Hidden keys (one key name or glob such as *score* per line; any case)",
+                                "\n".join(hidden_patterns(ctx.db)), height=120)
+            if st.form_submit_button("Save hidden keys"):
+                patterns = [p.strip() for p in text.splitlines() if p.strip()]
+                try:
+                    change_setting(ctx.db, "reviewer_hidden_fields", patterns, ctx.user)
+                except TriageError as e:
+                    st.error(str(e))
+                else:
+                    st.rerun()

@@ -8,8 +8,15 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import TriageError
-from core.labels.adjudicate import Disagreement, adjudicate, load_disagreement, open_disagreements
+from core.labels.adjudicate import (
+    Disagreement,
+    adjudicate,
+    disagreements_phrase,
+    load_disagreement,
+    open_disagreements,
+)
 from core.labels.conversation import message_views, metadata_rows
+from core.labels.fields import reviewer_metadata
 from core.labels.keys import adjudicate_keys
 from core.store.annotations import Annotation
 from core.store.transcripts import Transcript
@@ -21,9 +28,9 @@ ctx = bootstrap("Adjudicate")
 def _show_transcript(t: Transcript) -> None:
     """The conversation (paged when long) and its retrieved context, as Annotate shows them."""
     show_conversation(t, message_views(t), f"adjudicate_page_{t.transcript_id}")
-    if t.metadata:
+    if shown := reviewer_metadata(ctx.db, t.metadata):  # outcome-like keys never shown here
         with st.expander("Metadata"):
-            st.dataframe(metadata_rows(t.metadata), hide_index=True)
+            st.dataframe(metadata_rows(shown), hide_index=True)
 
 
 def _label_name(key: str | None) -> str:
@@ -96,7 +103,7 @@ own_note = (f" {n_own} more involve your own label: another reviewer must settle
 if current is None:
     st.info("No open disagreements for you to settle." + own_note)
     st.stop()
-st.caption(f"{len(open_ids)} open disagreement(s) · adjudicating as **{ctx.user}** · "
+st.caption(f"{disagreements_phrase(len(open_ids))} · adjudicating as **{ctx.user}** · "
            f"transcript `{current}`." + own_note)
 disagreement = load_disagreement(ctx.db, current)
 for column, annotation in zip(st.columns(len(disagreement.labels)), disagreement.labels,

@@ -55,7 +55,24 @@ def _batch_row(b: BatchSummary) -> None:
         if right.button("Restore", key=f"restore_{b.batch_id}"):
             _run(_restore, b.batch_id)
     elif right.button("Archive", key=f"archive_{b.batch_id}"):
-        _run(_archive, b.batch_id)
+        st.session_state["admin_confirm_archive"] = b.batch_id
+    if st.session_state.get("admin_confirm_archive") == b.batch_id and not b.archived:
+        _confirm_archive(b)
+
+
+def _confirm_archive(b: BatchSummary) -> None:
+    """Archiving takes a batch out of queues and the report: asked once more, with what it does."""
+    with st.container(border=True):
+        st.warning(f"Archive batch {b.batch_id}? Its {b.n_transcripts} transcripts and "
+                   f"{b.n_labeled} labeled ones leave the queues, the report and Adjudicate "
+                   "(nothing is deleted; Restore brings them back).")
+        yes, no = st.columns(2)
+        if yes.button("Yes, archive", type="primary", key=f"archive_yes_{b.batch_id}"):
+            st.session_state.pop("admin_confirm_archive", None)
+            _run(_archive, b.batch_id)
+        if no.button("Cancel", key=f"archive_no_{b.batch_id}"):
+            st.session_state.pop("admin_confirm_archive", None)
+            st.rerun()
 
 
 def _batches() -> None:

@@ -59,7 +59,7 @@ def sidebar(s: AnnotateSession) -> None:
         st.sidebar.text("\n".join(f"{tid} → {tax.name_of(key)}" for tid, key in s.recent))
     if s.transcript is not None:
         st.sidebar.subheader("Metadata")
-        st.sidebar.dataframe(facts_table(s.transcript), hide_index=True, width="stretch")
+        st.sidebar.dataframe(facts_table(s.transcript, s.shown_metadata()), hide_index=True, width="stretch")
 
 
 def prelabel_panel(s: AnnotateSession) -> None:

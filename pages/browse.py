@@ -10,7 +10,7 @@ from core.labels.browse import (
     BrowsePage,
     browse,
     browse_query,
-    common_metadata_fields,
+    filter_fields,
     sources,
     transcripts_phrase,
     with_label_names,
@@ -56,7 +56,7 @@ def _filters() -> dict:
          "label": _pick(c[2], "Final label", keys, "browse_label", names),
          "prelabel": _pick(c[3], "Pre-label", keys, "browse_prelabel", names)}
     c = st.columns([1, 1, 2, 1], vertical_alignment="bottom")
-    f["meta_field"] = _pick(c[0], "Metadata field", common_metadata_fields(ctx.db, 20),
+    f["meta_field"] = _pick(c[0], "Metadata field", filter_fields(ctx.db, ctx.user),
                             "browse_meta_field")
     f["meta_value"] = c[1].text_input("equals", key="browse_meta_value",
                                       disabled=f["meta_field"] is None,
@@ -96,7 +96,10 @@ def _table(result: BrowsePage) -> None:
         with_label_names(result.rows, ctx.taxonomy), hide_index=True, on_select="rerun",
         selection_mode="single-row",
         key=f"browse_table_{st.session_state.get('browse_table_gen', 0)}",
-        column_config={"confidence": st.column_config.NumberColumn(format="%.2f"),
+        column_config={"open": st.column_config.LinkColumn(
+                           "Annotate", display_text="open", help="Opens the transcript in Annotate "
+                           "(a link to share: annotate?transcript=ID)"),
+                       "confidence": st.column_config.NumberColumn(format="%.2f"),
                        "imported_at": st.column_config.DatetimeColumn("imported (UTC)")})
     selected = event.selection.rows if event else []
     if selected:

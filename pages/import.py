@@ -8,11 +8,13 @@ import streamlit as st
 
 from core.errors import ImportFailed, TriageError
 from core.ingest import uploads
-from core.ingest.pipeline import DEFAULT_SOURCE, import_file, preview_file
+from core.ingest.pipeline import DEFAULT_SOURCE, import_file, preview_file, refuse_demo_database
 from core.ingest.readers import FORMATS, GROUP_BY, MAP_FIELDS, TRACE_FORMATS
+from core.labels.fields import metadata_keys
 from core.labels.samples import draw_sample, parse_where
 from core.store.browse import common_metadata_fields, sources
-from core.ui import bootstrap
+from core.store.snapshot import refresh_soon
+from core.ui import bootstrap, hidden_fields_panel, team_database_offer
 
 ctx = bootstrap("Import")
 UNMAPPED = "(not in this file)"
@@ -34,8 +36,7 @@ def _mapping(columns: list[str]) -> dict[str, str]:
     st.caption("Map the columns: `messages` (JSON), or `user`/`assistant`/`system` text for a "
                "one-exchange conversation. Unmapped columns become metadata.")
     guess = uploads.default_mapping(columns)
-    mapping = {}
-    cols = st.columns(4)
+    mapping, cols = {}, st.columns(4)
     for i, field in enumerate(MAP_FIELDS):
         options = [UNMAPPED, *columns]
         index = options.index(guess[field]) if field in guess else 0
@@ -58,6 +59,7 @@ def _show_preview(path: Path, fmt: str, mapping: dict[str, str], group_by: str) 
         for i, record in enumerate(preview.records[:3]):
             with st.expander(uploads.record_title(record), expanded=i == 0):
                 st.html(uploads.record_html(record))
+    hidden_fields_panel(ctx, metadata_keys(preview.records), "preview")
 
 
 def _run_import(path: Path, source: str, fmt: str, mapping: dict[str, str], group_by: str) -> None:
@@ -72,6 +74,7 @@ def _run_import(path: Path, source: str, fmt: str, mapping: dict[str, str], grou
         st.session_state[f"import_outcome_{path}"] = (2, str(e), str(rejects))
         return
     bar.progress(1.0, text="Done")
+    refresh_soon(ctx.db)  # analysts see the import before anyone labels
     st.session_state[f"import_outcome_{path}"] = (
         result.exit_code, "\n".join(result.summary(max_errors=20)), str(result.rejects_path or ""))
 
@@ -94,17 +97,18 @@ def _import_section() -> None:
     st.subheader("Import a file")
     st.caption("JSONL, a JSON array, CSV, Parquet or traces (OTLP JSON, Langfuse, LangSmith, OpenAI "
                "Responses), checked as by `triage import`. One file becomes one batch.")
+    refuse_demo_database(ctx.db)  # the demo lives apart: the error names the way out
     upload = st.file_uploader("Transcripts or traces file", key="import_file",
                               type=["jsonl", "ndjson", "json", "csv", "parquet", "pq"])
     if upload is None:
         return
     path = _stored_upload(upload)
     left, right = st.columns(2)
-    known = ", ".join(sources(ctx.db)) or "none yet"
     source = left.text_input(
         "Source", value=DEFAULT_SOURCE, key="import_source",
-        help="Where these logs come from. Ids are unique per source: the same id with other content "
-             f"is a conflict within a source, another transcript elsewhere. Sources so far: {known}.")
+        help="Where these logs come from. Ids are unique per source: the same id with other "
+             "content is a conflict within a source, and a different transcript in another one. "
+             f"Sources so far: {', '.join(sources(ctx.db)) or 'none yet'}.")
     fmt = right.selectbox("Format", FORMATS, key="import_format")
     preview = preview_file(path, fmt, {}, n=1)
     mapping = _mapping(preview.columns) if preview.columns is not None else {}
@@ -137,14 +141,10 @@ def _sample_section() -> None:
                        f"(seed {sample.seed}){note}.")
 
 
-def _guarded(section) -> None:
-    """A section's errors are shown by name and do not hide the other section."""
+st.title("Import")
+team_database_offer(ctx)
+for section in (_import_section, _sample_section):  # one's error never hides the other
     try:
         section()
     except TriageError as e:
         st.error(str(e))
-
-
-st.title("Import")
-_guarded(_import_section)
-_guarded(_sample_section)

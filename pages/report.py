@@ -9,11 +9,10 @@ import json  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
-from core.report import charts, cost_view, tables  # noqa: E402
+from core.report import charts, cost_view, tables, text  # noqa: E402
 from core.report.build import build_report, report_slices  # noqa: E402
 from core.report.pdf import find_browser, html_to_pdf  # noqa: E402
 from core.report.render import render_html, render_markdown  # noqa: E402
-from core.report.text import VERDICT_TITLES, basis_line, num, pct, population_intro  # noqa: E402
 from core.store.report_data import metadata_fields  # noqa: E402
 
 NO_BAR = {"displayModeBar": False}
@@ -32,28 +31,23 @@ except Exception as e:  # noqa: BLE001 - shown to the user, logged in full
 
 box = {"pipeline_first": st.info, "tuning_justified": st.success,
        "behavior_not_ready": st.warning, "inconclusive": st.info}[report.verdict]
-st.title(VERDICT_TITLES[report.verdict])
+st.title(text.VERDICT_TITLES[report.verdict])
 box(report.verdict_sentence)
-pop = report.population
-if pop is not None:
-    st.caption(basis_line(report))
-if report.verdict == "inconclusive" and report.verdict_basis == "population":
-    shown = "–" if pop.more_labels_needed is None else str(pop.more_labels_needed)
-    st.markdown(f"**More random human labels needed: {shown}** — {pop.more_labels_reason}")
-elif report.verdict == "inconclusive":
-    shown = "–" if report.more_failures_needed is None else str(report.more_failures_needed)
-    st.markdown(f"**More labeled failures needed: {shown}** — {report.more_failures_reason}")
+if (pop := report.population) is not None:
+    st.caption(text.basis_line(report))
+if report.verdict == "inconclusive":
+    st.markdown(f"**{text.more_line(report)}**")
 for w in report.warnings:
     st.warning(w)
 for col, (label, value) in zip(st.columns(5), [
         ("Transcripts", report.n_transcripts), ("Labeled", report.n_labeled),
         ("Failures", report.n_failures), ("Open disagreements", report.n_open_disagreements),
-        ("No failure", pct(report.no_failure.share))], strict=True):
+        ("No failure", text.pct(report.no_failure.share))], strict=True):
     col.metric(label, value)
 
 if pop is not None:
     st.header("Population estimate")
-    st.markdown(population_intro(pop))
+    st.markdown(text.population_intro(pop))
     if pop.method != "human-only":
         st.plotly_chart(charts.population_figure(report), config=NO_BAR)
     if pop.width_by_n:
@@ -96,18 +90,18 @@ st.header("Annotator agreement")
 a = report.agreement
 if a.n_items:
     c1, c2, c3 = st.columns(3)
-    c1.metric("Krippendorff's alpha", num(a.krippendorff_alpha),
-              help=f"nominal; bootstrap 95% CI {num(a.ci_low)}–{num(a.ci_high)}")
+    c1.metric("Krippendorff's alpha", text.num(a.krippendorff_alpha),
+              help=f"nominal; bootstrap 95% CI {text.num(a.ci_low)}–{text.num(a.ci_high)}")
     c2.metric("Double-labeled", a.n_items)
-    c3.metric("Raw agreement", pct(a.raw_agreement))
-    st.caption(f"Bootstrap 95% interval of alpha: {num(a.ci_low)}–{num(a.ci_high)}")
+    c3.metric("Raw agreement", text.pct(a.raw_agreement))
+    st.caption(f"Bootstrap 95% interval of alpha: {text.num(a.ci_low)}–{text.num(a.ci_high)}")
     show_tables(tables.agreement_tables(report, ctx.taxonomy))
 else:
     st.caption("No transcript is double-labeled yet.")
 
 st.header("Pre-labeler quality")
 if p := report.prelabeler:
-    st.markdown(f"Accuracy **{pct(p.get('accuracy'))}**, Cohen's kappa **{num(p.get('kappa'))}** "
+    st.markdown(f"Accuracy **{text.pct(p.get('accuracy'))}**, Cohen's kappa **{text.num(p.get('kappa'))}** "
                 f"on {p.get('n')} human-labeled transcripts. High accuracy can hide poor recall on "
                 "rare categories: read recall per category.")
     show_tables(tables.prelabeler_tables(p, ctx.taxonomy))
@@ -116,13 +110,17 @@ else:
 
 st.header("Examples from the top categories")
 for ex in report.examples:
-    with st.expander(f"{ctx.taxonomy.name_of(ex.category)} · {ex.transcript_id}"):
+    with st.expander(f"{ctx.taxonomy.name_of(ex.category)} · {ex.short_id}"):
+        st.caption(f"{ex.transcript_id} · {ex.snippet_from}")
         st.text(ex.snippet)  # st.text never interprets markup
-        st.json(ex.metadata)
+        if ex.note:
+            st.text(f"Reviewer's note: {ex.note}")
+        if ex.metadata:  # only the keys the report_fields setting allows
+            st.json(ex.metadata)
 
 st.header("How the sample was drawn")
 s = report.sampling
-st.markdown(f"Labels from non-random queues: **{pct(s.non_random_share, 1)}** · "
+st.markdown(f"Labels from non-random queues: **{text.pct(s.non_random_share, 1)}** · "
             f"view: {'random queue only' if s.random_only else 'all labels'}")
 show_tables(tables.sampling_tables(report))
 st.caption(f"Taxonomy {report.taxonomy.name} version {report.taxonomy.version} · labels from "

@@ -72,7 +72,8 @@ def _show_result() -> None:
         return
     more = f" (first {result.table.num_rows} shown; raise the row limit for more)" \
         if result.truncated else ""
-    st.caption(f"{result.table.num_rows} rows in {result.seconds:.2f} s{more}")
+    n = result.table.num_rows
+    st.caption(f"{n} row{'' if n == 1 else 's'} in {result.seconds:.2f} s{more}")
     st.dataframe(result.table.to_pandas(), width="stretch", hide_index=True)
     a, b = st.columns(2)
     a.download_button("Download CSV", result_csv(result), "query.csv", "text/csv")
@@ -111,7 +112,7 @@ with editor:
     st.text_area("Query (one SELECT; read-only; no file access)", key="sql_text", height=220)
     st.number_input("Row limit", 1, MAX_ROW_LIMIT, ROW_LIMIT, step=100, key="sql_row_limit")
     st.button("Run", type="primary", key="sql_run", on_click=_run)
-with schema:
+with schema, st.container(height=440):  # scrolls: the results stay right under the query
     _schema_panel()
 _show_result()  # full width: results have many columns
 _export_section()

@@ -30,15 +30,17 @@ CROP = {"x": 0, "y": 70, "width": 1280, "height": 590}  # below Streamlit's empt
 
 
 def start_app(folder: Path) -> tuple[subprocess.Popen, str]:
-    """`triage app` on a new database (it loads the demo), on a free port; returns it and its URL."""
+    """`triage app` in an empty folder (it serves the demo from its own file), on a free port;
+    returns it and its URL."""
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TRIAGE_LOG": str(folder / "triage.log")}
     env.pop("TRIAGE_USER", None)  # the picture shows the app as a reviewer first sees it
+    env.pop("TRIAGE_DB", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "core.cli.main", "--db", str(folder / "demo.duckdb"), "app",
+        [sys.executable, "-m", "core.cli.main", "app",
          "--port", str(port), "--", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     wait_healthy(proc, url, timeout=120)
     return proc, url

@@ -62,7 +62,7 @@ def test_page_shows_both_labels_and_adjudicates_then_moves_on(db, db_path, taxon
     seed_disagreements(db, taxonomy)
     at = app("pages/adjudicate.py", db_path, "lead", monkeypatch).run()
     shown = texts(at)
-    assert "2 open disagreement(s) · adjudicating as **lead** · transcript `t0`." in shown
+    assert "2 open disagreements · adjudicating as **lead** · transcript `t0`." in shown
     for expected in ["#### ann", "**Wrong retrieval** (`wrong_retrieval`, pipeline)",
                      "secondary: noisy_context · context present: no · severity: high",
                      "#### bob", "**Missing knowledge** (`missing_knowledge`, pipeline)",

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
+import pytest
 
 from core.cli.app_cmd import app_script, streamlit_command
 from core.cli.main import build_parser, run
+from core.demo.apart import AppDatabase
 from core.store.connection import connect
 from tests.browser_helpers import free_port, wait_healthy
 from tests.conftest import ROOT, add_transcripts, make_record
 from tests.demo_helpers import TRIAGE, clean_env
 
 
-def test_triage_app_loads_the_demo_then_serves_until_sigterm(tmp_path):
-    db_path, port = tmp_path / "team.duckdb", free_port()
-    proc = subprocess.Popen([*TRIAGE, "--db", str(db_path), "app", "--port", str(port)], cwd=ROOT,
+def test_triage_app_on_a_fresh_folder_serves_the_demo_from_its_own_file(tmp_path):
+    # A fresh clone: no --db, no TRIAGE_DB, no triage.duckdb. The demo goes to
+    # triage-demo.duckdb beside where the default database would be; that one is not created.
+    port = free_port()
+    proc = subprocess.Popen([*TRIAGE, "app", "--port", str(port)], cwd=tmp_path,
                             env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
@@ -29,11 +35,32 @@ def test_triage_app_loads_the_demo_then_serves_until_sigterm(tmp_path):
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert out.startswith("Loaded the demo: 300 transcripts"), out
+    assert f"Opening the demo ({tmp_path / 'triage-demo.duckdb'})" in out
     assert f"URL: http://localhost:{port}" in out
-    db = connect(db_path, read_only=True)
+    assert not (tmp_path / "triage.duckdb").exists()
+    db = connect(tmp_path / "triage-demo.duckdb", read_only=True)
     assert db.con.execute("SELECT count(*) FROM transcripts").fetchone()[0] == 300
     assert db.con.execute("SELECT count(*) FROM annotations WHERE origin = 'demo'").fetchone()[0] == 290
     db.close()
+
+
+def test_triage_app_opens_the_default_database_once_it_is_in_use(tmp_path):
+    from core.cli.app_cmd import app_database
+    from core.config import load_settings
+
+    default = tmp_path / "triage.duckdb"
+    fresh = load_settings(env={}, db_path=None)
+    assert fresh.db_given is False
+    settings = dataclasses.replace(fresh, db_path=default)
+    assert app_database(settings) == AppDatabase(tmp_path / "triage-demo.duckdb", True)
+    connect(default).close()  # created, still empty: the demo still opens
+    assert app_database(settings).demo
+    db = connect(default)
+    add_transcripts(db, [make_record(1)], source="prod")
+    db.close()
+    assert app_database(settings) == AppDatabase(default, False)
+    named = load_settings(env={}, db_path=str(tmp_path / "empty.duckdb"))
+    assert app_database(named) == AppDatabase(tmp_path / "empty.duckdb", False)  # --db wins
 
 
 def test_triage_app_on_a_held_database_names_the_holder(tmp_path):
@@ -49,12 +76,15 @@ def test_triage_app_on_a_held_database_names_the_holder(tmp_path):
     assert "another `triage app` is probably running" in done.stderr
 
 
-def test_triage_demo_loads_into_an_empty_database_once(tmp_path, capsys):
-    db_path = str(tmp_path / "demo.duckdb")
-    assert run(["--db", db_path, "demo"]) == 0
+def test_triage_demo_without_db_loads_into_its_own_file_once(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TRIAGE_DB", raising=False)
+    assert run(["demo"]) == 0
     assert capsys.readouterr().out.startswith("Loaded the demo: 300 transcripts")
-    assert run(["--db", db_path, "demo"]) == 0
-    assert capsys.readouterr().out == "The demo is already loaded; nothing to do.\n"
+    assert run(["demo"]) == 0
+    assert capsys.readouterr().out == (
+        f"The demo is already loaded in {Path('triage-demo.duckdb')}; nothing to do.\n")
+    assert sorted(p.name for p in tmp_path.glob("*.duckdb")) == ["triage-demo.duckdb"]
 
 
 def test_triage_demo_refuses_a_database_with_other_transcripts(tmp_path, capsys):
@@ -63,11 +93,15 @@ def test_triage_demo_refuses_a_database_with_other_transcripts(tmp_path, capsys)
     add_transcripts(db, [make_record(1)], source="prod")
     db.close()
     assert run(["--db", str(db_path), "demo"]) == 2
-    assert "already holds 1 transcripts" in capsys.readouterr().err
-    assert run(["--db", str(db_path), "demo", "--force-into-nonempty"]) == 0
+    err = capsys.readouterr().err
+    assert "already holds 1 other transcripts" in err and "triage-demo.duckdb" in err
+    with pytest.raises(SystemExit) as gone:  # the flag is gone: a usage error
+        run(["--db", str(db_path), "demo", "--force-into-nonempty"])
+    assert gone.value.code == 2
+    assert "unrecognized arguments: --force-into-nonempty" in capsys.readouterr().err
     db = connect(db_path)
-    assert db.con.execute("SELECT source, count(*) FROM transcripts GROUP BY 1 ORDER BY 1").fetchall() == [
-        ("demo", 300), ("prod", 1)]
+    assert db.con.execute("SELECT source, count(*) FROM transcripts GROUP BY 1").fetchall() == [
+        ("prod", 1)]
     db.close()
 
 

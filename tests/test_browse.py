@@ -214,3 +214,13 @@ def test_filters_come_back_after_visiting_another_page(db, db_path, taxonomy, mo
     assert at.selectbox(key="browse_source").value == "shop"
     assert at.text_input(key="browse_text").value == "refund"
     assert list(at.dataframe[0].value["transcript_id"]) == ["t10", "t11", "t12"]
+
+
+def test_each_row_links_to_annotate_with_its_id(db, db_path, taxonomy, monkeypatch):
+    seeded(db, taxonomy)
+    add_transcripts(db, [make_record("a b/c")], source="odd")
+    at = app("pages/browse.py", db_path, "lead", monkeypatch).run()
+    table = at.dataframe[0].value.set_index("transcript_id")
+    assert table.loc["t0", "open"] == "annotate?transcript=t0"
+    assert table.loc["a b/c", "open"] == "annotate?transcript=a%20b%2Fc"  # quoted, one id
+    assert list(at.dataframe[0].value.columns)[0] == "open"

@@ -14,7 +14,7 @@ from core.demo.generate import MIX, generate, generate_transcripts
 from core.demo.load import ANNOTATIONS_PATH, TRANSCRIPTS_PATH, read_jsonl
 from core.demo.story import TEMPLATES
 from core.demo.world import KB
-from core.errors import ImportFailed
+from core.errors import UsageError
 from core.ingest.pipeline import import_file
 
 ROLES = {"system", "developer", "user", "assistant", "tool"}
@@ -183,11 +183,11 @@ def test_loading_the_demo_twice_does_nothing(db, taxonomy):
     assert db.con.execute("SELECT count(*) FROM annotations").fetchone()[0] == 290
 
 
-def test_demo_into_a_database_holding_its_transcripts_stores_nothing(db, taxonomy):
-    # The same conversations imported from the bundled file under another source: the demo's
-    # labels could not name them, so the demo refuses whole (one transaction, nothing left).
+def test_demo_into_a_database_holding_other_transcripts_stores_nothing(db, taxonomy):
+    # The demo lives apart: a database with anyone's transcripts (here the very conversations
+    # of the bundled file, under another source) gets none of it.
     assert import_file(db, TRANSCRIPTS_PATH, source="mine").rows_imported == 300
-    with pytest.raises(ImportFailed, match="already holds 300 of the demo's transcripts"):
+    with pytest.raises(UsageError, match="already holds 300 other transcripts"):
         load_demo(db, taxonomy)
     assert db.con.execute("SELECT count(*) FROM annotations").fetchone()[0] == 0
     assert db.con.execute("SELECT source, count(*) FROM import_batches GROUP BY 1").fetchall() == [

@@ -8,7 +8,6 @@ import subprocess
 import pytest
 
 from tests.browser_helpers import CHROMIUM_ARGS, free_port, wait_healthy
-from tests.conftest import ROOT
 from tests.demo_helpers import TRIAGE, clean_env
 
 
@@ -18,8 +17,9 @@ def test_first_start_shows_the_demo_summary(tmp_path, chromium_path):
 
     port = free_port()
     env = {**clean_env(), "TRIAGE_USER": "ayla"}
-    proc = subprocess.Popen([*TRIAGE, "--db", str(tmp_path / "t.duckdb"), "app", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    # A fresh folder and no --db: the demo, from its own file.
+    proc = subprocess.Popen([*TRIAGE, "app", "--port", str(port)],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
         wait_healthy(proc, f"http://127.0.0.1:{port}")
@@ -30,6 +30,9 @@ def test_first_start_shows_the_demo_summary(tmp_path, chromium_path):
             expect(page.get_by_text("Final labels by category")).to_be_visible(timeout=30_000)
             expect(page.get_by_text("Annotate: 60 of 300 transcripts have no label yet.")).to_be_visible()
             expect(page.get_by_text("Reviewer: ayla")).to_be_visible()
+            expect(page.get_by_text("The bundled demo (triage-demo.duckdb)")).to_be_visible()
+            expect(page.get_by_role("button", name="Start our own database (triage.duckdb)")
+                   ).to_be_visible()
             expect(page.get_by_test_id("stMetricValue")).to_have_text(
                 ["300", "236", "48", "4", "300", "0"])
             page.screenshot(path=tmp_path / "home.png", full_page=True)

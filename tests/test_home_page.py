@@ -41,7 +41,8 @@ def test_home_shows_demo_counts_and_next_step(monkeypatch, demo_db_path):
                            "Open disagreements": "4", "Pre-labeled": "300", "Your labels today": "0"}
     assert [i.value for i in at.info] == [
         "**Next:** Annotate: 60 of 300 transcripts have no label yet."]
-    assert any("bundled demo" in c.value for c in at.caption)
+    assert ":orange-badge[:material/science: Demo] The bundled demo (`demo.duckdb`)" in at.markdown[0].value
+    assert any("Your own data goes in a database of its own" in m.value for m in at.markdown)
     table = at.dataframe[0].value
     assert list(table.columns) == ["Category", "Fix class", "Transcripts"]
     counts = dict(zip(table["Category"], table["Transcripts"], strict=True))

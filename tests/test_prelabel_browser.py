@@ -53,7 +53,7 @@ def test_start_stop_resume_in_browser(app, chromium_path, db_path, tmp_path):
         browser = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         page.goto(f"{url}/prelabel")
-        expect(page.get_by_text("10 transcript(s) to pre-label, 0 already done")).to_be_visible(timeout=30000)
+        expect(page.get_by_text("10 transcripts to pre-label, 0 already done")).to_be_visible(timeout=30000)
         page.get_by_role("spinbutton", name="Concurrency").fill("1")
         page.get_by_role("spinbutton", name="Concurrency").press("Enter")
         server.state.hold_after(2)  # the third answer waits until the test has pressed Stop
@@ -67,7 +67,7 @@ def test_start_stop_resume_in_browser(app, chromium_path, db_path, tmp_path):
         page.screenshot(path=str(tmp_path / "prelabel_stopped.png"), full_page=True)
         k = server.state.count
         assert 2 <= k < 10
-        expect(page.get_by_text(f"{10 - k} transcript(s) to pre-label, {k} already done")).to_be_visible()
+        expect(page.get_by_text(f"{10 - k} transcripts to pre-label, {k} already done")).to_be_visible()
         page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Start").click()
         expect(page.get_by_text(f"done: {10 - k} labeled, {k} cached, 0 failed")).to_be_visible(timeout=60000)
         page.screenshot(path=str(tmp_path / "prelabel_resumed.png"), full_page=True)

@@ -53,7 +53,7 @@ def test_cost_without_terminal_or_yes_exits_2_with_estimate(env, db_path, llm_se
     env.setenv("OPENAI_API_KEY", KEY)
     assert run(["prelabel", "--base-url", llm_server.base_url]) == 2
     captured = capsys.readouterr()
-    assert "3 transcript(s) to pre-label, 0 already done" in captured.out
+    assert "3 transcripts to pre-label, 0 already done" in captured.out
     assert "estimated:" in captured.out and "$0.00" in captured.out
     assert "no terminal to ask: re-run with --yes" in captured.err
     assert llm_server.state.count == 0
@@ -82,7 +82,7 @@ def test_yes_runs_then_rerun_is_cached_and_key_is_nowhere(env, db_path, tmp_path
     assert llm_server.state.requests[0]["body"]["model"] == "gpt-4o"
     assert llm_server.state.requests[0]["headers"]["authorization"] == f"Bearer {KEY}"
     assert run(["prelabel", "--yes", "--model", "gpt-4o"]) == 0
-    assert "0 transcript(s) to pre-label, 3 already done" in capsys.readouterr().out
+    assert "0 transcripts to pre-label, 3 already done" in capsys.readouterr().out
     assert llm_server.state.count == 3
     assert KEY not in all_text(db_path)
     log = (tmp_path / "triage.log").read_text()

@@ -131,7 +131,7 @@ def test_label_outside_taxonomy_one_repair_then_failed_never_a_label(db, setting
     run(db, settings, taxonomy, concurrency=1)
     assert llm_server.state.count == 4
     got = rows(db)
-    assert got[0][3:6] == ("failed", None, "invalid answer after one repair: label(s) outside "
+    assert got[0][3:6] == ("failed", None, "invalid answer after one repair: a label outside "
                                            "the taxonomy: 'hallucinated'")
     assert got[1][3:6] == ("ok", "tone_policy", None)
 

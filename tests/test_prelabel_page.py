@@ -68,7 +68,7 @@ def test_offline_run_without_key(page_env):
     assert not at.exception
     assert "no OPENAI_API_KEY in the app's environment and no base URL" in texts(at)
     assert at.radio[0].value == "Offline" and at.radio[0].disabled
-    assert "4 transcript(s) to pre-label, 0 already done (cached, no request)" in texts(at)
+    assert "4 transcripts to pre-label, 0 already done (cached, no request)" in texts(at)
     for label in ("Concurrency", "Spend cap, USD (0 = none)"):
         box = next(n for n in at.number_input if n.label == label)
         assert box.disabled and box.help == "The offline labeler runs locally: no requests, no cost."
@@ -76,7 +76,7 @@ def test_offline_run_without_key(page_env):
     finish_run(at, page_env)
     assert not at.exception
     assert "done: 4 labeled, 0 cached, 0 failed" in texts(at)
-    assert "0 transcript(s) to pre-label, 4 already done (cached, no request)" in texts(at)
+    assert "0 transcripts to pre-label, 4 already done (cached, no request)" in texts(at)
     rows = prelabel_rows(page_env)
     assert len(rows) == 4 and {r[:2] for r in rows} == {("offline", "ok")}
 
@@ -185,7 +185,7 @@ def test_stop_during_a_run_stores_what_is_in_flight_and_says_so_once(page_env, l
     assert not at.exception
     assert "Stopped. Finished pre-labels are kept; Start resumes where it ended." in texts(at)
     assert "done: 2 labeled, 0 cached, 0 failed, 2 not started" in texts(at)
-    assert "2 transcript(s) to pre-label, 2 already done (cached, no request)" in texts(at)
+    assert "2 transcripts to pre-label, 2 already done (cached, no request)" in texts(at)
     assert button(at, "Stop the run").disabled and not button(at, "Start").disabled
     assert [r[:2] for r in prelabel_rows(page_env)] == [("llm", "ok")] * 2
     at.run()

@@ -10,6 +10,7 @@ import pytest
 from core.cli.main import run
 from core.report.build import build_report
 from core.report.render import render_html, render_markdown
+from core.store.settings import set_setting
 from tests.conftest import add_transcripts, make_record
 from tests.report_helpers import ann, insert_annotations, labeled_set, second_opinions
 
@@ -31,7 +32,10 @@ def hostile_set(db, taxonomy):
     ids = labeled_set(db, taxonomy, {"wrong_retrieval": 6, "tone_policy": 3, "no_failure": 1})
     second_opinions(db, taxonomy, ids[:3], ["wrong_retrieval", "noisy_context", "wrong_retrieval"])
     add_transcripts(db, [make_record("a0", text=SCRIPT, metadata={"channel": IMG})])
-    insert_annotations(db, [ann(taxonomy, "a0", "ann", "wrong_retrieval", 50)])
+    # The reviewer marks the hostile user message (#1) as the failure and quotes the metadata.
+    insert_annotations(db, [ann(taxonomy, "a0", "ann", "wrong_retrieval", 50, failure_turn=1,
+                                note=f"channel was {IMG}")])
+    set_setting(db, "report_fields", ["channel"], "lead")  # so examples print the hostile value
 
 
 def test_json_keys_are_the_documented_ones(db, taxonomy):
@@ -42,7 +46,11 @@ def test_json_keys_are_the_documented_ones(db, taxonomy):
         "n_open_disagreements", "fix_classes", "categories", "no_failure", "readiness",
         "more_failures_needed", "more_failures_reason", "agreement", "prelabeler", "sampling",
         "next_actions", "slices", "examples", "taxonomy", "reviewers", "date_range", "warnings",
-        "generated_at", "population", "verdict_basis", "human_verdict", "cost", "red_flags"]
+        "generated_at", "population", "verdict_basis", "human_verdict", "cost", "red_flags",
+        "left_out"]
+    assert d["examples"][0].keys() == {"transcript_id", "short_id", "category", "snippet",
+                                       "snippet_from", "note", "metadata"}
+    assert d["left_out"] == {"demo": 0, "archived": 0}
     assert list(d["fix_classes"]) == ["pipeline", "behavior", "model"]
     assert set(d["categories"]["wrong_retrieval"]) == {"count", "share", "ci_low", "ci_high"}
     assert set(d["readiness"][0]) == {"check", "label", "value", "threshold", "passed", "detail"}
@@ -85,7 +93,9 @@ def test_prelabeler_section_renders_recall_with_support_kappa_confusion_and_conf
                  "Cohen's kappa <b>0.71</b>", "accuracy <b>82%</b>"):
         assert text in page, text
     assert "| Escalation / abstention | 0.50 | 0.10 | 20 |" in md
-    assert "| wrong_retrieval | 95 | 5 |" in md
+    assert "| Wrong retrieval | 95 | 5 |" in md  # category names, not keys
+    assert "| human \\\\ pre-label | Wrong retrieval | Escalation / abstention |" in md
+    assert "The offline pre-labeler (tfidf-logreg) on 120" in page  # not "offline (offline (…))"
 
 
 def test_markdown_has_the_verdict_and_charts_as_tables(db, taxonomy):

@@ -109,6 +109,12 @@ def test_admin_page_archives_and_restores_a_batch(db, db_path, monkeypatch):
     at = app("pages/admin.py", db_path, "ann", monkeypatch).run()
     assert "**b1** · `b1.jsonl` (jsonl, source `support`) · 2 transcripts" in texts(at)
     at.button(key="archive_b1").click().run()
+    assert "Archive batch b1? Its 2 transcripts and 0 labeled ones leave the queues" in texts(at)
+    assert archived(db) == {"t0": False, "t1": False}  # asked first, nothing done yet
+    at.button(key="archive_no_b1").click().run()
+    assert archived(db) == {"t0": False, "t1": False} and "Archive batch b1?" not in texts(at)
+    at.button(key="archive_b1").click().run()
+    at.button(key="archive_yes_b1").click().run()
     assert "Archived batch b1: 2 transcripts left out of queues and the report." in texts(at)
     assert archived(db) == {"t0": True, "t1": True}
     at.button(key="restore_b1").click().run()

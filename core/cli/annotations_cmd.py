@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli.common import add_command
+from core.cli.common import add_command, refresh_snapshot
 from core.config import Settings
 from core.ingest.labels import import_labels
 from core.store.connection import connect
@@ -31,6 +31,7 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
     db = connect(settings.db_path)
     try:
         result = import_labels(db, args.path, fmt=args.format, rejects=args.rejects)
+        refresh_snapshot(db)
     finally:
         db.close()
     print("\n".join(result.summary()))

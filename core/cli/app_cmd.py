@@ -1,34 +1,45 @@
-"""`triage app` (open the app, loading the demo into an empty database) and `triage demo`."""
+"""`triage app` (open the app: the team's database, or the demo in a database of its own) and
+`triage demo` (load the demo into its own database, or remove it from an older one)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from core.cli.common import add_command
+from core.cli.common import add_command, refresh_snapshot
 from core.config import Settings, child_environment
-from core.demo import demo_present, is_empty, load_demo
-from core.errors import AppAlreadyRunning, DatabaseLocked, TriageError, UsageError
-from core.store.connection import Database, connect
+from core.demo import load_demo
+from core.demo.apart import DEMO_DB_NAME, app_database, demo_target
+from core.errors import AppAlreadyRunning, DatabaseLocked, NotFound, TriageError
+from core.store.connection import connect
+from core.store.demo_rows import remove_demo_rows
+from core.store.snapshot import write_missing_snapshot
 from core.store.transcripts import count_transcripts
 from core.taxonomy import load_taxonomy
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = add_command(sub, "app", "Open the Triage app (loads the bundled demo into an empty database).",
+    p = add_command(sub, "app", "Open the Triage app: the database named by --db / TRIAGE_DB, "
+                    "else ./triage.duckdb once it is in use, else the bundled demo in a database "
+                    f"of its own ({DEMO_DB_NAME} beside it).",
                     "triage --db team.duckdb app --port 8502 -- --theme.base dark")
     p.add_argument("--port", type=int, metavar="PORT", help="port to serve on (Streamlit's default 8501)")
     p.add_argument("streamlit_args", nargs=argparse.REMAINDER, metavar="-- ARGS",
                    help="anything after -- is passed to `streamlit run`")
     p.set_defaults(func=_app)
-    d = add_command(sub, "demo", "Load the bundled demo (300 transcripts with synthetic labels).",
-                    "triage --db demo.duckdb demo")
-    d.add_argument("--force-into-nonempty", action="store_true",
-                   help="load it even though the database already holds other transcripts")
+    d = add_command(sub, "demo", "Load the bundled demo (300 transcripts with synthetic labels) "
+                    f"into its own database ({DEMO_DB_NAME} unless --db names one that holds "
+                    "no other transcripts), or --remove it from a database.",
+                    "triage --db triage.duckdb demo --remove")
+    d.add_argument("--remove", action="store_true",
+                   help="delete every demo row (transcripts, labels, pre-labels, samples, batches, "
+                        "settings it set) from the database (--db, else ./triage.duckdb), in one "
+                        "transaction")
     d.set_defaults(func=_demo)
 
 
@@ -51,17 +62,25 @@ def streamlit_command(script: Path, port: int | None, extra: list[str]) -> list[
     return cmd + [a for i, a in enumerate(extra) if not (i == 0 and a == "--")]
 
 
-def prepare_database(settings: Settings) -> str:
-    """Open the database once for writing, load the demo when it is empty; returns what
-    happened, in one line. AppAlreadyRunning when another process holds the file."""
+def prepare_database(settings: Settings, demo: bool = False) -> str:
+    """Open the database once for writing, load the demo into it when it is the demo's own
+    (`demo`); returns what happened, in one line. AppAlreadyRunning when another process
+    holds the file."""
     try:
         db = connect(settings.db_path)
     except DatabaseLocked as e:
         raise AppAlreadyRunning(str(settings.db_path), e.holder) from e
     try:
-        if is_empty(db):
-            return load_demo(db, load_taxonomy("default")).message()
-        return f"Opening {settings.db_path} ({count_transcripts(db)} transcripts)."
+        if demo:
+            loaded = load_demo(db, load_taxonomy("default"))
+            head = loaded.message() if loaded.loaded else "The demo is loaded."
+            said = (f"{head} Opening the demo ({settings.db_path.resolve()}). Your own data goes "
+                    "in a database of its own: `triage import FILE` (./triage.duckdb), then "
+                    "`triage app` opens it.")
+        else:
+            said = f"Opening {settings.db_path} ({count_transcripts(db)} transcripts)."
+        write_missing_snapshot(db)  # analysts from minute one; the server keeps it fresh
+        return said
     finally:
         db.close()
 
@@ -82,28 +101,35 @@ def run_child(cmd: list[str], env: dict[str, str]) -> int:
 
 
 def _app(args: argparse.Namespace, settings: Settings) -> int:
-    print(prepare_database(settings), flush=True)
+    # Which database to serve (the demo apart) is decided here, once; the server gets its path.
+    served = app_database(settings)
+    settings = dataclasses.replace(settings, db_path=served.path, db_given=True)
+    print(prepare_database(settings, served.demo), flush=True)
     cmd = streamlit_command(app_script(), args.port, args.streamlit_args)
     code = run_child(cmd, child_environment(settings))
     return 0 if code in (0, -signal.SIGTERM, -signal.SIGINT) else 2
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    db = connect(settings.db_path)
+    if args.remove:
+        return _remove_demo(settings)
+    db = connect(demo_target(settings))
     try:
-        return _load_demo_into(db, args.force_into_nonempty)
+        summary = load_demo(db, load_taxonomy("default"))
     finally:
         db.close()
+    print(summary.message() if summary.loaded else
+          f"The demo is already loaded in {db.path}; nothing to do.")
+    return 0
 
 
-def _load_demo_into(db: Database, force: bool) -> int:
-    if demo_present(db):
-        print("The demo is already loaded; nothing to do.")
-        return 0
-    n = count_transcripts(db, include_archived=True)
-    if n and not force:
-        raise UsageError(
-            f"{db.path} already holds {n} transcripts; the demo's labels would mix into your "
-            "report. Use a new database (triage --db demo.duckdb demo), or pass --force-into-nonempty.")
-    print(load_demo(db, load_taxonomy("default")).message())
+def _remove_demo(settings: Settings) -> int:
+    if not settings.db_path.exists():
+        raise NotFound(f"no database at {settings.db_path}; nothing to remove")
+    db = connect(settings.db_path)
+    try:
+        print(remove_demo_rows(db).message(str(settings.db_path)))
+        refresh_snapshot(db)  # the analysts' copy must not keep the demo either
+    finally:
+        db.close()
     return 0

@@ -7,7 +7,9 @@ import getpass
 import sys
 
 from core.config import Settings
+from core.errors import TriageError
 from core.store.connection import Database, connect_for_reading
+from core.store.snapshot import write_snapshot
 
 
 def add_command(sub: argparse._SubParsersAction, name: str, help: str, example: str,
@@ -36,3 +38,16 @@ def reading_database(settings: Settings) -> Database:
     if handle.notice():
         print(handle.notice(), file=sys.stderr)
     return handle.db
+
+
+def refresh_snapshot(db: Database) -> None:
+    """After an import: the analysts' snapshot gets the new rows now, not at the app's next
+    start. Said on stderr (stdout is the command's output); a failure is a warning, since the
+    import itself is committed."""
+    try:
+        info = write_snapshot(db)
+    except TriageError as e:
+        print(f"warning: {e}; `triage snapshot` retries", file=sys.stderr)
+        return
+    print(f"snapshot: wrote {info.path.name} ({info.size_bytes / 1e6:.1f} MB in "
+          f"{info.seconds:.1f} s)", file=sys.stderr)

@@ -8,7 +8,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from core.cli.common import acting_user, add_command
+from core.cli.common import acting_user, add_command, refresh_snapshot
 from core.config import Settings
 from core.errors import UsageError
 from core.ingest.pipeline import DEFAULT_SOURCE, import_file
@@ -90,6 +90,7 @@ class _Bar:
         if self.drawn:
             sys.stderr.write("\r" + " " * 60 + "\r")
             sys.stderr.flush()
+            self.drawn = False
 
 
 def _pull(args: argparse.Namespace, settings: Settings) -> int:
@@ -105,6 +106,7 @@ def _pull(args: argparse.Namespace, settings: Settings) -> int:
     try:
         result = pull(db, settings, request, rejects=args.rejects,
                       imported_by=acting_user(settings))
+        refresh_snapshot(db)
     finally:
         db.close()
     print("\n".join(result.summary()))
@@ -130,6 +132,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         result = import_file(db, args.path, source=args.source, fmt=args.format, mapping=mapping,
                              rejects=args.rejects, imported_by=acting_user(settings), progress=bar,
                              group_by=args.group_by)
+        bar.close()
+        refresh_snapshot(db)
     finally:
         bar.close()
         db.close()

@@ -34,7 +34,7 @@ COMMAND_MODULES = [app_cmd, import_cmd, annotations_cmd, sample_cmd, prelabel_cm
                    export_cmd, snapshot_cmd, config_cmd, discover_cmd, taxonomy_cmd]
 
 EPILOG = """examples:
-  triage app                          open the app (loads the demo into an empty database)
+  triage app                          open the app (the demo, in its own file, until you have data)
   triage --db team.duckdb import logs.jsonl --source prod
   triage sample --n 300 --seed 7
   triage report --format html --output report.html

@@ -11,13 +11,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.errors import DatabaseError, ImportFailed
+from core.errors import DatabaseError, ImportFailed, UsageError
 from core.ingest.pipeline import ImportResult, import_rows
 from core.ingest.readers import read_rows
 from core.prelabel.run import prelabel_offline_all
 from core.store.annotations import NewAnnotation, add_annotations
 from core.store.categories import register_taxonomy
 from core.store.connection import Database
+from core.store.demo_rows import DEMO_ACTOR, DEMO_SOURCE, demo_counts
 from core.store.transcripts import count_transcripts, has_source
 from core.taxonomy import Taxonomy
 
@@ -25,7 +26,6 @@ DEMO_DIR = Path(__file__).resolve().parent
 TRANSCRIPTS_PATH = DEMO_DIR / "transcripts.jsonl"
 ANNOTATIONS_PATH = DEMO_DIR / "annotations.jsonl"
 BATCH_FILE_NAME = "demo/transcripts.jsonl"
-DEMO_SOURCE = "demo"
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def _import_transcripts(db: Database, batch_id: str) -> ImportResult:
     try:
         result = import_rows(db, read_rows(TRANSCRIPTS_PATH, "jsonl"), file_name=BATCH_FILE_NAME,
                              fmt="jsonl", source=DEMO_SOURCE, batch_id=batch_id,
-                             imported_by="demo")
+                             imported_by=DEMO_ACTOR, bundled_demo=True)
     except OSError as e:
         raise DatabaseError(f"the bundled demo file {TRANSCRIPTS_PATH} is unreadable ({e}); "
                             "reinstall Triage") from e
@@ -100,9 +100,16 @@ def _import_transcripts(db: Database, batch_id: str) -> ImportResult:
 def load_demo(db: Database, taxonomy: Taxonomy) -> DemoSummary:
     """Insert the demo's transcripts, batch row and labels in one transaction, unless the demo
     is already there. Labels carry the given taxonomy's name and version (its content hash at
-    load time); UnknownLabel if the taxonomy lacks one of the demo's keys."""
-    if demo_present(db):
+    load time); UnknownLabel if the taxonomy lacks one of the demo's keys; UsageError when the
+    database holds other transcripts (the demo lives apart)."""
+    counts = demo_counts(db)
+    if counts.demo:
         return DemoSummary(loaded=False)
+    if counts.other:
+        raise UsageError(
+            f"{db.path} already holds {counts.other} other transcripts: the demo's synthetic "
+            "labels would mix with them. The demo lives in a database of its own: `triage demo` "
+            "(without --db) loads it into triage-demo.duckdb.")
     labels = [demo_annotation(r, taxonomy) for r in read_jsonl(ANNOTATIONS_PATH)]
     digest = hashlib.sha256(TRANSCRIPTS_PATH.read_bytes()).hexdigest()[:12]
     register_taxonomy(db, taxonomy)

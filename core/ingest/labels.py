@@ -14,7 +14,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from core.errors import ImportFailed, UnknownLabel, exit_code_for
-from core.ingest.pipeline import MAX_KEPT_ERRORS, RejectsFile, check_file, new_batch_id
+from core.ingest.pipeline import (
+    MAX_KEPT_ERRORS,
+    RejectsFile,
+    check_file,
+    new_batch_id,
+    refuse_demo_database,
+)
 from core.ingest.readers import RawRow, detect_format, read_rows
 from core.ingest.records import RowError, describe_error
 from core.store.annotations import NewAnnotation, add_annotations, imported_label_keys
@@ -211,8 +217,10 @@ def _classify(db: Database, parsed: list[tuple[RawRow, NewAnnotation | RowError]
 def import_labels(db: Database, path: Path | str, fmt: str = "auto",
                   rejects: Path | str | None = None) -> LabelImportResult:
     """Import human labels from CSV/JSONL in one transaction. Raises ImportFailed (nothing
-    stored) for an empty or unreadable file or when every row is rejected."""
+    stored) for an empty or unreadable file or when every row is rejected; DemoDatabase into
+    the bundled demo's database."""
     started, path = time.perf_counter(), Path(path)
+    refuse_demo_database(db)
     check_file(path)
     fmt = detect_format(path, fmt)
     taxonomy = load_taxonomy(get_setting(db, "active_taxonomy"))

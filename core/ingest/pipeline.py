@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from core.errors import ImportFailed, UsageError, exit_code_for
+from core.errors import DemoDatabase, ImportFailed, UsageError, exit_code_for
 from core.ingest.readers import (
     TRACE_FORMATS,
     Progress,
@@ -28,6 +28,7 @@ from core.ingest.records import PreparedRow, RowError, transcript_columns
 from core.ingest.rows import Checked, checked_rows, to_record
 from core.store.batches import Batch, record_batch
 from core.store.connection import Database, utcnow
+from core.store.demo_rows import DEMO_SOURCE, demo_counts
 from core.store.transcripts import (
     existing_hashes,
     existing_ids,
@@ -117,6 +118,18 @@ def source_name(source: str | None) -> str:
         raise UsageError("the source name is blank: give a name, or leave --source out to use "
                          f"{DEFAULT_SOURCE!r}")
     return source.strip()
+
+
+def refuse_demo_database(db: Database, source: str | None = None) -> None:
+    """The demo lives apart: DemoDatabase when `db` holds demo transcripts, and UsageError for
+    the source name `demo`, which marks the bundled demo's rows. Every import path (files,
+    uploads, labels, traces) goes through here; only the demo loader itself is let by."""
+    if source == DEMO_SOURCE:
+        raise UsageError(f"the source name {DEMO_SOURCE!r} is reserved for the bundled demo; "
+                         "give your logs another name (--source NAME)")
+    counts = demo_counts(db)
+    if counts.demo:
+        raise DemoDatabase(str(db.path), counts.demo)
 
 
 def new_batch_id() -> str:
@@ -299,12 +312,16 @@ class _Importer:
 
 def import_rows(db: Database, rows: Iterable[RawRow], *, file_name: str, fmt: str, source: str,
                 batch_id: str | None = None, mapping: dict[str, str] | None = None,
-                rejects: Path | None = None, imported_by: str | None = None) -> ImportResult:
+                rejects: Path | None = None, imported_by: str | None = None,
+                bundled_demo: bool = False) -> ImportResult:
     """Import the rows of one reader as one batch (`file_name`, `fmt` and `source` are what the
     batch row records), in one transaction, or in the caller's when called inside
     `db.transaction()`. Rejected rows go to `rejects` (default: `rejects/<batch>.jsonl` beside
     the database). Raises ImportFailed, storing nothing, when there are no rows or every row
-    is rejected."""
+    is rejected; DemoDatabase into a database holding the demo (`bundled_demo`: the demo
+    loader, the one caller allowed the source `demo`)."""
+    if not bundled_demo:
+        refuse_demo_database(db, source)
     started = time.perf_counter()
     result = ImportResult(batch_id or new_batch_id(), file_name, fmt, source)
     sink = RejectsFile(rejects or db.path.parent / "rejects" / f"{result.batch_id}.jsonl")
@@ -328,6 +345,7 @@ def import_file(db: Database, path: Path | str, *, source: str | None = None,
     ImportFailed (nothing stored) when the file is empty or unreadable or every row is rejected.
     Trace formats make one transcript per trace (per session with group_by='session')."""
     path = Path(path)
+    refuse_demo_database(db, source_name(source))  # before reading a large file, not after
     check_file(path)
     fmt = detect_format(path, fmt)
     mapping = mapping or {}

@@ -57,3 +57,8 @@ def adjudicate(db: Database, transcript_id: str, adjudicator: str, label: str,
         primary_label=label, note=(note or "").strip() or None, queue="adjudication",
         taxonomy_name=taxonomy.name, taxonomy_version=taxonomy.version)
     return add_annotation(db, decision, taxonomy.keys)
+
+
+def disagreements_phrase(n: int) -> str:
+    """'1 open disagreement', '4 open disagreements'."""
+    return f"{n} open disagreement{'' if n == 1 else 's'}"

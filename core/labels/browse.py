@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import pandas as pd
 
+from core.labels.fields import visible_field_names
 from core.store.browse import (
     HIDDEN_STATUS,
     BrowseQuery,
@@ -54,6 +56,8 @@ def browse_query(db: Database, user: str, **filters) -> BrowseQuery:
     """Filters for `user`, with the overlap seed and share from the settings."""
     cleaned = {k: (v.strip() if isinstance(v, str) else v) or None for k, v in filters.items()
                if k != "include_archived"}
+    if cleaned.get("meta_field") and not visible_field_names(db, user, [cleaned["meta_field"]]):
+        cleaned["meta_field"] = cleaned["meta_value"] = None  # a hidden field filters nothing
     return BrowseQuery(user=user, seed=int(get_setting(db, "queue_seed")),
                        overlap_share=float(get_setting(db, "overlap_share")),
                        include_archived=bool(filters.get("include_archived")), **cleaned)
@@ -61,8 +65,10 @@ def browse_query(db: Database, user: str, **filters) -> BrowseQuery:
 
 def browse(db: Database, query: BrowseQuery, page: int = 1, page_size: int = 100,
            meta_fields: list[str] | None = None) -> BrowsePage:
-    """Page `page` (1-based, clamped) of the transcripts matching `query`."""
-    fields = common_metadata_fields(db) if meta_fields is None else meta_fields
+    """Page `page` (1-based, clamped) of the transcripts matching `query`; metadata columns
+    only of the fields `query.user` may see (reviewer_hidden_fields: admins see them all)."""
+    fields = visible_field_names(db, query.user,
+                                 common_metadata_fields(db) if meta_fields is None else meta_fields)
     page = max(1, page)
     rows = fetch_rows(db, query, fields, page_size, (page - 1) * page_size)
     if rows.empty and page > 1:  # past the end: count, then fetch the last page
@@ -73,10 +79,16 @@ def browse(db: Database, query: BrowseQuery, page: int = 1, page_size: int = 100
     return BrowsePage(rows.drop(columns="_total"), total, page, pages, tuple(fields))
 
 
+def annotate_link(transcript_id: str) -> str:
+    """The Annotate page's address for one transcript (relative, so it works behind any host)."""
+    return "annotate?transcript=" + quote(transcript_id, safe="")
+
+
 def with_label_names(rows: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     """The table as shown: the taxonomy's display names for label keys (a key it does not know
     stays as is), and a dash where there is no label."""
     shown = rows.copy()
+    shown.insert(0, "open", [annotate_link(str(t)) for t in rows["transcript_id"]])
     for column in ("final_label", "prelabel"):
         shown[column] = [NO_LABEL if pd.isna(k) else taxonomy.name_of(k) for k in rows[column]]
     return shown
@@ -93,6 +105,12 @@ def transcripts_phrase(n: int) -> str:
     return f"{n:,} transcript{'' if n == 1 else 's'}"
 
 
+def filter_fields(db: Database, user: str, limit: int = 20) -> list[str]:
+    """The metadata fields Browse offers `user` to filter on (hidden ones only to admins)."""
+    return visible_field_names(db, user, common_metadata_fields(db, limit))
+
+
 __all__ = ["STATUSES", "BrowsePage", "BrowseQuery", "browse", "browse_query",
-           "common_metadata_fields", "sources", "OPEN_TRANSCRIPT_KEY", "NO_LABEL",
-           "SeenLabel", "seen_label", "transcripts_phrase", "with_label_names"]
+           "common_metadata_fields", "filter_fields", "sources", "OPEN_TRANSCRIPT_KEY",
+           "NO_LABEL", "SeenLabel", "annotate_link", "seen_label", "transcripts_phrase",
+           "with_label_names"]

@@ -169,10 +169,10 @@ def metadata_rows(metadata: dict[str, Any]) -> list[tuple[str, str]]:
             for k, v in metadata.items()]
 
 
-def facts_table(t: Transcript) -> dict[str, list[str]]:
-    """The metadata, source, message count and the id in the source (when it differs), as
-    the two columns of a table widget."""
-    rows = metadata_rows(t.metadata) + [("source", t.source), ("messages", str(t.n_messages))]
+def facts_table(t: Transcript, metadata: dict) -> dict[str, list[str]]:
+    """The metadata given (the transcript's, less what the viewer may not see), source, message
+    count and the id in the source (when it differs), as the two columns of a table widget."""
+    rows = metadata_rows(metadata) + [("source", t.source), ("messages", str(t.n_messages))]
     if t.original_id != t.transcript_id:
         rows.append(("id in the source", t.original_id))
     return {"field": [k for k, _ in rows], "value": [v for _, v in rows]}

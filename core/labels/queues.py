@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from core.errors import NotFound, UsageError
+from core.labels.fields import check_queue_field
 from core.labels.tracker import label_state
 from core.store import queues as sql
 from core.store.connection import Database, utcnow
@@ -229,7 +230,9 @@ def start_of_today() -> datetime:
 
 
 def load_queue(db: Database, reviewer: str, spec: QueueSpec) -> QueueState:
-    """Read the queue once for a reviewer: order (cached), labels, skips, today's count."""
+    """Read the queue once for a reviewer: order (cached), labels, skips, today's count.
+    UsageError for a queue filtered on a field hidden from reviewers."""
+    check_queue_field(db, spec.field)
     settings = get_settings(db, "queue_seed", "overlap_share")
     version = sql.transcripts_version(db)
     spec, seed = _resolve(spec, version[-1]), int(settings["queue_seed"])

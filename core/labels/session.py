@@ -19,6 +19,7 @@ from core.errors import TriageError
 from core.labels.annotate import already_labeled_note, label_row, prelabel_mode, skip_row, submit
 from core.labels.browse import seen_label
 from core.labels.conversation import MessageView, message_views
+from core.labels.fields import reviewer_metadata
 from core.labels.keys import Event, KeyMap, annotate_keys
 from core.labels.queues import QueueItem, QueueProgress, QueueSpec, claim, load_queue
 from core.store.annotations import NewAnnotation, retract_label
@@ -161,6 +162,11 @@ class AnnotateSession:
                  "  \n".join([c.definition, f"Not this when: {c.not_this_when}",
                               *(f"e.g. {ex}" for ex in c.examples)]))
                 for c in self.taxonomy.categories]
+
+    def shown_metadata(self) -> dict:
+        """The transcript's metadata as the page may draw it: outcome-like keys
+        (`reviewer_hidden_fields`) left out, whoever is looking."""
+        return reviewer_metadata(self.db, self.transcript.metadata) if self.transcript else {}
 
     def progress_line(self) -> str:
         """'**transcript 45 of 300** · 256 left · you labeled **12** today · `id` · …'."""

@@ -14,18 +14,24 @@ from core.prelabel.run import RunSummary
 from core.taxonomy import Taxonomy
 
 
+def transcripts(n: int) -> str:
+    """'1 transcript', '12 transcripts'."""
+    return f"{n:,} transcript{'' if n == 1 else 's'}"
+
+
 def describe_plan(plan: RunPlan, options: RunOptions) -> list[str]:
     """What will be sent and what it is estimated to cost."""
     lines = list(f"note: {n}" for n in plan.notices)
     lines.append(f"labeler: {plan.labeler} · model {plan.model} · prompt {plan.prompt_version} · "
                  f"taxonomy {plan.taxonomy_version[:12]}")
-    lines.append(f"{len(plan.items)} transcript(s) to pre-label, {plan.cached} already done "
+    lines.append(f"{transcripts(len(plan.items))} to pre-label, {plan.cached} already done "
                  "(cached, no request)")
     if plan.labeler == "llm" and plan.items:
         truncated = sum(i.truncated for i in plan.items)
         lines.append(f"estimated: {plan.est_tokens_in:,} input + {plan.est_tokens_out:,} output "
                      f"tokens, ${plan.est_cost:.4f}"
-                     + (f" ({truncated} long transcript(s) cut to the token budget)" if truncated else ""))
+                     + (f" ({truncated} long {transcripts(truncated).split(' ', 1)[1]} cut to the "
+                        "token budget)" if truncated else ""))
         if options.max_cost is not None:
             lines.append(f"spend cap: ${options.max_cost:g}")
     return lines
@@ -100,14 +106,14 @@ class EvaluationTable:
 
 def evaluation_tables(r: dict, taxonomy: Taxonomy) -> list[EvaluationTable]:
     """Per-category precision and recall with support, the confusion matrix (rows: human
-    label, columns: pre-label, by key) and accuracy by confidence bucket."""
+    label, columns: pre-label, by category name) and accuracy by confidence bucket."""
     per_cat = EvaluationTable(
         "Pre-labeler per category", ("Category", "Precision", "Recall", "Support"),
         ("text", "ratio", "ratio", "count"),
         tuple((taxonomy.name_of(k), v.get("precision"), v.get("recall"), v.get("support", ""))
               for k, v in r.get("per_category", {}).items()))
     conf = r.get("confusion") or {"labels": [], "matrix": []}
-    labels = [str(x) for x in conf.get("labels", [])]
+    labels = [taxonomy.name_of(str(x)) for x in conf.get("labels", [])]
     matrix = EvaluationTable(
         "Confusion matrix (rows: human label, columns: pre-label)", ("human \\ pre-label", *labels),
         ("text", *("count" for _ in labels)),

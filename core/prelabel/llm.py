@@ -89,7 +89,7 @@ def parse_answer(content: str | None, taxonomy: Taxonomy) -> tuple[Answer | None
         return None, f"answer does not fit the schema: {'.'.join(map(str, first['loc']))}: {first['msg']}"
     unknown = [k for k in [answer.primary_label, *answer.secondary_labels] if k not in taxonomy.keys]
     if unknown:
-        return None, f"label(s) outside the taxonomy: {', '.join(map(repr, unknown))}"
+        return None, f"{'labels' if len(unknown) > 1 else 'a label'} outside the taxonomy: {', '.join(map(repr, unknown))}"
     return answer, None
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from core.labels.agreement import Agreement, measure_agreement
 from core.prelabel.evaluate import evaluate_prelabels
+from core.report.examples import example_items
 from core.report.model import (
     Check,
     ExampleItem,
@@ -39,6 +40,7 @@ from core.store import report_data
 from core.store.connection import Database
 from core.store.population import Census, population_census, read_ppi_rows
 from core.store.report_data import LabelRow, ReportData
+from core.store.settings import get_setting
 from core.taxonomy import Taxonomy
 
 FAILURE_CLASSES = ("pipeline", "behavior", "model")
@@ -283,8 +285,8 @@ def compose_report(data: ReportData, taxonomy: Taxonomy, agreement: Agreement,
     needed, reason = more_failures(classes, len(failures))
     sampling, tax = sampling_section(data, random_only), taxonomy_info(data, taxonomy)
     unknown = [f for f, v in (slices or {}).items() if v and all(x is None for x in v.values())]
-    warnings = tuple(w for w in (sampling.warning, tax.warning, unknown_class_warning(classes))
-                     if w) + tuple(
+    warnings = tuple(w for w in (demo_warning(data.n_demo_left_out), sampling.warning,
+                                 tax.warning, unknown_class_warning(classes)) if w) + tuple(
         f"slice {f!r}: no transcript in the report has this field (a metadata key or `source`); "
         "check its spelling" for f in unknown)
     pop = None if population is None else estimate_population(
@@ -307,7 +309,18 @@ def compose_report(data: ReportData, taxonomy: Taxonomy, agreement: Agreement,
         slices={f: compute_slices(data.rows, v, taxonomy) for f, v in (slices or {}).items()},
         examples=tuple(examples), taxonomy=tax, reviewers=dict(data.reviewers),
         date_range={"first_label": _iso(data.first_label_at), "last_label": _iso(data.last_label_at)},
-        warnings=warnings, generated_at=_iso(generated_at) or "", cost=cost, red_flags=flags)
+        warnings=warnings, generated_at=_iso(generated_at) or "", cost=cost, red_flags=flags,
+        left_out={"demo": data.n_demo_left_out, "archived": data.n_archived_left_out})
+
+
+def demo_warning(n_demo: int) -> str | None:
+    """What the report says when it leaves the bundled demo out of a database that also holds
+    the team's transcripts (made by an earlier version of Triage)."""
+    if not n_demo:
+        return None
+    return (f"this database also holds the bundled demo ({n_demo} transcripts with synthetic "
+            "labels): this report, its agreement figures and the pre-labeler's evaluation "
+            "leave them out. `triage demo --remove` deletes them.")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -346,8 +359,8 @@ def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
                             population_enabled=population is not False, tuning=tuning)
     ranked = sorted((k for k, s in report.categories.items() if s.count),
                     key=lambda k: -report.categories[k].count)[:3]
-    examples = tuple(ExampleItem(e.transcript_id, e.category, e.snippet, e.metadata) for e in
-                     report_data.example_transcripts(db, ranked, examples_per_category))
+    examples = example_items(report_data.example_transcripts(db, ranked, examples_per_category),
+                             get_setting(db, "report_fields"))
     return dataclasses.replace(report, examples=examples)
 
 

@@ -13,12 +13,19 @@ CLASS_COLOURS = {"pipeline": "#2b6cb0", "behavior": "#c05621", "model": "#6b46c1
 WIDTH = 660
 
 
+def _tick(label: str, s: Share, with_interval: bool) -> str:
+    if with_interval and s.ci_low is not None:
+        return f"{label}  {s.share or 0:.0%} (n={s.count}, CI {s.ci_low:.0%}–{s.ci_high:.0%})"
+    return f"{label}  {s.share or 0:.0%} (n={s.count})"
+
+
 def _bars(labels: list[str], shares: list[Share], colours: list[str], height: int,
           title: str, half_line: bool = True) -> go.Figure:
     values = [s.share or 0.0 for s in shares]
     plus = [(s.ci_high - (s.share or 0)) if s.ci_high is not None else 0 for s in shares]
     minus = [((s.share or 0) - s.ci_low) if s.ci_low is not None else 0 for s in shares]
-    ticks = [f"{lab}  {v:.0%} (n={s.count})" for lab, v, s in zip(labels, values, shares, strict=True)]
+    # The few fix classes carry their interval in the label: the chart alone is the summary.
+    ticks = [_tick(lab, s, half_line) for lab, s in zip(labels, shares, strict=True)]
     fig = go.Figure(go.Bar(
         x=values, y=ticks, orientation="h", marker_color=colours, cliponaxis=False,
         error_x={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus,
@@ -29,7 +36,7 @@ def _bars(labels: list[str], shares: list[Share], colours: list[str], height: in
                       annotation_text="50%", annotation_position="top")
     fig.update_layout(
         title={"text": title, "font": {"size": 14}}, width=WIDTH, height=height,
-        margin={"l": 240, "r": 40, "t": 50, "b": 40}, plot_bgcolor="white",
+        margin={"l": 240, "r": 40, "t": 44, "b": 30}, plot_bgcolor="white",
         paper_bgcolor="white", showlegend=False,
         xaxis={"range": [0, 1], "tickformat": ".0%", "gridcolor": "#eee"},
         yaxis={"autorange": "reversed"})
@@ -40,7 +47,7 @@ def fix_class_figure(report: Report) -> go.Figure:
     """Share of failures per fix class with 95% Wilson intervals and the 50% line."""
     classes = list(report.fix_classes)
     return _bars(classes, [report.fix_classes[c] for c in classes],
-                 [CLASS_COLOURS.get(c, "#555") for c in classes], 230,
+                 [CLASS_COLOURS.get(c, "#555") for c in classes], 170,
                  f"Fix class, share of {report.n_failures} failures (95% Wilson interval)")
 
 
@@ -52,7 +59,7 @@ def category_figure(report: Report, taxonomy: Taxonomy) -> go.Figure:
         cat = taxonomy.category(k) if k in taxonomy.keys else None
         names.append(taxonomy.name_of(k))
         colours.append(CLASS_COLOURS.get(cat.fix_class if cat else "", "#555"))
-    return _bars(names, [report.categories[k] for k in keys], colours, 60 + 34 * len(keys),
+    return _bars(names, [report.categories[k] for k in keys], colours, 56 + 22 * len(keys),
                  f"Categories, share of {report.n_failures} failures", half_line=False)
 
 

@@ -97,11 +97,17 @@ class TaxonomyInfo:
 
 @dataclass(frozen=True)
 class ExampleItem:
-    """An example transcript of a top category (raw text: renderers escape it)."""
+    """An example transcript of a top category (raw text: renderers escape it). `snippet` is
+    the message where a reviewer marked the failure, else the pre-labeler's evidence, else the
+    last assistant message; `snippet_from` says which. `metadata` holds only the keys the
+    `report_fields` setting allows."""
 
     transcript_id: str
+    short_id: str
     category: str
     snippet: str
+    snippet_from: str
+    note: str | None
     metadata: dict[str, Any]
 
 
@@ -189,6 +195,7 @@ class Report:
     human_verdict: str | None = None  # the human-only verdict, whichever is used
     cost: CostPanel | None = None  # before you tune: the cost panel (core/report/cost.py)
     red_flags: tuple[RedFlag, ...] = ()  # before you tune: shown with the readiness checks
+    left_out: dict[str, int] = dataclasses.field(default_factory=dict)  # demo, archived
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (lists, dicts, numbers, strings, None)."""

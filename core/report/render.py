@@ -5,6 +5,7 @@ network), and Markdown for a wiki or PR (charts as tables). Every text that come
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterable
 
 import plotly.offline
@@ -17,7 +18,8 @@ from core.report.cost_view import (
     cost_sentence,
     red_flags_table,
 )
-from core.report.model import Report
+from core.report.examples import clip
+from core.report.model import ExampleItem, Report
 from core.report.tables import (
     Table,
     agreement_tables,
@@ -31,7 +33,15 @@ from core.report.tables import (
     sampling_tables,
     slice_table,
 )
-from core.report.text import VERDICT_TITLES, basis_line, num, pct, population_intro
+from core.report.text import (
+    VERDICT_TITLES,
+    basis_line,
+    labeler_phrase,
+    more_line,
+    num,
+    pct,
+    population_intro,
+)
 from core.taxonomy import Taxonomy
 
 _CSS = """
@@ -58,6 +68,14 @@ th { background: #f7fafc; }
 blockquote { margin: 4px 0 10px; padding: 6px 10px; background: #f7fafc;
              border-left: 3px solid #cbd5e0; white-space: pre-wrap; word-break: break-word; }
 .chart { width: 660px; margin: 8px 0; }
+.tid { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; color: #4a5568;
+       overflow-wrap: anywhere; }
+.example { margin: 10px 0 16px; }
+.example h3 { margin: 0 0 2px; overflow-wrap: anywhere; }
+.note { margin: 4px 0; overflow-wrap: anywhere; }
+.fields { font-size: 12px; color: #4a5568; overflow-wrap: anywhere; }
+.appendix, .details { break-before: page; }
+.keep { break-inside: avoid; }  /* a heading never ends a page without its table */
 
 @page { size: A4; margin: 14mm; }
 @media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; }
@@ -65,6 +83,11 @@ blockquote { margin: 4px 0 10px; padding: 6px 10px; background: #f7fafc;
 """
 
 e = html.escape
+
+
+def json_text(value: object) -> str:
+    """A metadata value as text: strings as they are, anything else as compact JSON."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _table_html(t: Table, note: str | None = None, titled: bool = True) -> str:
@@ -90,8 +113,9 @@ def _figure_html(fig, div_id: str) -> str:
     return f"<div class='chart'>{body}</div>"
 
 
-def _section(title: str, parts: Iterable[str]) -> str:
-    return f"<section><h2>{e(title)}</h2>{''.join(parts)}</section>"
+def _section(title: str, parts: Iterable[str], css: str = "") -> str:
+    cls = f" class='{css}'" if css else ""
+    return f"<section{cls}><h2>{e(title)}</h2>{''.join(parts)}</section>"
 
 
 def _head(r: Report) -> str:
@@ -101,10 +125,7 @@ def _head(r: Report) -> str:
     boxes = "".join(f"<div class='figure'><b>{e(str(v))}</b>{e(k)}</div>" for k, v in figures)
     more = ""
     if r.verdict == "inconclusive":
-        shown = "–" if r.more_failures_needed is None else str(r.more_failures_needed)
-        more = f"<p>More labeled failures needed: <b>{e(shown)}</b> ({e(r.more_failures_reason)})</p>"
-    if r.verdict_basis == "population" and r.verdict == "inconclusive":
-        more = f"<p>{e(r.population.more_labels_reason)}</p>"
+        more = f"<p>{e(more_line(r))}</p>"
     warnings = "".join(f"<div class='warning'>⚠ {e(w)}</div>" for w in r.warnings)
     basis = f"<p class='meta'>{e(basis_line(r))}</p>" if r.population else ""
     return (f"<div class='verdict v-{e(r.verdict)}'><div class='title'>"
@@ -153,22 +174,34 @@ def _prelabeler_html(r: Report, t: Taxonomy) -> str:
     p = r.prelabeler
     if not p:
         return _section("Pre-labeler quality", ["<p>No pre-labels to compare with human labels.</p>"])
-    intro = (f"<p>{e(str(p.get('labeler')))} ({e(str(p.get('model')))}) on {e(str(p.get('n')))} "
+    intro = (f"<p>{e(labeler_phrase(p).capitalize())} on {e(str(p.get('n')))} "
              f"human-labeled transcripts: accuracy <b>{e(pct(p.get('accuracy')))}</b>, Cohen's kappa "
              f"<b>{e(num(p.get('kappa')))}</b>. High accuracy can hide poor recall on rare "
              "categories: read recall per category.</p>")
     return _section("Pre-labeler quality", [intro, *(_table_html(x) for x in prelabeler_tables(p, t))])
 
 
+def _example_html(ex: ExampleItem, t: Taxonomy) -> str:
+    fields = "; ".join(f"{k}: {clip(json_text(v), 160)}" for k, v in ex.metadata.items())
+    parts = [f"<h3>{e(t.category(ex.category).name if ex.category in t.keys else ex.category)} · "
+             f"<span class='tid' title='{e(ex.transcript_id, quote=True)}'>{e(ex.short_id)}</span></h3>",
+             f"<p class='meta'>{e(ex.snippet_from)}</p><blockquote>{e(ex.snippet)}</blockquote>"]
+    if ex.note:
+        parts.append(f"<p class='note'><b>Reviewer's note:</b> {e(ex.note)}</p>")
+    if fields:
+        parts.append(f"<p class='fields'>{e(fields)}</p>")
+    return f"<div class='example'>{''.join(parts)}</div>"
+
+
 def _examples_html(r: Report, t: Taxonomy) -> str:
     if not r.examples:
         return ""
-    parts = []
-    for ex in r.examples:
-        meta = ", ".join(f"{k}: {v}" for k, v in ex.metadata.items())
-        parts.append(f"<h3>{e(t.name_of(ex.category))} — {e(ex.transcript_id)}</h3>"
-                     f"<p class='meta'>{e(meta)}</p><blockquote>{e(ex.snippet)}</blockquote>")
-    return _section("Examples from the top categories", parts)
+    intro = ("<p class='meta'>Up to three transcripts of each of the top categories, the most "
+             "informative first: the message where a reviewer marked the failure (else the "
+             "pre-labeler's evidence, else the last assistant message) and the reviewer's note. "
+             "Hover an id for the full one.</p>")
+    return ("<section class='appendix'><h2>Appendix: examples from the top categories</h2>"
+            + intro + "".join(_example_html(ex, t) for ex in r.examples) + "</section>")
 
 
 def _sampling_html(r: Report) -> str:
@@ -196,17 +229,21 @@ def render_html(report: Report, taxonomy: Taxonomy) -> str:
     slices = [_table_html(slice_table(f, rows, t), "no labeled transcripts")
               for f, rows in r.slices.items()]
     body = [
-        f"<h1>Triage report</h1><p class='meta'>{e(meta)}</p>", _head(r), _population_html(r),
-        _section("Fix classes", [_figure_html(fix_class_figure(r), 'chart-fix-classes'), _table_html(fix_class_table(r), titled=False)]),
-        _section("Categories", [_figure_html(category_figure(r, t), 'chart-categories'), _table_html(category_table(r, t), titled=False)]),
+        f"<h1>Triage report</h1><p class='meta'>{e(meta)}</p>", _head(r),
+        _section("Fix classes", [_figure_html(fix_class_figure(r), 'chart-fix-classes')]),
+        _section("Categories", [_figure_html(category_figure(r, t), 'chart-categories')]),
         _section("Readiness for fine-tuning", [
             "<p>Decides between tuning justified and not ready yet when behavior failures "
             "dominate. Thresholds come from the taxonomy's [decision] table.</p>",
-            _table_html(readiness_table(r), titled=False), _red_flags_html(r)]),
-        _cost_html(r),
+            _table_html(readiness_table(r), titled=False), _red_flags_html(r)], "keep"),
         _section("Next actions", [_table_html(next_actions_table(r), "no failures yet", titled=False)]),
+        # Details from a new page: the summary above fits the first two pages of the PDF.
+        "<div class='details'>",
+        _section("In numbers", [_table_html(fix_class_table(r)), _table_html(category_table(r, t))]),
+        _population_html(r), _cost_html(r),
         _section("Slices", slices) if slices else "",
-        _agreement_html(r, t), _prelabeler_html(r, t), _examples_html(r, t), _sampling_html(r),
+        _agreement_html(r, t), _prelabeler_html(r, t), _sampling_html(r), "</div>",
+        _examples_html(r, t),
     ]
     return ("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>Triage report · {e(VERDICT_TITLES[r.verdict])}</title><style>{_CSS}</style>"
@@ -239,8 +276,7 @@ def render_markdown(report: Report, taxonomy: Taxonomy) -> str:
     r, t = report, taxonomy
     out = [f"# Triage report: {VERDICT_TITLES[r.verdict]}", "", _md_cell(r.verdict_sentence), ""]
     if r.verdict == "inconclusive":
-        out += [f"More labeled failures needed: **{r.more_failures_needed if r.more_failures_needed is not None else '–'}** "
-                f"({_md_cell(r.more_failures_reason)})", ""]
+        out += [_md_cell(more_line(r)), ""]
     if r.population:
         out += [_md_cell(basis_line(r)), ""]
     out += [f"> ⚠ {_md_cell(w)}" for w in r.warnings] + [""]
@@ -265,11 +301,28 @@ def render_markdown(report: Report, taxonomy: Taxonomy) -> str:
     if r.prelabeler:
         p = r.prelabeler
         out += ["## Pre-labeler quality", "",
-                f"{_md_cell(str(p.get('labeler')))} ({_md_cell(str(p.get('model')))}), n = {p.get('n')}: "
+                f"{_md_cell(labeler_phrase(p).capitalize())}, n = {p.get('n')}: "
                 f"accuracy {pct(p.get('accuracy'))}, kappa {num(p.get('kappa'))}.", ""]
         out += [_table_md(x) for x in prelabeler_tables(p, t)]
     out += ["## How the sample was drawn", "",
             f"{'Random-only view. ' if r.sampling.random_only else ''}Labels from non-random "
             f"queues: {pct(r.sampling.non_random_share, 1)}.", ""]
     out += [_table_md(x) for x in sampling_tables(r)]
+    out += _examples_md(r, t)
     return "\n".join(out)
+
+
+def _examples_md(r: Report, t: Taxonomy) -> list[str]:
+    if not r.examples:
+        return []
+    out = ["## Appendix: examples from the top categories", ""]
+    for ex in r.examples:
+        name = t.name_of(ex.category)
+        out += [f"### {_md_cell(name)} · `{ex.transcript_id.replace('`', '')}`", "",
+                f"*{_md_cell(ex.snippet_from)}*", "", f"> {_md_cell(ex.snippet)}", ""]
+        if ex.note:
+            out += [f"**Reviewer's note:** {_md_cell(ex.note)}", ""]
+        if ex.metadata:
+            out += ["; ".join(f"{_md_cell(str(k))}: {_md_cell(clip(json_text(v), 160))}"
+                              for k, v in ex.metadata.items()), ""]
+    return out

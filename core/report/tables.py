@@ -74,7 +74,7 @@ def next_actions_table(r: Report) -> Table:
     """The categories that drive the verdict, with their typical fix."""
     rows = tuple(
         (a.name, a.fix_class, str(a.count), pct(a.share, 1), a.typical_fix,
-         "–" if a.ideal_responses is None else str(a.ideal_responses)) for a in r.next_actions)
+         "n/a" if a.ideal_responses is None else str(a.ideal_responses)) for a in r.next_actions)
     return Table("Next actions", ("Category", "Fix class", "Failures", "Share", "Typical fix",
                                   "Ideal responses written"), rows)
 
@@ -99,9 +99,10 @@ def agreement_tables(r: Report, t: Taxonomy) -> list[Table]:
                           for k, v in a.per_category.items()))
     dis = Table(f"Disagreements ({a.n_disagreements}, first {len(a.disagreements)} listed)",
                 ("Transcript", "Labels", "Status", "Final label"),
-                tuple((d.transcript_id, "; ".join(f"{who}: {lab}" for who, lab in d.labels.items()),
+                tuple((d.transcript_id, "; ".join(f"{who}: {_name(t, lab)}" for who, lab in d.labels.items()),
                        "open" if d.status == "disagreement" else d.status,
-                       d.final_label or "–") for d in a.disagreements))
+                       _name(t, d.final_label) if d.final_label else "none yet")
+                      for d in a.disagreements))
     return [kappa, per_cat, dis]
 
 

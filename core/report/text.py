@@ -139,3 +139,31 @@ def population_intro(p: Population) -> str:
             f"sample ({p.n_excluded_nonrandom} labels from non-random queues, filters or strata "
             f"left out). The interval is as narrow as about {p.effective_n:,} human labels alone "
             f"would give. {p.more_labels_reason[:1].upper()}{p.more_labels_reason[1:]}. {notes}").strip()
+def more_failures_line(needed: int | None, reason: str, what: str = "labeled failures") -> str:
+    """'More labeled failures needed: 37 (at the pipeline share …)', or, when no number of
+    further labels would decide, words instead of a dash. `what` names what is counted (the
+    population estimate counts random human labels)."""
+    if needed is None:
+        if reason.startswith("no labeled failures"):
+            return f"More {what} needed: cannot say before the first one ({reason})"
+        return f"More {what} needed: none would decide at this share ({reason})"
+    return f"More {what} needed: {needed} ({reason})"
+
+
+def more_line(r) -> str:
+    """The "more needed" line of an inconclusive report: random human labels when the verdict
+    rests on the population estimate, else labeled failures."""
+    if r.verdict_basis == "population":
+        p = r.population
+        return more_failures_line(p.more_labels_needed, p.more_labels_reason, "random human labels")
+    return more_failures_line(r.more_failures_needed, r.more_failures_reason)
+
+
+def labeler_phrase(p: dict[str, Any]) -> str:
+    """Who the evaluated pre-labeler is: 'the LLM pre-labeler (gpt-4o-mini)' or 'the offline
+    pre-labeler (trained on n=236:1a2b3c4d)' (its model name already says "offline")."""
+    model = str(p.get("model") or "")
+    if p.get("labeler") == "offline":
+        inner = model.removeprefix("offline").strip().removeprefix("(").removesuffix(")")
+        return f"the offline pre-labeler ({inner})" if inner else "the offline pre-labeler"
+    return f"the LLM pre-labeler ({model})" if model else "the LLM pre-labeler"

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from core.errors import NotFound
 from core.store.connection import Database, utcnow
+from core.store.demo_rows import IN_SCOPE
 from core.store.samples import sample_exists
 
 # The labelers whose suggestions stand beside a reviewer as "the pre-label" (Annotate, Browse,
@@ -113,13 +114,14 @@ def latest_prelabel(db: Database, transcript_id: str) -> Prelabel | None:
 
 def prelabel_candidates(db: Database, *, only_unlabeled: bool = False,
                         sample_id: str | None = None, limit: int | None = None) -> list[str]:
-    """Ids of active transcripts to pre-label: a sample's items in its order, else all in
-    import order; optionally only those without a final human label."""
+    """Ids of the transcripts in scope (active; not the bundled demo's in a database that also
+    holds the team's) to pre-label: a sample's items in its order, else all in import order;
+    optionally only those without a final human label."""
     if sample_id is not None and not sample_exists(db, sample_id):
         raise NotFound(f"no sample with id {sample_id!r}")
     sql = ("SELECT t.transcript_id FROM transcripts t "
            "LEFT JOIN sample_items s ON s.transcript_id = t.transcript_id AND s.sample_id = ? "
-           "WHERE NOT t.archived AND (? IS NULL OR s.sample_id IS NOT NULL) "
+           f"WHERE {IN_SCOPE} AND (? IS NULL OR s.sample_id IS NOT NULL) "
            "AND (NOT ? OR t.transcript_id NOT IN "
            "     (SELECT transcript_id FROM final_labels WHERE primary_label IS NOT NULL)) "
            "ORDER BY s.position, t.imported_at, t.transcript_id")
@@ -141,10 +143,14 @@ def done_hashes(db: Database, model: str, prompt_version: str, taxonomy_version:
 
 
 def human_final_labels(db: Database) -> list[tuple[str, str]]:
-    """(transcript_id, primary_label) of every transcript with a settled final human label."""
+    """(transcript_id, primary_label) of every transcript in scope with a settled final human
+    label: what the offline labeler trains on, few-shot examples come from and the evaluation
+    scores against. Archived transcripts, and the bundled demo's in a database that also holds
+    the team's, are left out."""
     return [(r[0], r[1]) for r in db.con.execute(
-        "SELECT transcript_id, primary_label FROM final_labels WHERE primary_label IS NOT NULL "
-        "ORDER BY transcript_id").fetchall()]
+        "SELECT f.transcript_id, f.primary_label FROM final_labels f "
+        f"JOIN transcripts t USING (transcript_id) WHERE f.primary_label IS NOT NULL AND {IN_SCOPE} "
+        "ORDER BY f.transcript_id").fetchall()]
 
 
 def blind_labeled_ids(db: Database) -> set[str]:

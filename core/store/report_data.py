@@ -1,7 +1,8 @@
-"""What the report reads: final labels of active (non-archived) transcripts, the current labels
-behind them (agreement, context present, ideal responses, queues), samples, metadata slices and
-example transcripts. Only human annotations (labels and adjudications) are read here; machine
-pre-labels live in `prelabels` and never enter these queries."""
+"""What the report reads: final labels of the transcripts in scope (active ones; the bundled
+demo's left out of a database that also holds the team's: core/store/demo_rows.py), the current
+labels behind them (agreement, context present, ideal responses, queues), samples, metadata
+slices and example transcripts. Only human annotations (labels and adjudications) are read here;
+machine pre-labels live in `prelabels` and enter only as an example's evidence."""
 
 from __future__ import annotations
 
@@ -11,20 +12,22 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from core.store.connection import Database
-from core.store.transcripts import field_sql, get_transcripts
+from core.store.demo_rows import IN_SCOPE, left_out_counts
+from core.store.transcripts import Transcript, field_sql, get_transcripts
 
 # The report's inputs are materialised once per build in connection-local temp tables (the
-# final_labels view is costly to evaluate repeatedly). report_current: current labels of active
-# transcripts. report_included: the final labels the report covers; `random_only` keeps those
+# final_labels view is costly to evaluate repeatedly). report_current: current labels of the
+# transcripts in scope. report_included: the final labels the report covers; `random_only` keeps those
 # whose every current label was served by the random queue (the unbiased sample); a NULL queue
 # (e.g. an imported label) does not count as random.
 _PREPARE = (
     """CREATE OR REPLACE TEMP TABLE report_current AS
     SELECT c.transcript_id, c.annotation_id, c.annotator, c.kind, c.primary_label,
-           c.context_present, c.ideal_response, c.queue, c.sample_id, c.created_at
-    FROM current_labels c JOIN transcripts t USING (transcript_id) WHERE NOT t.archived""",
+           c.context_present, c.ideal_response, c.queue, c.sample_id, c.created_at,
+           c.failure_turn, c.note
+    FROM current_labels c JOIN transcripts t USING (transcript_id) WHERE """ + IN_SCOPE,
     """CREATE OR REPLACE TEMP TABLE report_final AS
-    SELECT f.* FROM final_labels f JOIN transcripts t USING (transcript_id) WHERE NOT t.archived""",
+    SELECT f.* FROM final_labels f JOIN transcripts t USING (transcript_id) WHERE """ + IN_SCOPE,
     """CREATE OR REPLACE TEMP TABLE report_included AS
     SELECT * FROM report_final
     WHERE NOT {random_only} OR transcript_id NOT IN (
@@ -65,12 +68,14 @@ class LabelRow(NamedTuple):
 
 @dataclass(frozen=True)
 class Example:
-    """A transcript shown as an example of its category: raw text, escaped when rendered."""
+    """A transcript shown as an example of its category, with what the reviewers (or the
+    pre-labeler) said about where it fails. Raw text: renderers escape it."""
 
-    transcript_id: str
+    transcript: Transcript
     category: str
-    snippet: str
-    metadata: dict[str, Any]
+    failure_turn: int | None  # index in messages, from a reviewer who chose the final label
+    note: str | None  # that reviewer's note
+    evidence: str | None  # the quote of a pre-label that agrees with the final label
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ class ReportData:
     taxonomy_versions: tuple[tuple[str, str, int], ...]
     first_label_at: datetime | None
     last_label_at: datetime | None
+    n_demo_left_out: int = 0  # the bundled demo's transcripts, in a database also holding yours
+    n_archived_left_out: int = 0
 
 
 def prepare_report_tables(db: Database, random_only: bool = False) -> None:
@@ -108,8 +115,9 @@ def read_report_data(db: Database, random_only: bool = False) -> ReportData:
     first, last = con.execute(
         "SELECT min(created_at), max(created_at) FROM report_current "
         "WHERE transcript_id IN (SELECT transcript_id FROM report_included)").fetchone()
+    demo_out, archived_out = left_out_counts(db)
     return ReportData(
-        n_transcripts=con.execute("SELECT count(*) FROM transcripts WHERE NOT archived").fetchone()[0],
+        n_transcripts=con.execute(f"SELECT count(*) FROM transcripts t WHERE {IN_SCOPE}").fetchone()[0],
         rows=rows, label_triples=triples, queues=_queue_counts(db),
         n_excluded_random_only=_excluded_count(db) if random_only else 0,
         samples=_samples(db), reviewers=dict(con.execute(
@@ -118,7 +126,8 @@ def read_report_data(db: Database, random_only: bool = False) -> ReportData:
         taxonomy_versions=tuple(con.execute(
             "SELECT taxonomy_name, taxonomy_version, count(*) FROM report_included "
             "GROUP BY 1, 2 ORDER BY 3 DESC, 2").fetchall()),
-        first_label_at=first, last_label_at=last)
+        first_label_at=first, last_label_at=last, n_demo_left_out=demo_out,
+        n_archived_left_out=archived_out)
 
 
 def _queue_counts(db: Database) -> dict[str, int]:
@@ -151,10 +160,10 @@ def _samples(db: Database) -> tuple[dict[str, Any], ...]:
 
 
 def metadata_fields(db: Database) -> list[str]:
-    """Top-level metadata keys of active transcripts, for slicing."""
+    """Top-level metadata keys of the transcripts in scope, for slicing."""
     return [r[0] for r in db.con.execute(
-        "SELECT DISTINCT unnest(json_keys(metadata)) AS k FROM transcripts "
-        "WHERE NOT archived AND json_type(metadata) = 'OBJECT' ORDER BY k").fetchall()]
+        "SELECT DISTINCT unnest(json_keys(t.metadata)) AS k FROM transcripts t "
+        f"WHERE {IN_SCOPE} AND json_type(t.metadata) = 'OBJECT' ORDER BY k").fetchall()]
 
 
 def slice_values(db: Database, field: str) -> dict[str, str | None]:
@@ -165,26 +174,47 @@ def slice_values(db: Database, field: str) -> dict[str, str | None]:
         "JOIN transcripts t USING (transcript_id)").fetchall())
 
 
+# Per included transcript of the asked categories: the failure turn and note of the reviewers
+# who chose the final label (one that has them first, then an adjudication, then the latest),
+# and the evidence of the newest pre-label that agrees with it. Informative examples first:
+# with a failure turn, with a note, with evidence; then by id (reproducible).
+_EXAMPLES = """
+WITH agreeing AS (
+    SELECT c.transcript_id, i.primary_label,
+           arg_max_null(c.failure_turn, struct_pack(has := c.failure_turn IS NOT NULL,
+               adj := c.kind = 'adjudication', at := c.created_at)) AS failure_turn,
+           arg_max_null(c.note, struct_pack(has := coalesce(trim(c.note), '') <> '',
+               adj := c.kind = 'adjudication', at := c.created_at)) AS note
+    FROM report_current c JOIN report_included i
+      ON i.transcript_id = c.transcript_id AND c.primary_label = i.primary_label
+    WHERE i.primary_label IN (SELECT unnest($categories))
+    GROUP BY 1, 2
+),
+evidence AS (
+    SELECT p.transcript_id, arg_max(p.evidence, p.created_at) AS evidence
+    FROM prelabels p JOIN agreeing a
+      ON a.transcript_id = p.transcript_id AND a.primary_label = p.primary_label
+    WHERE p.status = 'ok' AND coalesce(trim(p.evidence), '') <> ''
+    GROUP BY 1
+)
+SELECT a.transcript_id, a.primary_label, a.failure_turn, a.note, e.evidence
+FROM agreeing a LEFT JOIN evidence e USING (transcript_id)
+QUALIFY row_number() OVER (PARTITION BY a.primary_label ORDER BY a.failure_turn IS NULL,
+    coalesce(trim(a.note), '') = '', e.evidence IS NULL, a.transcript_id) <= $per_category
+"""
+
+
 def example_transcripts(db: Database, categories: list[str], per_category: int = 3) -> list[Example]:
-    """A few included transcripts per category (first by id), with a snippet of the first user
-    turn (after prepare_report_tables / read_report_data on this thread)."""
+    """A few included transcripts per category, the most informative first (a reviewer's
+    failure turn, note, an agreeing pre-label's evidence), in the order of `categories`
+    (after prepare_report_tables / read_report_data on this thread)."""
     if not categories:
         return []
-    picked = db.con.execute(
-        "SELECT transcript_id, primary_label FROM report_included "
-        "WHERE primary_label IN (SELECT unnest(?)) QUALIFY row_number() OVER "
-        "(PARTITION BY primary_label ORDER BY transcript_id) <= ? ORDER BY primary_label, 1",
-        [categories, per_category]).fetchall()
+    picked = db.con.execute(_EXAMPLES, {"categories": categories,
+                                        "per_category": per_category}).fetchall()
     by_id = {t.transcript_id: t for t in get_transcripts(db, [r[0] for r in picked])}
     order = {c: i for i, c in enumerate(categories)}
-    return sorted(
-        (Example(tid, cat, first_user_text(by_id[tid].messages), by_id[tid].metadata)
-         for tid, cat in picked if tid in by_id), key=lambda e: (order[e.category], e.transcript_id))
-
-
-def first_user_text(messages: list[dict[str, Any]], limit: int = 280) -> str:
-    """The first user turn's text (or the first non-empty one), cut to `limit` characters."""
-    texts = [m for m in messages if isinstance(m.get("content"), str) and m["content"].strip()]
-    user = [m for m in texts if m.get("role") == "user"]
-    text = (user or texts or [{"content": ""}])[0]["content"].strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return sorted((Example(by_id[tid], cat, turn, note, evidence)
+                   for tid, cat, turn, note, evidence in picked if tid in by_id),
+                  key=lambda e: (order[e.category], e.failure_turn is None, not e.note,
+                                 e.evidence is None, e.transcript.transcript_id))

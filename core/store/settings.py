@@ -57,6 +57,14 @@ SETTINGS: dict[str, SettingSpec] = {
         "unanswered", "has the team tried prompting first (few-shot examples, explicit format "
         "instructions for the categories proposed for tuning)? yes, no or unanswered", str,
         ("unanswered", "yes", "no")),
+    "reviewer_hidden_fields": SettingSpec(
+        ["*reward*", "*score*", "*success*", "*label*", "*gold*", "*outcome*", "*expected*",
+         "*judge*", "*eval*", "*truth*", "*solved*", "*correct*", "*mistake*", "*grade*",
+         "*rating*", "*verdict*", "*feedback*", "r_*"],
+        "metadata keys never shown on Annotate and Adjudicate, and on Browse only to admins "
+        "(key names or globs such as *score*, any case)", list),
+    "report_fields": SettingSpec(
+        [], "metadata keys the exported report prints beside each example (default none)", list),
 }
 COST_SCENARIO_KEYS = {
     "queries_per_month": (int, float), "avg_input_tokens": (int, float),
@@ -104,7 +112,8 @@ def _check_contents(key: str, value: Any) -> None:
         raise UsageError("overlap_share must be between 0 and 1")
     if key == "snapshot_interval" and value < 1:
         raise UsageError("snapshot_interval must be at least 1 second")
-    if key in ("admins", "metadata_allowlist", "redact_patterns") and not all(
+    if key in ("admins", "metadata_allowlist", "redact_patterns", "reviewer_hidden_fields",
+               "report_fields") and not all(
             isinstance(v, str) and v.strip() for v in value):
         raise UsageError(f"{key}: every item must be a non-empty string, got {value!r}")
     if key == "redact_patterns":

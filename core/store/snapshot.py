@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from core.config import snapshot_path_for
 from core.errors import DatabaseError
 from core.store.connection import Database
@@ -61,6 +63,44 @@ def write_snapshot(db: Database, dest: Path | None = None) -> SnapshotInfo:
             tmp.unlink(missing_ok=True)
             raise DatabaseError(f"could not write the snapshot {dest}: {e}") from e
     return SnapshotInfo(dest, time.time(), time.perf_counter() - start, dest.stat().st_size)
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows per table of a database (and archived transcripts): what a snapshot must match to
+    be current. Labels, pre-labels, settings and admin actions are appended, never updated; the
+    one update (archiving) also writes the admin log, so counts tell any change apart."""
+    names = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND NOT temporary ORDER BY 1").fetchall()]
+    if not names:
+        return {}
+    parts = [f"SELECT {_sql_literal(n)}, count(*) FROM \"{n.replace(chr(34), chr(34) * 2)}\""
+             for n in names]
+    if "transcripts" in names:
+        parts.append("SELECT 'transcripts.archived', count(*) FROM transcripts WHERE archived")
+    return dict(con.execute(" UNION ALL ".join(parts)).fetchall())
+
+
+def snapshot_is_current(db: Database) -> bool:
+    """Whether the snapshot beside `db` exists and holds what the live database holds."""
+    snap = snapshot_path_for(db.path)
+    if not snap.exists():
+        return False
+    try:
+        with duckdb.connect(str(snap), read_only=True) as copy:
+            return table_counts(copy) == table_counts(db.con)
+    except duckdb.Error:  # unreadable, half-written by a crash, another storage version
+        log.info("snapshot %s unreadable: rewriting it", snap, exc_info=True)
+        return False
+
+
+def write_missing_snapshot(db: Database) -> SnapshotInfo | None:
+    """Write the snapshot when there is none (`triage app` before its server starts, so a
+    reading command works from the first minute); None when one exists. A stale one is left to
+    the server, which refreshes it in the background when it opens the database."""
+    if snapshot_path_for(db.path).exists():
+        return None
+    return write_snapshot(db)
 
 
 def snapshot_age(db_path: Path) -> float | None:
@@ -143,6 +183,30 @@ class SnapshotScheduler:
         """Refresh when the snapshot is missing or behind the live database."""
         return self.refresh_now() if self.dirty else None
 
+    def refresh_soon(self, only_if_stale: bool = False) -> None:
+        """Refresh in a background thread now, not after the interval: when the app starts on
+        a database (`only_if_stale`: a current snapshot is left alone, so a restart costs
+        nothing) and after an import. The caller does not wait."""
+        def run() -> None:
+            if only_if_stale and snapshot_is_current(self.db):
+                with self._lock:
+                    self._timer = None
+                    self._threads.discard(threading.current_thread())  # type: ignore[arg-type]
+                    written_meanwhile = self._dirty
+                if written_meanwhile:  # a write while checking found this timer armed
+                    self.mark_dirty()
+                return
+            self._fire()
+
+        with self._lock:
+            if self._timer is not None:  # this refresh replaces the one that was pending
+                self._timer.cancel()
+                self._threads.discard(self._timer)
+            self._timer = threading.Timer(0, run)
+            self._timer.daemon = True
+            self._threads.add(self._timer)
+            self._timer.start()
+
     def cancel(self) -> None:
         """Drop a pending refresh and wait for a running one (before closing the database)."""
         with self._lock:
@@ -169,6 +233,13 @@ def install_scheduler(db: Database, interval: Callable[[], float] | None = None)
     scheduler = SnapshotScheduler(db, interval)
     db.after_commit.append(scheduler.mark_dirty)
     return scheduler
+
+
+def refresh_soon(db: Database) -> None:
+    """After an import in the app: refresh the snapshot now, in the background (a database
+    without the app's scheduler, e.g. the CLI's, is left to its caller)."""
+    if (scheduler := scheduler_for(db)) is not None:
+        scheduler.refresh_soon()
 
 
 def scheduler_for(db: Database) -> SnapshotScheduler | None:

@@ -80,7 +80,7 @@ def test_adjudicate_by_keyboard_browse_and_import_the_demo_file(browser, seeded_
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{server.url}/adjudicate")
-    expect(page.get_by_text("2 open disagreement(s)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("2 open disagreements")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Note: retriever got the FAQ")).to_be_visible()
     expect(page.get_by_role("button", name="Missing knowledge")).to_be_visible()
     expect(page.get_by_text("How do I reset my password? (#0)")).to_be_visible()
@@ -91,7 +91,7 @@ def test_adjudicate_by_keyboard_browse_and_import_the_demo_file(browser, seeded_
     page.get_by_role("heading", name="Adjudicate").click()  # focus out of the text field
     page.keyboard.press("1")  # missing_knowledge
     expect(page.get_by_text("t0: adjudicated as Missing knowledge.")).to_be_visible()
-    expect(page.get_by_text("1 open disagreement(s)")).to_be_visible()
+    expect(page.get_by_text("1 open disagreement ·")).to_be_visible()
     expect(page.get_by_text("How do I reset my password? (#1)")).to_be_visible()
     expect(page.get_by_role("button", name="Schema / format")).to_be_visible()
     expect(note).to_have_value("")

@@ -1,0 +1,76 @@
+"""Analysts from minute one (issue 14, point 6): the app writes the snapshot when it starts on a
+database (in the background, only when missing or behind) and after every import, so
+`triage report` works while the app runs before anyone saves a label."""
+
+from __future__ import annotations
+
+from core.config import snapshot_path_for
+from core.store.connection import connect
+from core.store.snapshot import SnapshotScheduler, snapshot_is_current, write_snapshot
+from tests.conftest import add_transcripts, make_record
+from tests.team_helpers import team_database
+
+
+def _finish(scheduler: SnapshotScheduler) -> None:
+    """Wait for the background refresh (cancel joins a running one and drops none pending)."""
+    with scheduler._lock:
+        threads = list(scheduler._threads)
+    for t in threads:
+        t.join(60)
+
+
+def test_refresh_soon_writes_a_missing_snapshot_and_leaves_a_current_one(db):
+    add_transcripts(db, [make_record(i) for i in range(3)])
+    scheduler = SnapshotScheduler(db, lambda: 30)
+    assert not snapshot_is_current(db)
+    scheduler.refresh_soon(only_if_stale=True)
+    _finish(scheduler)
+    assert scheduler.refreshes == 1 and snapshot_is_current(db)
+    scheduler.refresh_soon(only_if_stale=True)  # a restart on an unchanged database: nothing
+    _finish(scheduler)
+    assert scheduler.refreshes == 1
+    add_transcripts(db, [make_record(9)])  # a write (outside the app) makes it stale
+    assert not snapshot_is_current(db)
+    scheduler.refresh_soon(only_if_stale=True)
+    _finish(scheduler)
+    assert scheduler.refreshes == 2 and snapshot_is_current(db)
+    scheduler.mark_dirty()  # the timer machinery still works after a skipped refresh
+    assert scheduler._timer is not None
+    scheduler.cancel()
+
+
+def test_an_unreadable_snapshot_counts_as_stale(db):
+    add_transcripts(db, [make_record(1)])
+    write_snapshot(db)
+    snapshot_path_for(db.path).write_bytes(b"not a database")
+    assert not snapshot_is_current(db)
+
+
+def test_triage_app_writes_a_missing_snapshot_before_its_server_starts(tmp_path, shared_data):
+    from core.cli.app_cmd import prepare_database
+    from core.config import load_settings
+
+    path = tmp_path / "team.duckdb"
+    team_database(path, shared_data, n_labels=25)
+    assert not snapshot_path_for(path).exists()
+    said = prepare_database(load_settings(env={}, db_path=str(path)))
+    assert said == f"Opening {path} (200 transcripts)."
+    db = connect(path, read_only=True)
+    try:
+        assert snapshot_is_current(db)
+    finally:
+        db.close()
+
+
+def test_the_demo_database_gets_its_snapshot_with_the_demo_in_it(tmp_path):
+    from core.cli.app_cmd import prepare_database
+    from core.config import load_settings
+
+    path = tmp_path / "triage-demo.duckdb"
+    assert prepare_database(load_settings(env={}, db_path=str(path)), demo=True).startswith(
+        "Loaded the demo: 300 transcripts")
+    db = connect(path, read_only=True)
+    try:
+        assert snapshot_is_current(db)  # written after the demo went in, not before
+    finally:
+        db.close()
