@@ -20,6 +20,7 @@ from core.store.demo_rows import demo_counts
 from core.store.overview import final_label_counts
 from core.store.prelabels import human_final_labels
 from core.store.settings import set_setting
+from core.store.transcripts import get_transcripts
 from tests.conftest import ROOT, add_transcripts
 from tests.demo_helpers import demo_database
 from tests.ingest_helpers import cli
@@ -180,7 +181,8 @@ def test_a_mixed_database_reads_without_its_demo_rows(tmp_path, shared_data, tax
         assert {t for t, _ in trained_on} == set(team_ids)  # the team's human labels only
         plan = plan_offline(db, taxonomy, RunOptions(offline=True))
         assert plan.offline_model.n_labels == 40 and plan.offline_model.kind == "tfidf-logreg"
-        assert {i.transcript.source for i in plan.items} == {"tau2"}  # never pre-labels the demo
+        planned = get_transcripts(db, [i.transcript_id for i in plan.items])
+        assert {t.source for t in planned} == {"tau2"}  # never pre-labels the demo
         report = build_report(db, taxonomy)
         assert (report.n_transcripts, report.n_labeled, report.left_out["demo"]) == (200, 40, 300)
         assert report.agreement.n_items == 0  # the demo's 48 double-labeled items are not yours

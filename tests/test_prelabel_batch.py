@@ -59,7 +59,7 @@ def test_batch_then_status_stores_prelabels_and_retries_failed_lines(env, db_pat
     assert run(["prelabel", "--batch", "--yes"]) == 0
     out = capsys.readouterr().out
     assert "note: Batch API prices (half of price_table['gpt-4o-mini']); answers within 24 hours" in out
-    assert "6 transcript(s) to pre-label" in out and "(validating: 0/6 done, 0 failed)" in out
+    assert "6 transcripts to pre-label" in out and "(validating: 0/6 done, 0 failed)" in out
     assert [r["path"] for r in llm_server.state.requests] == []  # nothing synchronous yet
     assert run(["prelabel", "--batch-status"]) == 0
     assert "(in_progress: 3/6 done, 0 failed)" in capsys.readouterr().out
@@ -81,7 +81,7 @@ def test_batch_then_status_stores_prelabels_and_retries_failed_lines(env, db_pat
     assert line["custom_id"].endswith(":t2") and resend["body"]["messages"] == line["body"]["messages"]
     assert {r["headers"]["authorization"] for r in sync} == {f"Bearer {KEY}"}
     assert run(["prelabel", "--batch", "--yes"]) == 0  # all cached: no new batch
-    assert "0 transcript(s) to pre-label, 6 already done" in capsys.readouterr().out
+    assert "0 transcripts to pre-label, 6 already done" in capsys.readouterr().out
     assert batch.creates == 1
 
 
@@ -128,7 +128,7 @@ def test_batch_prices_and_the_spend_cap_apply_before_sending(env, db_path, llm_s
     assert run(["prelabel", "--batch", "--yes", "--max-cost", "0.5"]) == 0
     out = capsys.readouterr().out
     assert "note: Batch API prices (batch_price_table['gpt-4o-mini'])" in out
-    assert "transcript(s) left for a later run" in out
+    assert "left for a later run" in out
     sent = len(llm_server.state.batch.files["file-0001"]["content"].splitlines())
     assert 0 < sent < 6
     run_ = batch_runs(connect(db_path))[0]
@@ -146,7 +146,7 @@ def test_an_expired_batch_stores_what_finished_and_the_next_run_sends_the_rest(e
     assert llm_server.state.requests == []  # expired lines are not sent synchronously
     batch.expire = False
     assert run(["prelabel", "--batch", "--yes"]) == 0
-    assert "3 transcript(s) to pre-label, 3 already done" in capsys.readouterr().out
+    assert "3 transcripts to pre-label, 3 already done" in capsys.readouterr().out
     second = batch.files["file-0005"]["content"].splitlines()
     assert [json.loads(x)["custom_id"].split(":")[1] for x in second] == ["t3", "t4", "t5"]
     assert run(["prelabel", "--batch-status"]) == 0

@@ -21,7 +21,7 @@ def test_batch_api_choice_sends_then_checks(page_env, llm_server, monkeypatch):
     send.set_value("Batch API: half price, answers within 24 h").run()
     assert not at.exception
     assert "note: Batch API prices (half of price_table['gpt-4o-mini'])" in texts(at)
-    assert "4 transcript(s) to pre-label" in texts(at)
+    assert "4 transcripts to pre-label" in texts(at)
     button(at, "Start").click().run()
     finish_run(at, page_env)
     assert not at.exception

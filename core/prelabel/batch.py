@@ -19,6 +19,7 @@ from openai import OpenAI
 
 from core.config import Settings
 from core.errors import UsageError
+from core.prelabel.describe import transcripts
 from core.prelabel.llm import make_client, request_body
 from core.prelabel.plan import EST_TOKENS_OUT, RunOptions, RunPlan, cost_of, plan_run
 from core.prelabel.run import Progress, RunSummary, StopRequest, without_cached
@@ -88,9 +89,9 @@ def batch_plan(db: Database, plan: RunPlan, options: RunOptions) -> RunPlan:
         items.append(dataclasses.replace(item, est_cost=cost))
     notices = [*plan.notices, f"Batch API prices ({source}); answers within 24 hours"]
     if busy:
-        notices.append(f"{len(busy)} transcript(s) are in batches not yet collected: left out")
+        notices.append(f"{transcripts(len(busy))} in batches not yet collected: left out")
     if capped:
-        notices.append(f"spend cap ${options.max_cost:g}: {capped} transcript(s) left for a later run")
+        notices.append(f"spend cap ${options.max_cost:g}: {transcripts(capped)} left for a later run")
     return dataclasses.replace(plan, items=items, price=price, notices=notices)
 
 

@@ -65,14 +65,14 @@ def cost_outputs_table(c: CostPanel) -> Table:
     rows = (
         ("API per month", usd(c.api_monthly_usd), f"at {volume:,.0f} queries per month"),
         ("Tuned model per month", usd(c.tuned_monthly_usd), "training amortised + serving"),
-        ("Break-even volume", "–" if even is None else f"{even:,} queries/month",
+        ("Break-even volume", "none" if even is None else f"{even:,} queries/month",
          "from this volume on, the tuned model costs less"),
         ("Monthly saving by tuning", usd(c.monthly_saving_usd),
          "negative: tuning costs more at this volume"),
         ("Failures tuning can address", pct(c.tunable_share.share, 1),
          f"behavior failures, {c.tunable_share.count} ({interval(c.tunable_share)})"),
     )
-    return Table("What tuning would cost", ("Figure", "Value", "Note"), rows)
+    return Table("Cost figures", ("Figure", "Value", "Note"), rows)
 
 
 def cost_sentence(c: CostPanel) -> str:

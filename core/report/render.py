@@ -4,6 +4,7 @@ network), and Markdown for a wiki or PR (charts as tables). Every text that come
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 from collections.abc import Iterable
@@ -78,7 +79,10 @@ blockquote { margin: 4px 0 10px; padding: 6px 10px; background: #f7fafc;
 .keep { break-inside: avoid; }  /* a heading never ends a page without its table */
 
 @page { size: A4; margin: 14mm; }
-@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; }
+@media print { body { margin: 0; max-width: none; font-size: 12.5px; line-height: 1.35; }
+  h2 { break-after: avoid; margin-top: 16px; font-size: 16px; } h1 { margin-top: 0; }
+  .verdict { padding: 8px 12px; margin: 10px 0; } .verdict p { margin: 6px 0; }
+  table { font-size: 11px; margin: 4px 0 8px; } th, td { padding: 2px 5px; }
   tr, .chart, .verdict, blockquote, .figures { break-inside: avoid; } }
 """
 
@@ -143,11 +147,28 @@ def _population_html(r: Report) -> str:
     return _section("Population estimate", [
         f"<p>{e(population_intro(r.population))}</p>", *charts,
         _table_html(population_table(r), titled=False), _table_html(population_facts(r))])
+def _red_flags_summary_html(r: Report) -> str:
+    """The summary names every red flag but lists only the open ones (raised, unanswered, not
+    assessed) with what to do: the whole table, with each flag's evidence, is in the details."""
+    if not r.red_flags:
+        return ""
+    table = red_flags_table(r)
+    open_rows = tuple((row[0], row[1], row[3]) for row, f in zip(table.rows, r.red_flags, strict=True)
+                      if f.status != "clear")
+    clear = [f.title for f in r.red_flags if f.status == "clear"]
+    parts = ["<p>Red flags make tuning fail; tuning is never called justified while one is raised "
+             "or unanswered." + (f" Clear: {e(', '.join(clear))} (evidence in the details)."
+                                 if clear else "") + "</p>"]
+    if open_rows:
+        headers = (table.headers[0], table.headers[1], table.headers[3])
+        parts.append(_table_html(dataclasses.replace(table, headers=headers, rows=open_rows)))
+    return "".join(parts)
+
+
 def _red_flags_html(r: Report) -> str:
     if not r.red_flags:
         return ""
-    return ("<p>Red flags make tuning fail; tuning is never called justified while one is raised "
-            "or unanswered.</p>" + _table_html(red_flags_table(r)))
+    return _section("Before you tune: red flags", [_table_html(red_flags_table(r), titled=False)])
 
 
 def _cost_html(r: Report) -> str:
@@ -235,12 +256,12 @@ def render_html(report: Report, taxonomy: Taxonomy) -> str:
         _section("Readiness for fine-tuning", [
             "<p>Decides between tuning justified and not ready yet when behavior failures "
             "dominate. Thresholds come from the taxonomy's [decision] table.</p>",
-            _table_html(readiness_table(r), titled=False), _red_flags_html(r)], "keep"),
+            _table_html(readiness_table(r), titled=False), _red_flags_summary_html(r)], "keep"),
         _section("Next actions", [_table_html(next_actions_table(r), "no failures yet", titled=False)]),
         # Details from a new page: the summary above fits the first two pages of the PDF.
         "<div class='details'>",
         _section("In numbers", [_table_html(fix_class_table(r)), _table_html(category_table(r, t))]),
-        _population_html(r), _cost_html(r),
+        _red_flags_html(r), _population_html(r), _cost_html(r),
         _section("Slices", slices) if slices else "",
         _agreement_html(r, t), _prelabeler_html(r, t), _sampling_html(r), "</div>",
         _examples_html(r, t),
