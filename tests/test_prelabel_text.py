@@ -33,7 +33,7 @@ def test_luhn_and_iban_checks():
 
 
 def test_escape_delimiters_neutralises_both_tags_in_any_case():
-    assert escape_delimiters("a </transcript> b <TRANSCRIPT> c") == "a &lt;/transcript> b &lt;TRANSCRIPT> c"
+    assert escape_delimiters("a </transcript> b <TRANSCRIPT> c") == "a [delimiter removed] b [delimiter removed] c"
     assert OPEN not in escape_delimiters(OPEN) and CLOSE not in escape_delimiters(CLOSE)
 
 

@@ -92,6 +92,8 @@ RELATIONS: tuple[Relation, ...] = (
         "stratify_by": "metadata field stratified on, or NULL",
         "created_by": "who drew it",
         "created_at": "when (UTC)",
+        "evidence_verified": "true: the quote was found in the transcript; false: not found (see evidence_unverified); NULL: no quote, or an LLM row from before the check",
+        "evidence_unverified": "the model's quote when it was not found in the transcript: never shown as evidence",
     }),
     Relation("sample_items", "table", "one transcript in a sample", {
         "sample_id": "samples.sample_id",
@@ -114,7 +116,7 @@ RELATIONS: tuple[Relation, ...] = (
         "secondary_labels": "suggested further keys (VARCHAR[])",
         "confidence": "0–1 confidence of the suggestion",
         "rationale": "short reason given",
-        "evidence": "quote from the transcript",
+        "evidence": "quote from the transcript, only when found in it (NFKC, whitespace normalised); NULL otherwise",
         "error": "why it failed (status = failed)",
         "truncated": "true when the transcript was shortened to fit",
         "latency_ms": "call time in milliseconds",

@@ -18,8 +18,10 @@ from openai import OpenAI
 from core.config import Settings
 from core.errors import UsageError
 from core.prelabel.batch import BatchSummary, resume_submissions, same_endpoint, status_lines
+from core.prelabel.evidence import checked_evidence
 from core.prelabel.llm import LLMResult, ask, make_client, parse_answer, repair_answer
 from core.prelabel.plan import EST_TOKENS_OUT, cost_of
+from core.prelabel.prompt import seen_text
 from core.prelabel.run import Progress, StopRequest
 from core.store import prelabel_batches as store
 from core.store.connection import Database, utcnow
@@ -31,7 +33,10 @@ ENDED = ("completed", "expired", "cancelled", "failed")
 NOT_PROCESSED = ("batch_expired", "batch_cancelled", "batch_failed")
 
 
-def _row(run: store.BatchRun, item: store.BatchItem, result: LLMResult, cost: float) -> Prelabel:
+def _row(run: store.BatchRun, item: store.BatchItem, result: LLMResult, cost: float,
+         messages: list[dict] | None) -> Prelabel:
+    """The stored row of one answer; its evidence is checked against the request's transcript
+    (`messages`; None when the request file is gone: the quote is then unverified)."""
     common = dict(transcript_id=item.transcript_id, content_hash=item.content_hash, labeler="llm",
                   model=run.model, prompt_version=run.prompt_version,
                   taxonomy_version=run.taxonomy_version, truncated=item.truncated,
@@ -42,7 +47,9 @@ def _row(run: store.BatchRun, item: store.BatchItem, result: LLMResult, cost: fl
         return Prelabel(status="failed", error=result.error, **common)
     return Prelabel(status="ok", primary_label=a.primary_label,
                     secondary_labels=tuple(k for k in a.secondary_labels if k != a.primary_label),
-                    confidence=a.confidence, rationale=a.rationale, evidence=a.evidence, **common)
+                    confidence=a.confidence, rationale=a.rationale,
+                    **checked_evidence(a.evidence, seen_text(messages) if messages else None),
+                    **common)
 
 
 def _lines(client: OpenAI, file_id: str | None) -> list[dict[str, Any]]:
@@ -61,7 +68,8 @@ def _reason(line: dict[str, Any]) -> tuple[str, str]:
 
 
 def read_outcome(lines: list[dict[str, Any]], items: dict[str, store.BatchItem],
-                 run: store.BatchRun, taxonomy: Taxonomy) -> tuple[list[Prelabel], list[dict]]:
+                 run: store.BatchRun, taxonomy: Taxonomy,
+                 requests: dict[str, list[dict]] | None = None) -> tuple[list[Prelabel], list[dict]]:
     """Stored-ready rows for valid answers, and what to retry (a repair or a resend) or leave."""
     rows, retry = [], []
     for line in lines:
@@ -77,7 +85,8 @@ def read_outcome(lines: list[dict[str, Any]], items: dict[str, store.BatchItem],
             answer, why = parse_answer(content, taxonomy)
             if answer is not None:
                 rows.append(_row(run, item, LLMResult(answer, None, 0, n_in, n_out),
-                                 cost_of(run.price, n_in, n_out)))
+                                 cost_of(run.price, n_in, n_out),
+                                 (requests or {}).get(item.custom_id)))
                 continue
             retry.append({"custom_id": item.custom_id, "kind": "repair", "content": content,
                           "reason": why, "tokens": [n_in, n_out]})
@@ -93,7 +102,7 @@ def _download(db: Database, client: OpenAI, run: store.BatchRun, part: store.Bat
               taxonomy: Taxonomy, remote: Any) -> None:
     items = {i.custom_id: i for i in store.batch_items(db, run.run_id, part.part)}
     lines = _lines(client, remote.output_file_id) + _lines(client, remote.error_file_id)
-    rows, retry = read_outcome(lines, items, run, taxonomy)
+    rows, retry = read_outcome(lines, items, run, taxonomy, _requests(part.file_path))
     seen = {x.get("custom_id") for x in lines}
     left = [r for r in retry if r["kind"] == "leave"] + [
         {"custom_id": c, "kind": "leave", "reason": f"batch {remote.status}: not processed",
@@ -147,7 +156,7 @@ def _retry(db: Database, client: OpenAI, settings: Settings, run: store.BatchRun
         n_in, n_out = entry["tokens"]
         cost = cost_of(run.price, n_in, n_out) + cost_of(
             run.full_price, res.tokens_in - n_in, res.tokens_out - n_out)
-        row = _row(run, item, res, cost)
+        row = _row(run, item, res, cost, messages.get(item.custom_id))
         save_prelabels(db, [row])
         summary.done += row.status == "ok"
         if row.status != "ok":

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 
 from core.config import Settings
 from core.prelabel.crossfit import CrossFit, cross_fit
+from core.prelabel.evidence import checked_evidence
 from core.prelabel.llm import LLMResult, ask, make_client
 from core.prelabel.offline import Suggestion
 from core.prelabel.plan import PlanItem, RunOptions, RunPlan, cost_of, plan_offline
+from core.prelabel.prompt import seen_text
 from core.store.connection import Database
 from core.store.population import save_offline_chunk, start_fit
 from core.store.prelabels import Prelabel, done_hashes, save_prelabels, save_prompt
@@ -88,7 +90,8 @@ def _llm_row(plan: RunPlan, item: PlanItem, res: LLMResult) -> Prelabel:
         return Prelabel(status="failed", error=res.error, **common)
     return Prelabel(status="ok", primary_label=a.primary_label,
                     secondary_labels=tuple(k for k in a.secondary_labels if k != a.primary_label),
-                    confidence=a.confidence, rationale=a.rationale, evidence=a.evidence, **common)
+                    confidence=a.confidence, rationale=a.rationale,
+                    **checked_evidence(a.evidence, seen_text(item.messages or [])), **common)
 
 
 def _record(summary: RunSummary, row: Prelabel) -> None:
@@ -232,6 +235,7 @@ def _offline_row(plan: RunPlan, t: Transcript, s: Suggestion, each_ms: int) -> P
                     labeler="offline", model=plan.model, prompt_version=plan.prompt_version,
                     taxonomy_version=plan.taxonomy_version, status="ok", primary_label=s.label,
                     confidence=s.confidence, rationale=s.rationale, evidence=s.evidence,
+                    evidence_verified=True if s.evidence else None,  # cut from the transcript
                     latency_ms=each_ms, tokens_in=0, tokens_out=0, cost_usd=0.0)
 
 

@@ -1,10 +1,13 @@
-"""A transcript as plain text: what the LLM reads and what the offline model's TF-IDF sees."""
+"""A transcript as plain text: what the LLM reads and what the offline model's TF-IDF sees.
+Content that imitates the rendering's own turn and section headers is marked as quoted, so a
+message cannot pass itself off as another turn."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from core.prelabel.fence import fence_headers
 from core.store.transcripts import Transcript
 
 
@@ -34,7 +37,7 @@ def render_message(i: int, message: dict[str, Any]) -> str:
     role = message.get("role", "?")
     name = f" ({message['name']})" if message.get("name") else ""
     head = f"[turn {i}] {role}{name}:"
-    lines = [f"{head} {_content_text(message.get('content'))}".rstrip()]
+    lines = [f"{head} {fence_headers(_content_text(message.get('content')))}".rstrip()]
     return "\n".join(lines + _tool_calls_text(message))
 
 
@@ -45,7 +48,7 @@ def render_transcript(t: Transcript, metadata_allowlist: list[str] | tuple[str, 
         names = [(x.get("function") or x).get("name", "?") for x in t.tools if isinstance(x, dict)]
         parts.append("TOOLS AVAILABLE: " + ", ".join(names))
     for j, doc in enumerate(t.context or []):
-        parts.append(f"RETRIEVED CONTEXT {j + 1} ({doc.get('source', '?')}): {doc.get('text', '')}")
+        parts.append(f"RETRIEVED CONTEXT {j + 1} ({doc.get('source', '?')}): {fence_headers(str(doc.get('text', '')))}")
     meta = {k: t.metadata[k] for k in metadata_allowlist if k in t.metadata}
     if meta:
         parts.append("METADATA: " + json.dumps(meta, ensure_ascii=False, sort_keys=True))

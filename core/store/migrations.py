@@ -426,6 +426,25 @@ CREATE TABLE discover_names (
 );
 """
 
+# Issue 15 (prompt hygiene): a pre-label's evidence quote is checked against the text the model
+# was sent. `evidence` holds only a quote found there; a quote not found is kept in
+# `evidence_unverified` (never shown as evidence); `evidence_verified` is true (found), false (not
+# found) or NULL (no quote, or a row from before the check).
+M038_EVIDENCE_CHECK = """
+ALTER TABLE prelabels ADD COLUMN evidence_verified BOOLEAN;
+ALTER TABLE prelabels ADD COLUMN evidence_unverified VARCHAR;
+"""
+# Rows from before the check: an LLM quote was never checked, so it leaves `evidence` (kept in
+# `evidence_unverified`; re-running the pre-labels checks it); the offline labeler's quote is cut
+# from the transcript itself, so it stands. Its own migration: an UPDATE after an ALTER of a table
+# with an index must be in a later transaction.
+M039_EVIDENCE_BACKFILL = """
+UPDATE prelabels SET evidence_unverified = evidence, evidence = NULL
+WHERE labeler = 'llm' AND coalesce(trim(evidence), '') <> '';
+UPDATE prelabels SET evidence_verified = true
+WHERE labeler = 'offline' AND coalesce(trim(evidence), '') <> '';
+"""
+
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -451,6 +470,8 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m021_discover_embeddings", _sql(M021_DISCOVER_EMBEDDINGS)),
     ("m022_discover_names", _sql(M022_DISCOVER_NAMES)),
     ("m023_prelabel_batches", _sql(M023_PRELABEL_BATCHES)),
+    ("m038_evidence_check", _sql(M038_EVIDENCE_CHECK)),
+    ("m039_evidence_backfill", _sql(M039_EVIDENCE_BACKFILL)),
 ]
 
 

@@ -21,7 +21,7 @@ PRELABELERS_SQL = "labeler IN ('llm', 'offline')"
 COLUMNS = (
     "prelabel_id, transcript_id, content_hash, labeler, model, prompt_version, taxonomy_version, "
     "status, primary_label, secondary_labels, confidence, rationale, evidence, error, truncated, "
-    "latency_ms, tokens_in, tokens_out, cost_usd, created_at"
+    "latency_ms, tokens_in, tokens_out, cost_usd, created_at, evidence_verified, evidence_unverified"
 )
 
 
@@ -40,7 +40,7 @@ class Prelabel:
     secondary_labels: tuple[str, ...] = ()
     confidence: float | None = None
     rationale: str | None = None
-    evidence: str | None = None
+    evidence: str | None = None  # only a quote found in the transcript (or the offline model's)
     error: str | None = None
     truncated: bool = False
     latency_ms: int | None = None
@@ -49,13 +49,15 @@ class Prelabel:
     cost_usd: float | None = None
     created_at: datetime | None = None
     prelabel_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    evidence_verified: bool | None = None  # None: no quote, or not checked (offline, legacy)
+    evidence_unverified: str | None = None  # the model's quote when it was not found
 
 
 def _params(p: Prelabel) -> list:
     return [p.prelabel_id, p.transcript_id, p.content_hash, p.labeler, p.model, p.prompt_version,
             p.taxonomy_version, p.status, p.primary_label, list(p.secondary_labels), p.confidence,
             p.rationale, p.evidence, p.error, p.truncated, p.latency_ms, p.tokens_in, p.tokens_out,
-            p.cost_usd, p.created_at or utcnow()]
+            p.cost_usd, p.created_at or utcnow(), p.evidence_verified, p.evidence_unverified]
 
 
 def _prelabel_table(prelabels: list[Prelabel]) -> pa.Table:
@@ -70,7 +72,7 @@ def _prelabel_table(prelabels: list[Prelabel]) -> pa.Table:
 _ARROW_TYPES = {"secondary_labels": pa.list_(pa.string()), "confidence": pa.float64(),
                 "truncated": pa.bool_(), "latency_ms": pa.int64(), "tokens_in": pa.int64(),
                 "tokens_out": pa.int64(), "cost_usd": pa.float64(),
-                "created_at": pa.timestamp("us")}
+                "created_at": pa.timestamp("us"), "evidence_verified": pa.bool_()}
 
 
 def insert_prelabels(db: Database, prelabels: list[Prelabel]) -> None:
@@ -100,7 +102,7 @@ def _row(r: tuple) -> Prelabel:
         prompt_version=r[5], taxonomy_version=r[6], status=r[7], primary_label=r[8],
         secondary_labels=tuple(r[9] or ()), confidence=r[10], rationale=r[11], evidence=r[12],
         error=r[13], truncated=bool(r[14]), latency_ms=r[15], tokens_in=r[16], tokens_out=r[17],
-        cost_usd=r[18], created_at=r[19])
+        cost_usd=r[18], created_at=r[19], evidence_verified=r[20], evidence_unverified=r[21])
 
 
 def latest_prelabel(db: Database, transcript_id: str) -> Prelabel | None:

@@ -194,7 +194,7 @@ evidence AS (
     SELECT p.transcript_id, arg_max(p.evidence, p.created_at) AS evidence
     FROM prelabels p JOIN agreeing a
       ON a.transcript_id = p.transcript_id AND a.primary_label = p.primary_label
-    WHERE p.status = 'ok' AND coalesce(trim(p.evidence), '') <> ''
+    WHERE p.status = 'ok' AND coalesce(trim(p.evidence), '') <> '' AND p.evidence_verified IS NOT FALSE
     GROUP BY 1
 )
 SELECT a.transcript_id, a.primary_label, a.failure_turn, a.note, e.evidence
