@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from core.errors import ImportFailed, UsageError
+from core.ingest.fastcheck import scan_numbers
 from core.ingest.filecheck import csv_quote_error, refuse_non_text
 from core.ingest.records import RowError
 from core.ingest.traces.reader import GROUP_BY, TRACE_FORMATS, read_traces, sniff_file
@@ -33,6 +36,7 @@ class RawRow:
     value: Any
     text: str
     error: RowError | None = None
+    plain: bool = False  # the value holds only JSON's plain types, no float (see fastcheck)
 
 
 def detect_format(path: Path, fmt: str = "auto") -> str:
@@ -99,6 +103,12 @@ def parse_jsonl_line(number: int, raw: bytes) -> RawRow | None:
     except UnicodeDecodeError as e:
         bad = raw.decode("utf-8", "replace").rstrip("\n")
         return RawRow(number, "line", None, bad, RowError(number, None, _utf8_error(raw, e)))
+    alike, no_float = scan_numbers(raw)
+    if alike:  # orjson: twice as fast; json for what it refuses, and for the messages
+        try:
+            return RawRow(number, "line", orjson.loads(raw), text.rstrip("\n"), None, no_float)
+        except orjson.JSONDecodeError:
+            pass
     try:
         return RawRow(number, "line", json.loads(text), text.rstrip("\n"))
     except json.JSONDecodeError as e:
