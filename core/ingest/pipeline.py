@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from core.errors import DemoDatabase, ImportFailed, UsageError, exit_code_for
+from core.ingest.filecheck import count_lines
 from core.ingest.readers import (
     TRACE_FORMATS,
     Progress,
@@ -62,10 +63,18 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     rejects_path: Path | None = None
     seconds: float = 0.0
+    lines: int | None = None  # physical lines of a line-based file (CSV, JSONL), else None
 
     @property
     def rows_duplicate(self) -> int:
         return self.duplicates_by_id + self.duplicates_by_content
+
+    def _lines_note(self) -> str:
+        # Beside the rows: a quote that swallowed rows shows as far fewer rows than lines.
+        if self.lines is None:
+            return ""
+        header = ", header included" if self.format == "csv" else ""
+        return f"  (from {self.lines:,} {'line' if self.lines == 1 else 'lines'} in the file{header})"
 
     @property
     def exit_code(self) -> int:
@@ -76,7 +85,7 @@ class ImportResult:
         """The one-screen report the CLI prints and the Import page shows."""
         lines = [
             f"{self.file_name} ({self.format}, source {self.source!r}) → batch {self.batch_id}",
-            f"  rows read   {self.rows_read:>9,}",
+            f"  rows read   {self.rows_read:>9,}{self._lines_note()}",
             f"  imported    {self.rows_imported:>9,}",
             f"  duplicates  {self.rows_duplicate:>9,}  ({self.duplicates_by_id:,} same id and "
             f"content, {self.duplicates_by_content:,} same content as another transcript)",
@@ -350,9 +359,12 @@ def import_file(db: Database, path: Path | str, *, source: str | None = None,
     fmt = detect_format(path, fmt)
     mapping = mapping or {}
     _check_mapping(path, fmt, mapping)
-    return import_rows(db, read_rows(path, fmt, progress, group_by), file_name=path.name,
-                       fmt=fmt, source=source_name(source), mapping=mapping,
-                       rejects=Path(rejects) if rejects else None, imported_by=imported_by)
+    result = import_rows(db, read_rows(path, fmt, progress, group_by), file_name=path.name,
+                         fmt=fmt, source=source_name(source), mapping=mapping,
+                         rejects=Path(rejects) if rejects else None, imported_by=imported_by)
+    if fmt in ("csv", "jsonl"):
+        result.lines = count_lines(path)
+    return result
 
 
 def _finish(db: Database, result: ImportResult, imported_by: str | None, sink: RejectsFile) -> None:

@@ -17,6 +17,8 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from core.ingest.fastcheck import surely_valid
+
 ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 RECORD_FIELDS = ("id", "messages", "metadata", "context", "tools")
 
@@ -138,6 +140,8 @@ def describe_error(err: dict) -> tuple[str, str]:
 
 def validation_errors(record: Any, line: int, unit: str = "line") -> list[RowError]:
     """Every problem with one record (empty list when it is valid)."""
+    if surely_valid(record):
+        return []
     if not isinstance(record, dict):
         return [RowError(line, None, f"a transcript must be a JSON object, got {_type_name(record)}", unit)]
     try:
@@ -177,15 +181,16 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} values cannot be stored as JSON")
 
 
-def canonical_json(value: Any) -> str:
+def canonical_json(value: Any, plain: bool = False) -> str:
     """Stable JSON text (sorted keys, no spaces): what hashes and storage use.
 
     The text is Python's `json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False)`
     (hashes stored since the first release depend on it). orjson writes the same bytes ~10x
     faster for plain JSON values (dicts, lists, strings, 64-bit ints, bools, None), so it takes
     those; anything else (floats, whose text differs, dates, decimals, huge ints, lone
-    surrogates) goes through json.dumps."""
-    if _plain(value):
+    surrogates) goes through json.dumps. `plain=True`: the caller knows the value is plain
+    (parsed by orjson from text without a float), so the check is skipped."""
+    if plain or _plain(value):
         try:
             return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
         except orjson.JSONEncodeError:
@@ -237,16 +242,17 @@ class PreparedRow:
     n_chars: int
 
 
-def prepare(record: dict[str, Any]) -> PreparedRow:
-    """Storage form of a validated record (its hash is `content_hash` of its parts)."""
+def prepare(record: dict[str, Any], plain: bool = False) -> PreparedRow:
+    """Storage form of a validated record (its hash is `content_hash` of its parts); `plain`
+    as for canonical_json."""
     messages = record["messages"]
     context = record.get("context") or None
     tools = record.get("tools") or None
-    m_json, c_json, t_json = canonical_json(messages), canonical_json(context), canonical_json(tools)
+    m_json, c_json, t_json = (canonical_json(v, plain) for v in (messages, context, tools))
     return PreparedRow(
         record_id=str(record["id"]), messages=m_json,
         context=None if context is None else c_json, tools=None if tools is None else t_json,
-        metadata=canonical_json(record.get("metadata") or {}),
+        metadata=canonical_json(record.get("metadata") or {}, plain),
         content_hash=_hash_texts(m_json, c_json, t_json),
         n_messages=len(messages),
         has_tool_calls=any(m.get("tool_calls") or m.get("function_call") for m in messages),

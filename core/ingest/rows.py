@@ -35,13 +35,13 @@ def checked_rows(rows: Iterable[RawRow], fmt: str, mapping: dict[str, str]) -> I
     times the size of the text) never pile up; the kept RawRow holds only the text."""
     for raw in rows:
         rec = to_record(raw, fmt, mapping)
-        slim = RawRow(raw.number, raw.unit, None, raw.text, raw.error)
+        slim = RawRow(raw.number, raw.unit, None, raw.text, raw.error, raw.plain)
         yield slim, (rec if isinstance(rec, RowError) else _prepare(rec, raw))
 
 
 def _prepare(record: dict[str, Any], raw: RawRow) -> PreparedRow | RowError:
     try:
-        return prepare(record)
+        return prepare(record, raw.plain)
     except UnicodeEncodeError as e:  # JSON escapes like "\ud800" decode to unpaired surrogates
         bad = f"\\u{ord(e.object[e.start]):04x}"
         return RowError(raw.number, None, f"text holds an unpaired surrogate ({bad}): not valid "
