@@ -24,6 +24,9 @@ DECISION_DEFAULTS: dict[str, float] = {
     "min_alpha": 0.6,
     "min_double_labeled": 30,
     "min_context_present_share": 0.5,
+    # Below this share of behavior failures with "context present" answered (yes / no), the
+    # readiness check does not report a share: too many are unknown.
+    "min_context_answered_share": 0.8,
     "min_top_behavior_share": 0.5,
     # The red flags that make tuning fail (issue 20); stricter checks above still apply.
     "red_flag_min_examples": 50,

@@ -19,6 +19,7 @@ from core.demo.apart import start_team_database, team_db_path
 from core.errors import TriageError
 from core.labels.conversation import MessageView, context_html, messages_html, page_ranges
 from core.labels.fields import hidden_among, hidden_patterns
+from core.labels.keyqueue import KEY_QUEUE_JS
 from core.logs import setup_logging
 from core.store.categories import register_taxonomy
 from core.store.connection import Database, connect
@@ -188,14 +189,63 @@ def esc_leaves_text_fields() -> None:
     st.html(_ESC_BLURS, unsafe_allow_javascript=True)
 
 
-def show_conversation(t: Transcript, views: list[MessageView], pager_key: str) -> None:
+_KEY_QUEUE: Any = None
+_STICKY_CSS = """<style>
+.st-key-label_panel{position:sticky;top:3.75rem;z-index:2;max-height:calc(100vh - 4.5rem);
+ overflow-y:auto;background:var(--st-background-color, #fff);padding-right:.25rem}
+.st-key-key_queue{display:none}
+</style>"""
+
+
+def key_queue(s: Any) -> None:
+    """Mount the Annotate session `s`'s key queue (core/labels/keyqueue.py). When keys
+    arrive, before the page runs, `s.press_queued` gets those not yet applied as
+    [[number, key], ...]; the browser learns the last number applied (`s.key_seq`), the
+    message to bring into view (`s.scroll_to`) and a request to focus the note field."""
+    global _KEY_QUEUE
+    keys, acked, scroll, focus, on_keys = ([b.key for b in s.keys.bindings], s.key_seq,
+                                          s.scroll_to, s.focus_note, s.press_queued)
+    if _KEY_QUEUE is None:
+        _KEY_QUEUE = st.components.v2.component("triage_key_queue", js=KEY_QUEUE_JS)
+
+    def changed() -> None:
+        on_keys((st.session_state.get("key_queue") or {}).get("pressed") or [])
+
+    _KEY_QUEUE(key="key_queue", data={"keys": keys, "acked": acked, "focus": focus,
+                                      "scroll": list(scroll) if scroll else None},
+               default={"pressed": []}, on_pressed_change=changed)
+
+
+def show_guidelines(title: str, items: list[tuple[str, str]]) -> None:
+    """A slot that is always there (toggling it never remounts what follows), holding the
+    guidelines, (heading, text) per category, when `items` are given."""
+    with st.container():
+        if items:
+            box = st.container(border=True)
+            box.markdown(f"#### {title}")
+            for heading, text in items:
+                box.markdown(heading)
+                box.caption(text)
+
+
+def sticky_panel() -> Any:
+    """A container that stays on screen at any scroll position (CSS on its `key` class)."""
+    st.html(_STICKY_CSS)
+    return st.container(key="label_panel")
+
+
+def show_conversation(t: Transcript, views: list[MessageView], pager_key: str,
+                      shown: tuple[int, int] | None = None) -> None:
     """A transcript as Annotate and Adjudicate show it: the conversation, paged when long
-    (the pager is a selectbox under `pager_key`), and its retrieved context, in two tabs.
-    Every transcript string is escaped by core/labels/conversation.py."""
+    (the messages `shown`, [start, end), or a pager selectbox under `pager_key`), and its
+    retrieved context, in two tabs. Every transcript string is escaped by
+    core/labels/conversation.py."""
     talk, docs = st.tabs(["Conversation", f"Context ({len(t.context or [])})"])
     with talk:
         ranges, n = page_ranges(len(views)), len(views)
-        if len(ranges) > 1:
+        if shown is not None:
+            views = views[shown[0]:shown[1]]
+        elif len(ranges) > 1:
             lo, hi = st.selectbox("Messages", ranges, key=pager_key,
                                   format_func=lambda r: f"messages {r[0]}–{r[1] - 1} of {n}")
             views = views[lo:hi]

@@ -17,6 +17,7 @@ from core.labels.session import AnnotateSession, LabelDetails  # noqa: E402
 from core.store.annotations import CONTEXT_PRESENT, SEVERITIES  # noqa: E402
 from core.store.browse import sources  # noqa: E402
 from core.store.queues import list_samples  # noqa: E402
+from core.ui import key_queue, show_guidelines, sticky_panel  # noqa: E402
 
 ss, tax = st.session_state, ctx.taxonomy
 FORM_FIELDS = ("sec", "ctx", "sev", "turn", "ideal", "note")  # widget keys f_<field>_<transcript>
@@ -75,7 +76,8 @@ def prelabel_panel(s: AnnotateSession) -> None:
 def label_form(s: AnnotateSession) -> None:
     # One category per row: two columns cut the names short ("Escalati…") on laptop windows.
     for c in tax.categories:
-        st.button(c.name, key=f"cat_{c.key}", shortcut=s.keys.key("choose", c.key),
+        hint = s.keys.key("choose", c.key)
+        st.button(f"{hint} · {c.name}" if hint else c.name, key=f"cat_{c.key}",
                   type="primary" if s.chosen == c.key else "secondary", width="stretch",
                   help=c.definition, on_click=send, args=("choose", c.key))
     action_buttons(s)
@@ -84,8 +86,9 @@ def label_form(s: AnnotateSession) -> None:
     tid, views = s.item.transcript_id, s.views
     st.multiselect("Secondary labels", tax.keys, key=f"f_sec_{tid}", format_func=tax.name_of)
     a, b = st.columns(2)
-    a.radio("Needed info in context?", CONTEXT_PRESENT, index=None, key=f"f_ctx_{tid}",
-            horizontal=True)
+    ss[f"f_ctx_{tid}"] = s.details.context_present  # the Y / N / ? keys set it too
+    a.radio("Needed info in context? (Y / N / ?)", CONTEXT_PRESENT, index=None,
+            key=f"f_ctx_{tid}", horizontal=True)
     b.radio("Severity", SEVERITIES, index=None, key=f"f_sev_{tid}", horizontal=True)
     st.selectbox("First went wrong at", [v.index for v in views], index=None, key=f"f_turn_{tid}",
                  format_func=lambda i: views[i].summary(), placeholder="pick a message (optional)")
@@ -97,8 +100,8 @@ def label_form(s: AnnotateSession) -> None:
 
 def action_buttons(s: AnnotateSession) -> None:
     def button(where, label: str, action: str, **kw) -> None:
-        where.button(label, key=f"act_{action.removeprefix('toggle_')}", on_click=send,
-                     args=(action,), shortcut=s.keys.key(action), width="stretch", **kw)
+        where.button(f"{label} ({s.keys.key(action)})", key=f"act_{action.removeprefix('toggle_')}",
+                     on_click=send, args=(action,), width="stretch", **kw)
 
     button(st, "Save & next", "save", type="primary")
     a, b = st.columns(2)
@@ -116,29 +119,26 @@ def main() -> None:
     if s.item is not None:
         s.update_details(s.item.transcript_id, form_details(s.item.transcript_id))
     s.run()
+    key_queue(s)  # keys typed, even mid-rerun: applied in order, none twice
+    sidebar(s)
+    if s.item is None:  # the queue is done (said among the messages)
+        return status(s), action_buttons(s)
+    left, right = st.columns([4, 3], gap="medium")
+    with left:
+        show_guidelines(f"Guidelines · {tax.title}", s.guidelines() if s.show_guidelines else [])
+        show_conversation(s.transcript, s.views, f"page_{s.item.transcript_id}", s.shown)
+    with right, sticky_panel():  # on screen at any scroll position
+        status(s)
+        st.caption(s.offscreen_line())
+        prelabel_panel(s)
+        label_form(s)
+
+
+def status(s: AnnotateSession) -> None:  # fixed slots: the tree keeps its shape run to run
     st.markdown(s.progress_line())
-    # Fixed slots: the element tree keeps its shape from run to run, so buttons (and their
-    # keyboard shortcuts) are never remounted while a reviewer types ahead.
     with st.container():
         for message in s.take_messages():
             getattr(st, message.kind)(message.text)
-    sidebar(s)
-    if s.item is None:  # the queue is done (said among the messages)
-        return action_buttons(s)
-    left, right = st.columns([4, 3], gap="medium")
-    with left:
-        # Above the conversation, not the buttons: open guidelines never push the labels away.
-        with st.container():  # always there, so toggling it never remounts what follows
-            if s.show_guidelines:
-                box = st.container(border=True)
-                box.markdown(f"#### Guidelines · {tax.title}")
-                for heading, text in s.guidelines():
-                    box.markdown(heading)
-                    box.caption(text)
-        show_conversation(s.transcript, s.views, f"page_{s.item.transcript_id}")
-    with right:
-        prelabel_panel(s)
-        label_form(s)
 
 
 try:

@@ -169,7 +169,23 @@ def test_failing_write_is_told_kept_and_retried(app_db):
     assert rows(app_db) == [(tid, "ann", "label", "wrong_retrieval")]
 
 
-def test_guidelines_toggle_and_long_transcript_is_paged(tmp_path, monkeypatch):
+def typed(at: AppTest, *keys: str, resend: bool = False) -> AppTest:
+    """Keys as the page's key queue sends them (numbered, every key not yet applied), then a
+    run; `resend`: the same list arrives twice (a rerun cut short), each key applies once."""
+    s = at.session_state["annotate"]
+    pressed = [[s.key_seq + i + 1, k] for i, k in enumerate(keys)]
+    for _ in range(2 if resend else 1):
+        s.press_queued(pressed)
+    return at.run()
+
+
+def shown_html(at: AppTest) -> str:
+    return "".join(h.proto.body for h in at.get("html"))
+
+
+def test_guidelines_toggle_and_long_transcript_read_to_its_end_by_keys(tmp_path, monkeypatch):
+    """120 messages, a tool error at #57: the page says what is off screen; T, L, K, J page
+    (and ask the browser to scroll there); labeled by keys with its last message drawn."""
     from core.store.categories import register_taxonomy
     from tests.annotate_helpers import big_record
     from tests.conftest import add_transcripts
@@ -177,22 +193,81 @@ def test_guidelines_toggle_and_long_transcript_is_paged(tmp_path, monkeypatch):
     path = tmp_path / "big.duckdb"
     db = connect(path)
     register_taxonomy(db, load_taxonomy("default"))
-    add_transcripts(db, [big_record(n_messages=120, target_bytes=60_000)])
+    record = big_record(n_messages=120, target_bytes=60_000)
+    record["messages"][57] = {"role": "tool", "tool_call_id": "c56",
+                              "content": '{"error": "timeout", "retry": false}'}
+    add_transcripts(db, [record])
     db.close()
     monkeypatch.setenv("TRIAGE_DB", str(path))
     monkeypatch.setenv("TRIAGE_USER", "ann")
     at = open_page()
-    pager = at.selectbox(key="page_big")
-    assert pager.options == ["messages 0–39 of 120", "messages 40–79 of 120",
-                             "messages 80–119 of 120"]
-    pager.set_value((80, 120)).run()
-    assert not at.exception
+    lines = lambda: [c.value for c in at.caption if c.value.startswith(("messages", "all"))]  # noqa: E731
+    assert lines() == ["messages 0–39 of 120 shown · 80 below off screen · J next · K previous · "
+                       "L end · T first tool error (#57)"]
+    assert 'id="tr-m39"' in shown_html(at) and 'id="tr-m40"' not in shown_html(at)
+    typed(at, "t")
+    assert lines()[0].startswith("messages 40–79 of 120 shown · 40 above and 40 below off screen")
+    html = shown_html(at)
+    assert 'tr-failed tr-json" id="tr-m57"' in html and "&quot;error&quot;: &quot;timeout&quot;" in html
+    assert at.session_state["annotate"].scroll_to == (57, 1)
+    typed(at, "L")
+    assert lines()[0].startswith("messages 80–119 of 120 shown · 80 above off screen")
+    assert 'id="tr-m119"' in shown_html(at)
+    assert at.session_state["annotate"].scroll_to == (119, 2)
+    typed(at, "J", "K", "J")  # past the end stays at the end; back one; on again
+    assert lines()[0].startswith("messages 80–119")
     assert at.selectbox(key="f_turn_big").options[-1].startswith("#119 ")
     at.button(key="act_guide").click().run()
     assert "Guidelines · Default failure modes" in texts(at)
     assert "Not this when: The fact is in the knowledge base" in texts(at)
     at.button(key="act_guide").click().run()
     assert "Guidelines ·" not in texts(at)
+    typed(at, "8", "Y", "S")
+    assert rows(path, "SELECT transcript_id, primary_label, context_present FROM annotations") == [
+        ("big", "reasoning", "yes")]
+
+
+def test_context_present_keys_set_yes_no_unknown_and_unset_stays_unknown(app_db):
+    at = open_page()
+    tid = current_id(at)
+    typed(at, "6", "N")
+    assert at.radio(key=f"f_ctx_{tid}").value == "no"  # the form shows what the key set
+    typed(at, "Y")
+    assert at.radio(key=f"f_ctx_{tid}").value == "yes"
+    at.radio(key=f"f_ctx_{tid}").set_value("no").run()  # the mouse still works
+    typed(at, "S", "6", "?", "S", "6", "S")
+    assert rows(app_db, "SELECT primary_label, context_present FROM annotations "
+                        "ORDER BY created_at") == [
+        ("tone_policy", "no"), ("tone_policy", "unknown"), ("tone_policy", None)]
+
+
+def test_typed_ahead_pairs_land_once_each_in_order_even_when_sent_twice(app_db):
+    at = open_page()
+    first = current_id(at)
+    typed(at, *"6S8S0S", resend=True)
+    got = rows(app_db, "SELECT transcript_id, primary_label FROM annotations ORDER BY created_at")
+    assert [label for _, label in got] == ["tone_policy", "reasoning", "no_failure"]
+    assert got[0][0] == first and len({tid for tid, _ in got}) == 3
+    assert "you labeled **3** today" in header(at)
+
+
+def test_other_needs_a_note_and_takes_the_focus_there(app_db):
+    db = connect(app_db)
+    set_setting(db, "active_taxonomy", "discovery", "ann")
+    db.close()
+    at = open_page()
+    s = at.session_state["annotate"]
+    assert s.keys.key("choose", "other") == "1"
+    tid = current_id(at)
+    typed(at, "1")
+    assert s.focus_note == 1
+    typed(at, "S")
+    assert "“Other” needs a note" in texts(at) and s.focus_note == 2
+    assert rows(app_db) == []
+    at.text_area(key=f"f_note_{tid}").input("refund sent to the wrong card").run()
+    typed(at, "S")
+    assert rows(app_db, "SELECT primary_label, note FROM annotations") == [
+        ("other", "refund sent to the wrong card")]
 
 
 def test_browse_opens_a_given_transcript_then_the_queue_goes_on(app_db):

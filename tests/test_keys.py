@@ -25,7 +25,12 @@ def test_default_keys_send_the_events_the_page_expects():
     assert keys.key("save") == "S" and keys.key("choose", "no_failure") == "0"
     assert keys.key("choose", "not_a_category") is None
     assert keys.help() == ("Keys: categories 1 2 3 4 5 6 7 8 0 · S save & next · X skip · "
-                           "U undo · G guidelines")
+                           "U undo · G guidelines · Y context present: yes · N context present: "
+                           "no · ? context present: unknown · J next messages · K previous "
+                           "messages · T first tool error · L last message")
+    assert [keys.event(k) for k in "yn?"] == [Event("context", v) for v in ("yes", "no", "unknown")]
+    assert [keys.event(k) for k in "jktl"] == [Event("page", v)
+                                               for v in ("next", "prev", "error", "end")]
 
 
 def test_letter_shortcuts_of_a_taxonomy_work_in_either_case():

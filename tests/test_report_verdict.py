@@ -93,6 +93,34 @@ def test_too_few_double_labeled_is_not_measured(db, taxonomy):
     assert alpha.detail.startswith("not measured: 10 double-labeled")
 
 
+@pytest.mark.parametrize("context", ["unknown", None])
+def test_context_present_unknown_is_not_measured_and_not_no(db, taxonomy, context):
+    """Unknown (or unset) is no answer: the share is not told, the check does not pass, and
+    the JSON keeps one item under its key with the sentence in `detail`."""
+    behavior_ready(db, taxonomy, context=context)
+    r = report(db, taxonomy)
+    ctx = next(c for c in r.readiness if c.check == "min_context_present_share")
+    assert (ctx.value, ctx.passed) == (None, False)
+    assert ctx.detail.startswith("not measured: answered for 0 of 180 behavior failures, at "
+                                 "least 80% needed")
+    items = [c for c in json.loads(json.dumps(r.to_dict()))["readiness"]
+             if c["check"] == "min_context_present_share"]
+    assert len(items) == 1 and items[0]["value"] is None and items[0]["detail"] == ctx.detail
+
+
+def test_context_present_share_is_over_answered_labels(db, taxonomy):
+    """'no' is an answer, 'unknown' is not: 120 yes, 30 no, 20 unknown of 170 behavior
+    failures → 120 / 150 = 80%, answered for 150 of 170 (88%, above the 80% needed)."""
+    start = 0
+    for value, n in (("yes", 120), ("no", 30), ("unknown", 20)):
+        labeled_set(db, taxonomy, {"tone_policy": n}, start=start, context_present=value)
+        start += n
+    ctx = next(c for c in report(db, taxonomy).readiness if c.check == "min_context_present_share")
+    assert ctx.detail == ("context present = yes in 120 of 150; answered for 150 of 170 behavior "
+                          "failures")
+    assert ctx.value == pytest.approx(0.8) and ctx.passed
+
+
 def test_spread_behavior_fails_the_narrow_task_check(db, taxonomy):
     ids = labeled_set(db, taxonomy, {"tone_policy": 110, "escalation": 105, "schema_format": 100},
                       context_present="yes")
@@ -192,7 +220,8 @@ def test_context_present_and_ideal_responses_follow_the_final_label(db, taxonomy
     ])
     r = report(db, taxonomy)
     ctx = next(c for c in r.readiness if c.check == "min_context_present_share")
-    assert ctx.value == 0.5 and ctx.detail == "context present = yes in 1 of 2 behavior failures"
+    assert ctx.value == 0.5 and ctx.detail == ("context present = yes in 1 of 2; answered for 2 "
+                                               "of 2 behavior failures")
     assert [(a.key, a.count, a.ideal_responses) for a in r.next_actions] == [("tone_policy", 2, 1)]
 
 

@@ -33,6 +33,9 @@ CSS = """<style>
 .tr-ctx{border-left:3px solid #7aa7e8;padding:.3rem .6rem;margin:.4rem 0;background:#f8fbff}
 details.tr-fold summary{cursor:pointer;color:#3b4252}
 .tr-error{color:#a1260d;font-size:.85em;font-weight:600;margin-top:.3rem}
+.tr-failed{border-color:#d9534f}
+.tr-json .tr-body{font-family:monospace;font-size:.85em}
+.tr-msg{scroll-margin-top:4rem}
 </style>"""
 
 
@@ -54,6 +57,16 @@ class MessageView:
     text: str
     tool_calls: tuple[ToolCallView, ...]
     error: str | None = None  # a failed step of the trace this message came from
+
+    @property
+    def is_error(self) -> bool:
+        """A failed step: flagged by its trace, or a tool result that reports an error."""
+        if self.error is not None:
+            return True
+        if self.role not in ("tool", "function"):
+            return False
+        head = self.text.lstrip()[:200].lower()
+        return head.startswith(("error", "exception", "traceback")) or '"error":' in head
 
     @property
     def folded(self) -> bool:
@@ -93,6 +106,17 @@ def pretty_arguments(raw: Any) -> str:
     return json.dumps(raw, ensure_ascii=False, indent=2)
 
 
+def pretty_json(text: str) -> str:
+    """A tool result that is a JSON object or array, indented; any other text as it is."""
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")):
+        return text
+    try:
+        return json.dumps(json.loads(stripped), ensure_ascii=False, indent=2)
+    except ValueError:
+        return text
+
+
 def _calls(message: dict[str, Any]) -> tuple[ToolCallView, ...]:
     calls = list(message.get("tool_calls") or [])
     if message.get("function_call"):
@@ -116,8 +140,11 @@ def views_of(messages: list[Any]) -> list[MessageView]:
     for i, m in enumerate(messages):
         m = m if isinstance(m, dict) else {"role": "?", "content": m}
         name, error = m.get("name"), m.get("error")
-        out.append(MessageView(i, str(m.get("role") or "?"), None if name is None else str(name),
-                               _text(m.get("content")), _calls(m),
+        role = str(m.get("role") or "?")
+        text = _text(m.get("content"))
+        if role in ("tool", "function"):
+            text = pretty_json(text)
+        out.append(MessageView(i, role, None if name is None else str(name), text, _calls(m),
                                None if error is None else str(error)))
     return out
 
@@ -136,8 +163,10 @@ def message_html(m: MessageView) -> str:
         for c in m.tool_calls)
     role_class = escape(m.role if m.role.isalnum() else "other")
     error = f'<div class="tr-error">error: {escape(m.error)}</div>' if m.error else ""
-    return (f'<div class="tr-msg tr-{role_class}"><div class="tr-head">#{m.index} {who}</div>'
-            f"{body}{calls}{error}</div>")
+    is_json = m.role in ("tool", "function") and m.text[:1] in ("{", "[")
+    extra = " tr-failed" * m.is_error + " tr-json" * is_json
+    return (f'<div class="tr-msg tr-{role_class}{extra}" id="tr-m{m.index}">'
+            f'<div class="tr-head">#{m.index} {who}</div>{body}{calls}{error}</div>')
 
 
 def messages_html(views: list[MessageView]) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.errors import KeyClash
-from core.taxonomy import RESERVED_SHORTCUTS, Taxonomy
+from core.taxonomy import OTHER_KEY, RESERVED_SHORTCUTS, Taxonomy
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class ActionKey:
     action: str
     key: str
     what: str  # as the help line and clash messages say it
+    arg: str | None = None
 
 
 # The Annotate page's own keys (the categories bring theirs from the taxonomy).
@@ -41,7 +42,18 @@ ACTION_KEYS: tuple[ActionKey, ...] = (
     ActionKey("skip", "X", "skip"),
     ActionKey("undo", "U", "undo"),
     ActionKey("toggle_guide", "G", "guidelines"),
+    # "Needed info in context?" (the annotations' context_present): unset stays unknown.
+    ActionKey("context", "Y", "context present: yes", "yes"),
+    ActionKey("context", "N", "context present: no", "no"),
+    ActionKey("context", "?", "context present: unknown", "unknown"),
+    # Reading a long conversation: page through it, jump to the first tool error or the end.
+    ActionKey("page", "J", "next messages", "next"),
+    ActionKey("page", "K", "previous messages", "prev"),
+    ActionKey("page", "T", "first tool error", "error"),
+    ActionKey("page", "L", "last message", "end"),
 )
+# "Other — describe it" (issue 19) gets this key when its taxonomy gives it none.
+OTHER_SHORTCUT = "O"
 
 
 @dataclass(frozen=True)
@@ -97,13 +109,14 @@ class KeyMap:
 
 def category_bindings(taxonomy: Taxonomy) -> list[Binding]:
     """A 'choose' event per category that has a shortcut."""
-    return [Binding(c.shortcut.upper(), Event("choose", c.key), f"category '{c.name}'")
-            for c in taxonomy.categories if c.shortcut]
+    return [Binding(key.upper(), Event("choose", c.key), f"category '{c.name}'")
+            for c in taxonomy.categories
+            if (key := c.shortcut or (OTHER_SHORTCUT if c.key == OTHER_KEY else None))]
 
 
 def annotate_keys(taxonomy: Taxonomy) -> KeyMap:
     """The Annotate page's keys: the taxonomy's category shortcuts, then the actions."""
-    actions = [Binding(a.key, Event(a.action), a.what) for a in ACTION_KEYS]
+    actions = [Binding(a.key, Event(a.action, a.arg), a.what) for a in ACTION_KEYS]
     return KeyMap([*category_bindings(taxonomy), *actions])
 
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.errors import TriageError
 from core.labels.annotate import already_labeled_note, label_row, prelabel_mode, skip_row, submit
 from core.labels.browse import seen_label
-from core.labels.conversation import MessageView, message_views
+from core.labels.conversation import MessageView, message_views, page_ranges
 from core.labels.fields import reviewer_metadata
 from core.labels.keys import Event, KeyMap, annotate_keys
 from core.labels.queues import QueueItem, QueueProgress, QueueSpec, claim, load_queue
@@ -27,7 +27,7 @@ from core.store.connection import Database
 from core.store.prelabels import Prelabel, latest_prelabel
 from core.store.settings import get_setting
 from core.store.transcripts import Transcript, get_transcript
-from core.taxonomy import Taxonomy
+from core.taxonomy import OTHER_KEY, Taxonomy
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,10 @@ class AnnotateSession:
         self.events: deque[Event] = deque()
         self.flashes: list[Flash] = []
         self.show_guidelines = False
+        self.page = 0  # which page of the conversation is drawn (page_ranges)
+        self.scroll_to: tuple[int, int] | None = None  # (message index, request number)
+        self.focus_note = 0  # bumped when the note field should take the focus
+        self.key_seq = 0  # the last typed-ahead key applied (core/ui.py's key queue numbers them)
         self._tried, self._fresh = False, False
         self._shown_at = clock()
 
@@ -102,6 +106,14 @@ class AnnotateSession:
     def press(self, *keys: str) -> None:
         """Queue the events of raw key presses (keys that do nothing here are ignored)."""
         self.push(*(e for k in keys if (e := self.keys.event(k)) is not None))
+
+    def press_queued(self, pressed: list | None) -> None:
+        """Keys from the page's key queue, as [[number, key], ...] in the order typed: those
+        not applied yet are queued (a list sent again after a rerun is not applied twice)."""
+        for seq, key in pressed or ():
+            if isinstance(seq, int) and seq > self.key_seq and isinstance(key, str):
+                self.key_seq = seq
+                self.press(key)
 
     def show_queue(self, spec: QueueSpec) -> None:
         """The queue the reviewer works through: a new choice starts at its next item."""
@@ -187,6 +199,8 @@ class AnnotateSession:
         if event.action == "choose":
             if self.item is not None and event.arg in self.taxonomy.keys:
                 self.chosen = event.arg
+                if event.arg == OTHER_KEY:
+                    self.focus_note += 1  # "Other — describe it": the note comes next
         elif event.action == "toggle_guide":
             self.show_guidelines = not self.show_guidelines
         elif event.action == "save":
@@ -198,6 +212,53 @@ class AnnotateSession:
             self._undo()
         elif event.action == "open" and event.arg:
             self._open(event.arg)
+        elif event.action == "context" and self.item is not None:
+            self.details = replace(self.details, context_present=event.arg)
+        elif event.action == "page" and self.item is not None:
+            self._page(event.arg)
+
+    # --- reading a long conversation -------------------------------------------------------
+
+    @property
+    def pages(self) -> list[tuple[int, int]]:
+        return page_ranges(len(self.views))
+
+    @property
+    def shown(self) -> tuple[int, int]:
+        """[start, end) of the messages drawn now."""
+        pages = self.pages
+        return pages[min(self.page, len(pages) - 1)]
+
+    def first_error(self) -> int | None:
+        """The index of the first message that is or reports a tool error (None: none)."""
+        return next((v.index for v in self.views if v.is_error), None)
+
+    def offscreen_line(self) -> str:
+        """'messages 40–79 of 120 shown · 40 above and 40 below are off screen · …'."""
+        n, (lo, hi) = len(self.views), self.shown
+        if n <= hi - lo:
+            return f"all {n} messages shown"
+        parts = [f"{k} {where}" for k, where in ((lo, "above"), (n - hi, "below")) if k]
+        error = self.first_error()
+        hint = "J next · K previous · L end" + (f" · T first tool error (#{error})"
+                                                 if error is not None else "")
+        return (f"messages {lo}–{hi - 1} of {n} shown · {' and '.join(parts)} off screen · "
+                f"{hint}")
+
+    def _page(self, where: str | None) -> None:
+        last = len(self.pages) - 1
+        target = {"next": None, "prev": None, "end": len(self.views) - 1,
+                  "error": self.first_error()}.get(where)
+        if where in ("next", "prev"):
+            self.page = max(0, min(last, min(self.page, last) + (1 if where == "next" else -1)))
+            target = self.shown[0]
+        elif target is None:
+            self._say("info", "No tool error in this transcript." if where == "error" else
+                      "Nothing to jump to.")
+            return
+        else:
+            self.page = next(i for i, (lo, hi) in enumerate(self.pages) if lo <= target < hi)
+        self.scroll_to = (target, (self.scroll_to or (0, 0))[1] + 1)
 
     def _save(self) -> None:
         if self.item is None:
@@ -206,6 +267,11 @@ class AnnotateSession:
             self._say("warning", "Choose a category first (its key or button), then save.")
             return
         d = self.details
+        if self.chosen == OTHER_KEY and not (d.note or "").strip():
+            self.focus_note += 1
+            self._say("warning", "“Other” needs a note: describe what went wrong in the Note "
+                                 "field, then save.")
+            return
         self.pending = label_row(
             self.item, self.reviewer, self.taxonomy, self.chosen, secondary=d.secondary,
             context_present=d.context_present, severity=d.severity,
@@ -284,6 +350,7 @@ class AnnotateSession:
         self.views = message_views(self.transcript) if self.transcript else []
         self.prelabel = latest_prelabel(self.db, item.transcript_id) if item else None
         self.chosen, self.details, self.notice = None, LabelDetails(), None
+        self.page, self.scroll_to = 0, None
         self._read_mode()
         self._fresh, self._shown_at = True, self.clock()
 

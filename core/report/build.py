@@ -161,8 +161,6 @@ def readiness_checks(failures: list[tuple[LabelRow, str]], agreement: Agreement,
     top_share = max(behavior.values()) / n if behavior else None
     min_examples = decision["min_examples_per_tuned_category"]
     fewest = min(tuned.values()) if tuned else None
-    yes = sum(r.context_present == "yes" for r, cls in failures if cls == "behavior")
-    ctx = yes / n_behavior if n_behavior else None
     top = max(behavior.values()) / n_behavior if n_behavior else None
     listing = ", ".join(f"{k} {c}" for k, c in sorted(tuned.items(), key=lambda kv: -kv[1]))
     return (
@@ -173,15 +171,34 @@ def readiness_checks(failures: list[tuple[LabelRow, str]], agreement: Agreement,
               fewest, min_examples, fewest is not None and fewest >= min_examples,
               f"labeled examples: {listing}" if tuned else "no category proposed for tuning"),
         _alpha_check(agreement, decision),
-        Check("min_context_present_share", "failures persist with the right context present",
-              ctx, decision["min_context_present_share"],
-              ctx is not None and ctx >= decision["min_context_present_share"],
-              f"context present = yes in {yes} of {n_behavior} behavior failures"),
+        _context_check(failures, n_behavior, decision),
         Check("min_top_behavior_share", "the task is narrow: one behavior category dominates",
               top, decision["min_top_behavior_share"],
               top is not None and top >= decision["min_top_behavior_share"],
               f"top behavior category holds {max(behavior.values(), default=0)} of {n_behavior}"),
     )
+
+
+def _context_check(failures: list[tuple[LabelRow, str]], n_behavior: int,
+                   decision: dict[str, float]) -> Check:
+    """The share of behavior failures with the needed information in context, over those whose
+    reviewer answered (yes or no; unset is unknown, never "no"). When fewer than
+    `min_context_answered_share` of them are answered, the share is not told: null, not passed."""
+    said = [r.context_present for r, cls in failures if cls == "behavior"]
+    answered, yes = sum(c in ("yes", "no") for c in said), said.count("yes")
+    need, min_answered = decision["min_context_present_share"], decision["min_context_answered_share"]
+    label = "failures persist with the right context present"
+    told = f"answered for {answered} of {n_behavior} behavior failures"
+    if not n_behavior:
+        return Check("min_context_present_share", label, None, need, False,
+                     "no behavior failures labeled yet")
+    if answered < min_answered * n_behavior:
+        return Check("min_context_present_share", label, None, need, False,
+                     f"not measured: {told}, at least {min_answered:.0%} needed (the rest are "
+                     "unknown: set Y / N on Annotate)")
+    share = yes / answered
+    return Check("min_context_present_share", label, share, need, share >= need,
+                 f"context present = yes in {yes} of {answered}; {told}")
 
 
 def _alpha_check(agreement: Agreement, decision: dict[str, float]) -> Check:

@@ -36,11 +36,13 @@ _PREPARE = (
 )
 
 # context_present and ideal responses "of the final label": among the transcript's current
-# labels that chose the final primary label, the adjudication if there is one, else the latest.
+# labels that chose the final primary label, an answer (yes / no) before none (unset or
+# unknown), then the adjudication if there is one, else the latest.
 _LABEL_ROWS = """
 WITH per AS (
     SELECT c.transcript_id,
            arg_max_null(c.context_present, struct_pack(
+               answered := coalesce(c.context_present IN ('yes', 'no'), false),
                adj := c.kind = 'adjudication', at := c.created_at, id := c.annotation_id))
                AS context_present,
            bool_or(coalesce(trim(c.ideal_response), '') <> '') AS has_ideal
