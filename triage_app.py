@@ -51,11 +51,13 @@ def _categories(s: LandingSummary) -> None:
 
 def home() -> None:
     ctx = bootstrap("Home")
-    s = landing_summary(ctx.db, ctx.taxonomy, ctx.user)
+    # The heading first: the browser draws it while the counts are computed.
     st.title("Triage")
     st.caption(f"Reviewer: **{ctx.user}** · database `{ctx.settings.db_path}` · taxonomy "
                f"`{ctx.taxonomy.name}` ({ctx.taxonomy.version})")
     team_database_offer(ctx)
+    with st.spinner("Counting…", show_time=True):
+        s = landing_summary(ctx.db, ctx.taxonomy, ctx.user)
     _metrics(s)
     _next_step(s)
     _categories(s)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.store.connection import Database, utcnow
-from core.store.overview import final_label_counts, landing_counts
+from core.store.overview import final_label_counts, landing_overview
 from core.taxonomy import Taxonomy
 
 
@@ -57,10 +57,11 @@ def next_step(active: int, unlabeled: int, disagreements: int) -> NextStep:
     return NextStep("report", "Read the report: every transcript is labeled and settled.")
 
 
-def category_counts(db: Database, taxonomy: Taxonomy) -> tuple[CategoryCount, ...]:
-    """Final labels per category, in the taxonomy's order (zeros included); labels of keys
-    the taxonomy no longer has come last."""
-    counts = final_label_counts(db)
+def category_counts(db: Database, taxonomy: Taxonomy,
+                    counts: dict[str, int] | None = None) -> tuple[CategoryCount, ...]:
+    """Final labels per category (`counts` by label key, read when not given), in the
+    taxonomy's order (zeros included); labels of keys the taxonomy no longer has come last."""
+    counts = dict(final_label_counts(db) if counts is None else counts)
     rows = [CategoryCount(c.key, c.name, c.fix_class, counts.pop(c.key, 0))
             for c in taxonomy.categories]
     rows += [CategoryCount(k, k, "unknown", n) for k, n in sorted(counts.items())]
@@ -72,7 +73,7 @@ def landing_summary(db: Database, taxonomy: Taxonomy, user: str,
     """Everything the landing page shows. `now` (naive UTC) sets what "today" is."""
     today = (now or utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
     (active, archived, unlabeled, labeled, double, disagreements, prelabeled, mine,
-     demo) = landing_counts(db, user, today)
+     demo), by_label = landing_overview(db, user, today)
     return LandingSummary(active, archived, unlabeled, labeled, double, disagreements, prelabeled,
                           mine, bool(demo), next_step(active, unlabeled, disagreements),
-                          category_counts(db, taxonomy))
+                          category_counts(db, taxonomy, by_label))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import tomllib
 from dataclasses import dataclass
@@ -92,14 +93,18 @@ class Taxonomy:
     decision: dict[str, float]
     path: Path
 
-    @property
+    @functools.cached_property
     def keys(self) -> list[str]:
+        # Cached (the taxonomy is frozen): the report tests membership once per label.
         return [c.key for c in self.categories]
 
+    @functools.cached_property
+    def _by_key(self) -> dict[str, Category]:
+        return {c.key: c for c in self.categories}
+
     def category(self, key: str) -> Category:
-        for c in self.categories:
-            if c.key == key:
-                return c
+        if (c := self._by_key.get(key)) is not None:
+            return c
         raise KeyError(key)
 
     def fix_class(self, key: str) -> str:

@@ -120,6 +120,26 @@ def show_tables(tables: Any) -> None:
         show_table(table)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _cached_report(_db: Database, db_path: str, version: tuple, taxonomy_id: tuple[str, str],
+                   _taxonomy: Taxonomy, random_only: bool, population: bool) -> Any:
+    from core.report.build import build_report  # the Report page's import, not every page's
+
+    return build_report(_db, _taxonomy, random_only=random_only, population=population)
+
+
+def cached_report(ctx: AppContext, random_only: bool, population: bool) -> Any:
+    """The report as of the last write (this process's committed transactions and a
+    fingerprint of the tables): built once per write and view, so a second visit to the
+    Report page draws at once."""
+    from core.store.report_data import inputs_version
+
+    t = ctx.taxonomy
+    version = (ctx.db.generation, *inputs_version(ctx.db))
+    return _cached_report(ctx.db, str(ctx.db.path), version, (t.name, t.version), t,
+                          random_only, population)
+
+
 def _leave_pages_directory_mode() -> None:
     """A deep link that is the server's very first request runs the page through Streamlit's
     old `pages/` auto-discovery (its sidebar lists file names), because only a run of the entry

@@ -1,6 +1,6 @@
 """Report page: the verdict first, then the evidence; exports for leadership."""
 
-from core.ui import bootstrap, show_error, show_table, show_tables
+from core.ui import bootstrap, cached_report, show_error, show_table, show_tables
 
 ctx = bootstrap("Report")
 
@@ -10,7 +10,7 @@ import json  # noqa: E402
 import streamlit as st  # noqa: E402
 
 from core.report import charts, cost_view, tables, text  # noqa: E402
-from core.report.build import build_report, report_slices  # noqa: E402
+from core.report.build import report_slices  # noqa: E402
 from core.report.pdf import find_browser, html_to_pdf  # noqa: E402
 from core.report.render import render_html, render_markdown  # noqa: E402
 from core.store.report_data import metadata_fields  # noqa: E402
@@ -24,14 +24,17 @@ population = st.sidebar.toggle(
     "Population estimate", value=True, key="report_population",
     help="Estimate the whole population from the random human sample and the pre-labels on "
          "every transcript (prediction-powered inference).")
+heading = st.empty()  # drawn at once; the verdict replaces it once the report is built
+heading.title("Report")
 try:
-    report = build_report(ctx.db, ctx.taxonomy, random_only=random_only, population=population)
+    with st.spinner("Building the report…", show_time=True):
+        report = cached_report(ctx, random_only, population)
 except Exception as e:  # noqa: BLE001 - shown to the user, logged in full
     show_error(e)
 
 box = {"pipeline_first": st.info, "tuning_justified": st.success,
        "behavior_not_ready": st.warning, "inconclusive": st.info}[report.verdict]
-st.title(text.VERDICT_TITLES[report.verdict])
+heading.title(text.VERDICT_TITLES[report.verdict])
 box(report.verdict_sentence)
 if (pop := report.population) is not None:
     st.caption(text.basis_line(report))

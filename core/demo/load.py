@@ -14,7 +14,6 @@ from typing import Any
 from core.errors import DatabaseError, ImportFailed, UsageError
 from core.ingest.pipeline import ImportResult, import_rows
 from core.ingest.readers import read_rows
-from core.prelabel.run import prelabel_offline_all
 from core.store.annotations import NewAnnotation, add_annotations
 from core.store.categories import register_taxonomy
 from core.store.connection import Database
@@ -117,6 +116,10 @@ def load_demo(db: Database, taxonomy: Taxonomy) -> DemoSummary:
         imported = _import_transcripts(db, f"demo-{digest}")
         add_annotations(db, labels, taxonomy.keys)
     # Suggestions too, so the Annotate page, the evaluation and the report show them at once.
+    # Imported here: the pre-labeler pulls scikit-learn and openai, which the app's pages that
+    # only import this module (through core.demo.apart) must not pay for at start.
+    from core.prelabel.run import prelabel_offline_all
+
     suggested = prelabel_offline_all(db, taxonomy)
     n_adjudications = sum(a.kind == "adjudication" for a in labels)
     return DemoSummary(True, imported.rows_imported, len(labels) - n_adjudications,

@@ -145,7 +145,10 @@ def evaluate_prelabels(db: Database, taxonomy: Taxonomy, labeler: str | None = N
     offline model when it has made suggestions here (else None: nothing was pre-labeled).
     Returns {labeler, model, n, accuracy, kappa, per_category, confusion, by_confidence,
     n_excluded_shown, n_excluded_few_shot, method}, or None when nothing can be evaluated."""
-    finals = {i: lab for i, lab in human_final_labels(db) if lab in taxonomy.keys}
+    if labeler is None and not labeler_used(db, "llm") and not labeler_used(db, "offline"):
+        return None  # nothing pre-labeled: skip reading every final label (seconds at 100k)
+    keys = set(taxonomy.keys)
+    finals = {i: lab for i, lab in human_final_labels(db) if lab in keys}
     blind = blind_labeled_ids(db)
     if labeler == "llm":
         return _evaluate_llm(db, taxonomy, finals, blind)

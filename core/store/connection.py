@@ -54,6 +54,9 @@ class Database:
         self._local = threading.local()
         # Called after each outermost COMMIT of transaction(), e.g. to refresh the snapshot.
         self.after_commit: list[Callable[[], None]] = []
+        # How many transactions this process committed: a cache of what was read (the app's
+        # report) is current while it has not changed (every write goes through transaction()).
+        self.generation = 0
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -108,6 +111,7 @@ class Database:
             con.execute("ROLLBACK")
             raise DatabaseError("a step of this transaction failed, so none of it was saved")
         con.execute("COMMIT")
+        self.generation += 1
         for callback in list(self.after_commit):
             callback()
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-
-import pyarrow as pa
+from typing import Any
 
 from core.errors import NotFound
 from core.store.connection import Database, utcnow
@@ -60,19 +59,19 @@ def _params(p: Prelabel) -> list:
             p.cost_usd, p.created_at or utcnow(), p.evidence_verified, p.evidence_unverified]
 
 
-def _prelabel_table(prelabels: list[Prelabel]) -> pa.Table:
+def _prelabel_table(prelabels: list[Prelabel]) -> Any:
+    import pyarrow as pa  # here, not at import: the app's first page does not write pre-labels
+
+    types = {"secondary_labels": pa.list_(pa.string()), "confidence": pa.float64(),
+             "truncated": pa.bool_(), "latency_ms": pa.int64(), "tokens_in": pa.int64(),
+             "tokens_out": pa.int64(), "cost_usd": pa.float64(), "created_at": pa.timestamp("us"),
+             "evidence_verified": pa.bool_()}
     now = utcnow()
     cols = COLUMNS.split(", ")
     values = list(zip(*(_params(p) for p in prelabels), strict=True))
     data = dict(zip(cols, values, strict=True))
     data["created_at"] = [v or now for v in data["created_at"]]
-    return pa.table({c: pa.array(data[c], _ARROW_TYPES.get(c, pa.string())) for c in cols})
-
-
-_ARROW_TYPES = {"secondary_labels": pa.list_(pa.string()), "confidence": pa.float64(),
-                "truncated": pa.bool_(), "latency_ms": pa.int64(), "tokens_in": pa.int64(),
-                "tokens_out": pa.int64(), "cost_usd": pa.float64(),
-                "created_at": pa.timestamp("us"), "evidence_verified": pa.bool_()}
+    return pa.table({c: pa.array(data[c], types.get(c, pa.string())) for c in cols})
 
 
 def insert_prelabels(db: Database, prelabels: list[Prelabel]) -> None:

@@ -161,6 +161,17 @@ def _samples(db: Database) -> tuple[dict[str, Any], ...]:
     return tuple(out)
 
 
+def inputs_version(db: Database) -> tuple:
+    """A cheap fingerprint of what the report reads (rows appended to its tables, the newest
+    setting): with Database.generation it tells a cached report is still current, even when
+    another connection of this process wrote."""
+    return db.con.execute(
+        "SELECT (SELECT count(*) FROM transcripts), (SELECT count(*) FROM transcripts WHERE archived), "
+        "(SELECT count(*) FROM annotations), (SELECT count(*) FROM prelabels), "
+        "(SELECT count(*) FROM samples), (SELECT count(*) FROM categories), "
+        "(SELECT count(*) FROM settings), (SELECT max(set_at) FROM settings)").fetchone()
+
+
 def metadata_fields(db: Database) -> list[str]:
     """Top-level metadata keys of the transcripts in scope, for slicing."""
     return [r[0] for r in db.con.execute(
