@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.admin import admins, is_admin
 from core.discover.axial import apply_rows, drafts_from, merge, split, table_rows
 from core.discover.chart import saturation_figure
 from core.discover.cluster import ClusterParams
@@ -25,9 +24,6 @@ ss = st.session_state
 SCOPES = {"all": "All notes", "other": "Only notes on “Other” labels", "sample": "One sample"}
 
 st.title("Discover failure modes")
-if not is_admin(ctx.db, ctx.user):  # issue 15 swaps this for the admin-only bootstrap
-    st.error(f"{ctx.user!r} is not an admin; Discover is for: {', '.join(admins(ctx.db))}.")
-    st.stop()
 st.caption("Reviewers' notes grouped into candidate categories (open coding → axial coding). "
            "Offline: TF-IDF and HDBSCAN; with an LLM configured, embeddings and names by the chat model.")
 
