@@ -77,3 +77,20 @@ def test_navigation_lists_only_the_pages_a_reviewer_may_open(team, db_path, monk
     at = app("triage_app.py", db_path, "rita", monkeypatch).run()
     links = {p.label for p in at.get("page_link")} if hasattr(at, "get") else set()
     assert not ({"Import", "SQL", "Pre-label", "Settings", "Admin"} & links)
+
+
+def test_attackers_url_gets_no_request_whatever_a_reviewer_does(team, db_path, monkeypatch,
+                                                                 llm_server):
+    from tests.llm_server import LLMServer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-team-secret")
+    monkeypatch.setenv("TRIAGE_LLM_BASE_URL", llm_server.base_url)
+    with LLMServer() as attacker:
+        with pytest.raises(PermissionDenied):
+            change_setting(team, "llm_base_url", attacker.base_url, "rita")
+        team.close()
+        for page in ("pages/prelabel.py", "pages/settings.py", "pages/discover.py"):
+            at = app(page, db_path, "rita", monkeypatch).run()
+            assert "page is for admins" in texts(at)
+            assert not at.text_input and not at.button  # nothing to type a URL into
+        assert attacker.state.count == 0 and llm_server.state.count == 0

@@ -125,6 +125,8 @@ def _check_contents(key: str, value: Any) -> None:
         raise UsageError("overlap_share must be between 0 and 1")
     if key == "snapshot_interval" and value < 1:
         raise UsageError("snapshot_interval must be at least 1 second")
+    if key == "llm_base_url" and value.strip() and not re.match(r"https?://[^\s/]+", value.strip()):
+        raise UsageError(f"llm_base_url: {value!r} is not an http(s) URL (empty: the environment's)")
     if key == "sql_max_result_bytes" and value < 1000:
         raise UsageError("sql_max_result_bytes must be at least 1000")
     if key in ("admins", "analysts", "metadata_allowlist", "redact_patterns", "reviewer_hidden_fields",
