@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.home import LandingSummary, landing_summary
-from core.ui import app_page_config, bootstrap, team_database_offer
+from core.ui import app_page_config, bootstrap, page_visibility, team_database_offer
 
 # Pages the landing page links to, by url_path; a link shows once its page is in PAGES.
 LINKS = ["import", "annotate", "adjudicate", "prelabel", "report", "sql"]
@@ -15,7 +15,7 @@ ACTION_PAGES = {"import": "import", "annotate": "annotate", "adjudicate": "adjud
 
 
 def _page(url_path: str) -> st.Page | None:
-    return next((p for p in PAGES if p.url_path == url_path), None)
+    return next((p for p in PAGES if p.url_path == url_path and p.visibility == "visible"), None)
 
 
 def _metrics(s: LandingSummary) -> None:
@@ -63,20 +63,32 @@ def home() -> None:
     _categories(s)
 
 
-PAGES = [
-    st.Page(home, title="Home", icon=":material/home:", default=True),
-    st.Page("pages/import.py", title="Import", icon=":material/upload_file:", url_path="import"),
-    st.Page("pages/annotate.py", title="Annotate", icon=":material/label:", url_path="annotate"),
-    st.Page("pages/adjudicate.py", title="Adjudicate", icon=":material/balance:", url_path="adjudicate"),
-    st.Page("pages/browse.py", title="Browse", icon=":material/search:", url_path="browse"),
-    st.Page("pages/prelabel.py", title="Pre-label", icon=":material/smart_toy:", url_path="prelabel"),
-    st.Page("pages/report.py", title="Report", icon=":material/bar_chart:", url_path="report"),
-    st.Page("pages/sql.py", title="SQL", icon=":material/terminal:", url_path="sql"),
-    st.Page("pages/discover.py", title="Discover", icon=":material/hub:", url_path="discover"),
-    st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
-    st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:", url_path="admin"),
+# (file or function, title, icon, url path); the navigation lists a page to the roles that may
+# open it (core/admin.PAGE_ROLES), and routes every page so a deep link reaches its refusal.
+PAGE_SPECS = [
+    ("pages/import.py", "Import", ":material/upload_file:", "import"),
+    ("pages/annotate.py", "Annotate", ":material/label:", "annotate"),
+    ("pages/adjudicate.py", "Adjudicate", ":material/balance:", "adjudicate"),
+    ("pages/browse.py", "Browse", ":material/search:", "browse"),
+    ("pages/prelabel.py", "Pre-label", ":material/smart_toy:", "prelabel"),
+    ("pages/report.py", "Report", ":material/bar_chart:", "report"),
+    ("pages/sql.py", "SQL", ":material/terminal:", "sql"),
+    ("pages/discover.py", "Discover", ":material/hub:", "discover"),
+    ("pages/settings.py", "Settings", ":material/settings:", "settings"),
+    ("pages/admin.py", "Admin", ":material/admin_panel_settings:", "admin"),
 ]
+
+
+def build_pages() -> list[st.Page]:
+    """Every page, each visible in the navigation only to the roles that may open it."""
+    return [st.Page(home, title="Home", icon=":material/home:", default=True), *(
+        st.Page(f, title=t, icon=i, url_path=u, visibility=page_visibility(u))
+        for f, t, i, u in PAGE_SPECS)]
+
+
+PAGES: list[st.Page] = []
 
 if __name__ == "__main__":
     app_page_config()
+    PAGES = build_pages()
     st.navigation(PAGES).run()

@@ -1,7 +1,15 @@
-"""Admin actions: who may change settings, archiving batches, switching the taxonomy.
+"""Roles and admin actions: who may open which page and do what, archiving batches,
+switching the taxonomy.
 
-When the `admins` setting is empty everyone is an admin (a fresh install must be usable);
-once it names someone, only those names may change settings or run admin actions."""
+Roles (the one rule, used by navigation, every page's bootstrap and the CLI):
+- reviewer (everyone, the default): Home, Annotate, Browse (hidden fields hidden), Report.
+- analyst (the `analysts` setting): adds SQL with the exports, and Adjudicate (it shows both
+  reviewers' labels, so not for the reviewers who disagree).
+- admin (the `admins` setting): adds Import, Pre-label runs, Settings, Admin, Discover.
+A fresh install names no admins, and then everyone is an admin (one person on a laptop must be
+able to start); once `admins` names someone, the roles hold. `analysts` can only be set once
+`admins` is. A name marked unverified (typed into an app shared without OIDC) is a reviewer,
+whatever the settings say."""
 
 from __future__ import annotations
 
@@ -26,6 +34,81 @@ MIXED_TAXONOMY_WARNING = (
     "Switch before labeling starts, or expect the labels made so far to need relabeling.")
 
 
+ROLES = ("reviewer", "analyst", "admin")
+UNVERIFIED = " (unverified)"
+# The least role that may open each page (by its url path; "" is Home).
+PAGE_ROLES: dict[str, str] = {
+    "home": "reviewer", "annotate": "reviewer", "browse": "reviewer", "report": "reviewer",
+    "sql": "analyst", "adjudicate": "analyst",
+    "import": "admin", "discover": "admin", "prelabel": "admin", "settings": "admin", "admin": "admin"}
+
+
+def mark_unverified(name: str) -> str:
+    """A typed name on an app shared without OIDC: marked wherever it shows, never trusted."""
+    return name if name.endswith(UNVERIFIED) else f"{name}{UNVERIFIED}"
+
+
+def is_verified(user: str) -> bool:
+    """Whether `user` is a name the app may trust with roles (not marked unverified)."""
+    return not user.endswith(UNVERIFIED)
+
+
+def analysts(db: Database) -> list[str]:
+    """The names given the analyst role (the SQL page, exports, Adjudicate, Discover)."""
+    return [str(a) for a in get_setting(db, "analysts")]
+
+
+def role_of(db: Database, user: str) -> str:
+    """The role of `user`: reviewer, analyst or admin (see the module docstring)."""
+    if not is_verified(user):
+        return "reviewer"
+    names = admins(db)
+    if not names or user in names:
+        return "admin"
+    return "analyst" if user in analysts(db) else "reviewer"
+
+
+def may_open(role: str, page: str) -> bool:
+    """Whether `role` may open the page at url path `page` (unknown pages: admins only)."""
+    need = PAGE_ROLES.get(page, "admin")
+    return ROLES.index(role) >= ROLES.index(need)
+
+
+def has_role(db: Database, user: str, role: str) -> bool:
+    """Whether `user` holds `role` or a higher one."""
+    return ROLES.index(role_of(db, user)) >= ROLES.index(role)
+
+
+def how_to_ask(db: Database, user: str, role: str) -> str:
+    """Who may give `user` the role, and how."""
+    setting = "admins" if role == "admin" else "analysts"
+    if not is_verified(user):
+        return ("This app is shared without a login (OIDC), so typed names are unverified and "
+                "hold no analyst or admin powers. Ask the person running it to turn on OIDC "
+                "(README: \"Sharing the app\"), or use Triage on your own machine.")
+    return (f"Ask an admin ({', '.join(admins(db))}) to add your name to `{setting}` (Admin "
+            f"page, or `triage config set {setting} '[\"...\", \"{user}\"]'`).")
+
+
+def page_refusal(db: Database, user: str, page: str, title: str) -> str | None:
+    """None when `user` may open the page; else who may, and how to ask."""
+    role = role_of(db, user)
+    if may_open(role, page):
+        return None
+    need = PAGE_ROLES.get(page, "admin")
+    who = "admins" if need == "admin" else "analysts and admins"
+    return (f"The {title} page is for {who}. You are {user!r} ({role}). "
+            + how_to_ask(db, user, need))
+
+
+def require_role(db: Database, user: str, role: str, action: str) -> None:
+    """Raise PermissionDenied, saying who may and how to ask, unless `user` holds `role`."""
+    if not has_role(db, user, role):
+        who = "admins" if role == "admin" else "analysts and admins"
+        raise PermissionDenied(f"{user!r} ({role_of(db, user)}) may not {action}: only {who} "
+                               f"can. " + how_to_ask(db, user, role))
+
+
 def admins(db: Database) -> list[str]:
     """The names allowed to run admin actions (empty: everyone)."""
     return [str(a) for a in get_setting(db, "admins")]
@@ -33,16 +116,15 @@ def admins(db: Database) -> list[str]:
 
 def is_admin(db: Database, user: str) -> bool:
     """Whether `user` may change settings and run admin actions."""
-    names = admins(db)
-    return not names or user in names
+    return role_of(db, user) == "admin"
 
 
 def require_admin(db: Database, user: str, action: str) -> None:
     """Raise PermissionDenied, naming the admins, unless `user` may do `action`."""
     if not is_admin(db, user):
         raise PermissionDenied(
-            f"{user!r} may not {action}: only admins can ({', '.join(admins(db))}). "
-            "Ask one of them, or to add your name to the `admins` setting.")
+            f"{user!r} may not {action}: only admins can ({', '.join(admins(db)) or 'none'}). "
+            + how_to_ask(db, user, "admin"))
 
 
 def change_setting(db: Database, key: str, value: Any, user: str) -> Any:
@@ -52,11 +134,29 @@ def change_setting(db: Database, key: str, value: Any, user: str) -> Any:
     value = coerce_setting(key, value)  # text from the CLI becomes the typed value first
     if key == "active_taxonomy":
         return switch_taxonomy(db, str(value), user).name
-    if key == "admins" and isinstance(value, list) and value and user not in value:
+    _check_roles_change(db, key, value, user)
+    return set_setting(db, key, value, user)
+
+
+def _check_roles_change(db: Database, key: str, value: Any, user: str) -> None:
+    """No lock-out: an `admins` list must name its author; `analysts` needs admins first;
+    no unverified name gets a role."""
+    if key not in ("admins", "analysts"):
+        return
+    if any(not is_verified(str(v)) for v in value):
+        raise UsageError(f"{key}: {value!r} holds a name marked unverified; roles go to "
+                         "verified names only")
+    if key == "admins" and value and user not in value:
         raise UsageError(
             f"admins: {value!r} does not include you ({user!r}); you would lock yourself out. "
             "Add your own name to the list.")
-    return set_setting(db, key, value, user)
+    if key == "admins" and not value and analysts(db):
+        raise UsageError("admins: emptying it makes everyone an admin while `analysts` names "
+                         "people; empty `analysts` first, or keep an admin")
+    if key == "analysts" and value and not admins(db):
+        raise UsageError("analysts: name the admins first (your own name included, "
+                         "`triage config set admins '[\"you\"]'`): while `admins` is empty "
+                         "everyone is an admin, so an analyst list would mean nothing")
 
 
 def archive_batch(db: Database, batch_id: str, user: str) -> int:
@@ -104,6 +204,7 @@ def use_taxonomy_file(db: Database, path: Path, user: str) -> Taxonomy:
     return switch_taxonomy(db, taxonomy.name, user)
 
 
-__all__ = ["MIXED_TAXONOMY_WARNING", "admins", "archive_batch", "change_setting", "is_admin",
-           "list_batches", "require_admin", "restore_batch", "switch_taxonomy",
-           "use_taxonomy_file"]
+__all__ = ["MIXED_TAXONOMY_WARNING", "PAGE_ROLES", "ROLES", "UNVERIFIED", "admins", "analysts",
+           "archive_batch", "change_setting", "has_role", "how_to_ask", "is_admin", "is_verified",
+           "list_batches", "mark_unverified", "may_open", "page_refusal", "require_admin",
+           "require_role", "restore_batch", "role_of", "switch_taxonomy", "use_taxonomy_file"]

@@ -13,7 +13,9 @@ ENV_VARS: dict[str, str] = {
     "TRIAGE_DB": "path of the DuckDB file (default ./triage.duckdb)",
     "TRIAGE_USER": "reviewer name; presets identity in the app and names the CLI user",
     "OPENAI_API_KEY": "API key for the LLM pre-labeler (never stored or logged)",
-    "TRIAGE_LLM_BASE_URL": "OpenAI-compatible base URL (Azure, vLLM, Ollama, LM Studio)",
+    "TRIAGE_LLM_BASE_URL": "OpenAI-compatible base URL (Azure, vLLM, Ollama, LM Studio); "
+                           "OPENAI_API_KEY is sent only to this URL (or OpenAI's without it)",
+    "OPENAI_BASE_URL": "read when TRIAGE_LLM_BASE_URL is unset (the openai client's own name)",
     "TRIAGE_LLM_MODEL": "model name for the LLM pre-labeler (default gpt-4o-mini)",
     "TRIAGE_EMBEDDING_MODEL": "embedding model for `triage discover` with an LLM configured "
                               "(default text-embedding-3-small)",
@@ -43,6 +45,9 @@ class Settings:
     user: str | None = None
     openai_api_key: str | None = field(default=None, repr=False)
     llm_base_url: str | None = None
+    # The base URL OPENAI_API_KEY was configured with (the environment's), kept apart from
+    # llm_base_url, which an admin's setting may change: the key goes only here.
+    key_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
     embedding_model: str = "text-embedding-3-small"
     llm_timeout: float = 60.0
@@ -79,7 +84,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         db_path=Path(env.get("TRIAGE_DB") or "triage.duckdb"),
         user=env.get("TRIAGE_USER") or None,
         openai_api_key=env.get("OPENAI_API_KEY") or None,
-        llm_base_url=env.get("TRIAGE_LLM_BASE_URL") or None,
+        llm_base_url=env.get("TRIAGE_LLM_BASE_URL") or env.get("OPENAI_BASE_URL") or None,
         llm_model=env.get("TRIAGE_LLM_MODEL") or "gpt-4o-mini",
         embedding_model=env.get("TRIAGE_EMBEDDING_MODEL") or "text-embedding-3-small",
         llm_timeout=float(env.get("TRIAGE_LLM_TIMEOUT") or 60.0),
@@ -93,6 +98,7 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: object) -> 
         langsmith_endpoint=env.get("LANGSMITH_ENDPOINT") or "https://api.smith.langchain.com",
         langsmith_project=env.get("LANGSMITH_PROJECT") or None,
     )
+    base = replace(base, key_base_url=base.llm_base_url)
     given = {k: v for k, v in overrides.items() if v is not None}
     if "db_path" in given:
         given["db_path"] = Path(given["db_path"])  # type: ignore[arg-type]

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
+
+_USERINFO = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/@?#]*@")
+
+
+def redact_url(url: str | None) -> str | None:
+    """A URL fit to log or show: any credentials in it replaced by *** (`http://***@host/v1`)."""
+    if not url:
+        return url
+    return _USERINFO.sub(lambda m: f"{m.group('scheme')}***@", url)
 
 _configured: set[Path] = set()
 

@@ -13,7 +13,15 @@ from typing import Any
 
 import streamlit as st
 
-from core.admin import change_setting, is_admin
+from core.admin import (
+    PAGE_ROLES,
+    change_setting,
+    is_admin,
+    mark_unverified,
+    may_open,
+    page_refusal,
+    role_of,
+)
 from core.config import Settings, load_settings
 from core.demo.apart import start_team_database, team_db_path
 from core.errors import TriageError
@@ -67,6 +75,23 @@ def _taxonomy(db: Database) -> Taxonomy:
     return _registered_taxonomy(db, str(db.path), name, mtime)
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def listening_shared() -> bool:
+    """Whether this server listens beyond this machine (`triage app --host`): decided by the
+    address it is bound to, not by the client's IP (a proxy hides that). Unset (AppTest, or
+    `triage app` without --host, which binds 127.0.0.1) counts as this machine only."""
+    address = str(st.get_option("server.address") or "").strip().strip("[]")
+    return bool(address) and address not in LOOPBACK and not address.startswith("127.")
+
+
+def _trusted(name: str) -> str:
+    """A typed or preset name as the app records it: marked unverified on a shared app
+    without OIDC (it then holds no analyst or admin powers), as typed on this machine."""
+    return mark_unverified(name) if listening_shared() else name
+
+
 def _identity(settings: Settings) -> str:
     """The reviewer's name: asked once per browser session; TRIAGE_USER presets it.
     With OIDC configured in secrets, the logged-in identity replaces both."""
@@ -74,12 +99,15 @@ def _identity(settings: Settings) -> str:
         st.session_state["triage_user"] = oidc
         return oidc
     if st.session_state.get("triage_user"):
-        return st.session_state["triage_user"]
+        return _trusted(st.session_state["triage_user"])
     if settings.user:
         st.session_state["triage_user"] = settings.user
-        return settings.user
+        return _trusted(settings.user)
     st.title("Who is reviewing?")
     st.caption("Your name is stored with every label you make, so agreement can be measured.")
+    if listening_shared():
+        st.warning("This app is shared without a login (OIDC): names are not checked, so yours "
+                   "is shown as unverified and holds no analyst or admin powers.")
     with st.form("identity"):
         name = st.text_input("Your name", max_chars=60)
         if st.form_submit_button("Start", type="primary") and name.strip():
@@ -185,10 +213,43 @@ def bootstrap(title: str, layout: str = "wide") -> AppContext:
     except Exception as e:  # noqa: BLE001 - shown to the user, logged in full
         show_error(e)
     user = _identity(settings)
+    _refuse_unless_allowed(db, user, title)
     _demo_mark(demo_counts(db), db.path)
     if started := st.session_state.pop("team_database_started", None):
         st.success(started)
     return AppContext(settings, db, taxonomy, user)
+
+
+def page_key(title: str) -> str:
+    """The page's key in the role table (core/admin.PAGE_ROLES): its url path, from its title."""
+    return title.lower().replace("-", "").replace(" ", "")
+
+
+def _refuse_unless_allowed(db: Database, user: str, title: str) -> None:
+    """The role rule on every page, deep links included: a refused page says who may open it
+    and how to ask, then stops."""
+    if (refusal := page_refusal(db, user, page_key(title), title)) is not None:
+        log.info("refused %r the %s page", user, title)
+        st.title(title)
+        st.error(refusal)
+        st.stop()
+
+
+def page_visibility(url_path: str) -> str:
+    """For the navigation: "visible" when this session's user may open the page, else
+    "hidden" (still routed, so a deep link reaches the page's refusal). Before anyone is
+    named, the pages every reviewer has."""
+    settings = served_settings()
+    name = st.session_state.get("triage_user") or settings.user
+    if oidc_configured():
+        name = str(st.user.get("email") or st.user.get("name") or "") if st.user.get(
+            "is_logged_in") else None
+    try:
+        role = role_of(_database(str(settings.db_path)), _trusted(name)) if name else "reviewer"
+    except TriageError:
+        role = "reviewer"
+    key = url_path or "home"
+    return "visible" if key not in PAGE_ROLES or may_open(role, key) else "hidden"
 
 
 # A constant script (no transcript text in it): Esc leaves a text field, so keys work again.

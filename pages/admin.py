@@ -1,4 +1,4 @@
-"""Admin: archive and restore import batches, switch the active taxonomy, the admin log."""
+"""Admin: who holds which role, archive and restore import batches, switch the active taxonomy, the admin log."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import streamlit as st
 from core.admin import (
     MIXED_TAXONOMY_WARNING,
     admins,
+    analysts,
     archive_batch,
-    is_admin,
+    change_setting,
     list_batches,
     restore_batch,
     switch_taxonomy,
@@ -108,15 +109,35 @@ def _log() -> None:
         st.caption("No admin actions yet.")
 
 
+def _roles() -> None:
+    """Who holds which role: the `admins` and `analysts` settings (no lock-out rules apply)."""
+    st.subheader("Roles")
+    st.caption("Reviewers (everyone): Home, Annotate, Browse, Report. Analysts add SQL, exports "
+               "and Adjudicate. Admins add Import, Pre-label, Settings, Admin, Discover.")
+    with st.form("roles"):
+        names = {k: st.text_area(f"{k.capitalize()} (one name per line)",
+                                 "\n".join(getter(ctx.db)), height=90, key=f"roles_{k}")
+                 for k, getter in (("admins", admins), ("analysts", analysts))}
+        if st.form_submit_button("Save roles"):
+            lists = {k: [n.strip() for n in v.splitlines() if n.strip()] for k, v in names.items()}
+            order = ("admins", "analysts") if lists["admins"] else ("analysts", "admins")
+            try:  # admins first, so analysts can be named; analysts first when admins empties
+                for key in order:
+                    change_setting(ctx.db, key, lists[key], ctx.user)
+            except TriageError as e:
+                st.error(str(e))
+                return
+            st.session_state["admin_done"] = "Saved the roles."
+            st.rerun()
+
+
 st.title("Admin")
 if done := st.session_state.pop("admin_done", None):
     st.success(done)
-if not is_admin(ctx.db, ctx.user):
-    st.error(f"{ctx.user!r} is not an admin. Admin actions are for: {', '.join(admins(ctx.db))}. "
-             "Ask one of them to add your name to the `admins` setting.")
-    st.stop()
 if not admins(ctx.db):
-    st.info("No admins are set, so everyone may run admin actions (Settings → `admins`).")
+    st.info("No admins are set, so everyone is an admin (a fresh install). Name the admins "
+            "below, yourself included, to give the other roles meaning.")
+_roles()
 _batches()
 _taxonomy()
 _log()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.admin import admins, is_admin
 from core.discover.axial import apply_rows, drafts_from, merge, split, table_rows
 from core.discover.chart import saturation_figure
 from core.discover.cluster import ClusterParams
@@ -15,6 +14,7 @@ from core.discover.run import DiscoverOptions, discover
 from core.discover.save import install_and_use, taxonomy_toml
 from core.discover.suggest import assignments_from_drafts, suggest_for_other
 from core.errors import TriageError
+from core.prelabel.endpoint import app_llm_settings
 from core.prelabel.llm import make_client
 from core.store.samples import list_samples
 from core.taxonomy import FIX_CLASSES
@@ -25,9 +25,6 @@ ss = st.session_state
 SCOPES = {"all": "All notes", "other": "Only notes on “Other” labels", "sample": "One sample"}
 
 st.title("Discover failure modes")
-if not is_admin(ctx.db, ctx.user):  # issue 15 swaps this for the admin-only bootstrap
-    st.error(f"{ctx.user!r} is not an admin; Discover is for: {', '.join(admins(ctx.db))}.")
-    st.stop()
 st.caption("Reviewers' notes grouped into candidate categories (open coding → axial coding). "
            "Offline: TF-IDF and HDBSCAN; with an LLM configured, embeddings and names by the chat model.")
 
@@ -46,7 +43,7 @@ with st.form("discover_params"):
     min_size = c2.number_input("Smallest cluster (0: auto)", 0, 500, 0)
     max_clusters = c3.number_input("Most clusters", 1, 100, 25)
     seed = c4.number_input("Seed", 0, 10_000, 0)
-    client = make_client(ctx.settings)
+    client = make_client(llm_settings := app_llm_settings(ctx.db, ctx.settings))
     use_llm = c4.checkbox("Use the LLM", value=False, disabled=client is None,
                           help="embeddings and names from the configured LLM (costs money)")
     accept = c1.checkbox("I accept the estimated cost shown after the first click", value=False)
@@ -54,7 +51,7 @@ with st.form("discover_params"):
 if go:
     try:
         params = ClusterParams(int(min_size) or None, int(max_clusters))
-        llm = LLMContext.build(client, ctx.settings, ctx.db) if use_llm and client else None
+        llm = LLMContext.build(client, llm_settings, ctx.db) if use_llm and client else None
         if llm is not None:
             texts = [n.text for n in notes_from_db(ctx.db, scope, sample)]
             est = estimate(llm, texts, params.max_clusters)

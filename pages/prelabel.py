@@ -9,8 +9,10 @@ import streamlit as st
 
 from core.prelabel.batch import plan_batch
 from core.prelabel.describe import confusion_frame, describe_plan, evaluation_caption
+from core.prelabel.endpoint import app_llm_settings, endpoint_lines
 from core.prelabel.evaluate import evaluate_prelabels
 from core.prelabel.jobs import PrelabelJob
+from core.prelabel.llm import make_client
 from core.prelabel.plan import RunOptions, plan_run
 from core.report.tables import prelabeler_tables
 from core.report.text import num, pct
@@ -24,22 +26,23 @@ st.caption("Suggestions shown beside reviewers. They never overwrite or count as
 
 
 def options_form() -> tuple[RunOptions, object]:
-    """The run's options from the widgets, and the settings with the chosen model and URL."""
-    base_url = st.text_input("LLM base URL (empty: OpenAI)", ctx.settings.llm_base_url or "",
-                             help="vLLM, Ollama, LM Studio, Azure: an OpenAI-compatible /v1 URL"
-                             ).strip() or None
-    llm_ready = bool(ctx.settings.openai_api_key or base_url)
+    """The run's options from the widgets, and the settings: base URL and model are the
+    admin's settings (core/prelabel/endpoint.py), never typed into this form."""
+    llm = app_llm_settings(ctx.db, ctx.settings)
+    llm_ready = make_client(llm) is not None
     if not llm_ready:
         st.info("There is no OPENAI_API_KEY in the app's environment and no base URL: the offline "
-                "labeler runs (no network). Give a local server's base URL, or set "
-                "OPENAI_API_KEY and restart the app, for LLM pre-labels.")
+                "labeler runs (no network). Set the `llm_base_url` setting to a local server, or "
+                "set OPENAI_API_KEY and restart the app, for LLM pre-labels.")
+    for line in endpoint_lines(llm) if llm_ready else []:
+        st.caption(line)
     offline = st.radio("Labeler", ["LLM", "Offline"], index=0 if llm_ready else 1,
                        horizontal=True, disabled=not llm_ready) == "Offline"
     batch = st.radio("Send", ["Now", "Batch API: half price, answers within 24 h"], horizontal=True,
                      disabled=offline, key="prelabel_send") != "Now" and not offline
     llm_only = "The offline labeler runs locally: no requests, no cost." if offline else None
     c1, c2, c3, c4 = st.columns(4)
-    model = c1.text_input("Model", ctx.settings.llm_model, disabled=offline)
+    c1.text_input("Model", llm.llm_model, disabled=True, help="the `llm_model` setting")
     limit = c2.number_input("Limit (0 = all)", min_value=0, value=0, step=10)
     concurrency = c3.number_input("Concurrency", min_value=1, max_value=32, value=4,
                                   disabled=offline, help=llm_only or "LLM requests in flight at once")
@@ -51,8 +54,7 @@ def options_form() -> tuple[RunOptions, object]:
     options = RunOptions(offline=offline, limit=int(limit) or None,
                          concurrency=int(concurrency), only_unlabeled=only_unlabeled,
                          sample_id=sample or None, max_cost=float(max_cost) or None)
-    return options, dataclasses.replace(ctx.settings, llm_base_url=base_url, user=ctx.user,
-                                        llm_model=model.strip() or ctx.settings.llm_model), batch
+    return options, dataclasses.replace(llm, user=ctx.user), batch
 
 
 def cached_plan(options: RunOptions, settings, batch: bool):

@@ -14,6 +14,7 @@ from core.prelabel.jobs import PrelabelJob
 from core.prelabel.run import prelabel_offline_all
 from core.store.categories import register_taxonomy
 from core.store.connection import connect
+from core.store.settings import set_setting
 from tests.conftest import ROOT, add_transcripts, make_record
 from tests.prelabel_helpers import add_labels, synthetic_records
 
@@ -22,7 +23,7 @@ PAGE = str(ROOT / "pages" / "prelabel.py")
 
 @pytest.fixture
 def page_env(monkeypatch, db_path, tmp_path, taxonomy):
-    for var in ("OPENAI_API_KEY", "TRIAGE_LLM_BASE_URL", "TRIAGE_LLM_MODEL"):
+    for var in ("OPENAI_API_KEY", "TRIAGE_LLM_BASE_URL", "OPENAI_BASE_URL", "TRIAGE_LLM_MODEL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("TRIAGE_DB", str(db_path))
     monkeypatch.setenv("TRIAGE_USER", "ana")
@@ -221,16 +222,25 @@ def test_page_is_thin():
     assert ast.unparse(body[0]) == "ctx = bootstrap('Pre-label')"  # the first statement
 
 
-def test_base_url_typed_on_page_enables_the_llm(page_env, llm_server):
+def test_admins_base_url_setting_enables_the_llm_without_the_environments_key(
+        page_env, llm_server, monkeypatch):
+    # The key is configured for OpenAI (no base URL in the environment); the admin's setting
+    # names another server: it gets the requests, never the key. The page has no URL field.
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-team-secret")
+    set_setting(page_env, "llm_base_url", llm_server.base_url.replace("://", "://u:pw@"), "ana")
     at = AppTest.from_file(PAGE, default_timeout=30).run()
-    assert at.radio[0].value == "Offline" and at.radio[0].disabled
-    assert at.number_input[1].disabled and at.number_input[2].disabled
-    at.text_input[0].set_value(llm_server.base_url).run()
+    assert not [t for t in at.text_input if "URL" in t.label]
     assert at.radio[0].value == "LLM" and not at.radio[0].disabled
-    assert not at.number_input[1].disabled and not at.number_input[2].disabled
+    shown = "\n".join(c.value for c in at.caption)
+    assert "://***@127.0.0.1" in shown and "u:pw" not in shown
+    assert "OPENAI_API_KEY is configured for https://api.openai.com/v1, so it is not sent" in shown
     at.button[0].click().run()
     finish_run(at, page_env)
     assert not at.exception
     assert "done: 4 labeled, 0 cached, 0 failed" in texts(at)
     assert llm_server.state.count == 4
-    assert {r[0] for r in prelabel_rows(page_env)} == {"llm"}
+    sent = [str(v) for r in llm_server.state.requests for v in r["headers"].values()]
+    assert not [v for v in sent if "sk-team-secret" in v]  # the URL's own user:pw is Basic auth
+    log = (page_env.path.parent / "triage.log").read_text()
+    assert "u:pw" not in log and "***@127.0.0.1" in log
+

@@ -143,8 +143,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return _evaluate(args, settings)
     if args.batch and args.batch_status:
         raise UsageError("--batch sends, --batch-status checks: give one of them")
+    # --base-url comes from the same person as the environment's key: the key goes with it.
     settings = dataclasses.replace(settings, llm_model=args.model or settings.llm_model,
-                                   llm_base_url=args.base_url or settings.llm_base_url)
+                                   llm_base_url=args.base_url or settings.llm_base_url,
+                                   key_base_url=args.base_url or settings.key_base_url)
     options = _options(args)
     db = connect(settings.db_path)
     taxonomy = load_taxonomy(get_setting(db, "active_taxonomy"))

@@ -19,6 +19,7 @@ from openai import OpenAI
 
 from core.config import Settings
 from core.errors import UsageError
+from core.logs import redact_url
 from core.prelabel.describe import transcripts
 from core.prelabel.llm import make_client, request_body
 from core.prelabel.plan import EST_TOKENS_OUT, RunOptions, RunPlan, cost_of, plan_run
@@ -151,7 +152,7 @@ def _record_new_run(db: Database, settings: Settings, plan: RunPlan, options: Ru
                     parts: list[list[tuple[str, bytes]]], created_by: str | None) -> store.BatchRun:
     run_id = uuid.uuid4().hex[:12]
     full = get_settings(db, "price_table")["price_table"].get(plan.model)
-    run = store.BatchRun(run_id, plan.model, settings.llm_base_url, plan.prompt_version,
+    run = store.BatchRun(run_id, plan.model, redact_url(settings.llm_base_url), plan.prompt_version,
                          plan.taxonomy_version, len(plan.items), len(parts), plan.price, full,
                          plan.est_cost, options.max_cost, created_by, utcnow())
     by_cid = {custom_id(plan.prompt_version, i.transcript.transcript_id): i for i in plan.items}
@@ -225,7 +226,7 @@ def same_endpoint(run: store.BatchRun, settings: Settings) -> bool:
     def norm(url: str | None) -> str:
         return (url or "").rstrip("/")
 
-    return run.model == settings.llm_model and norm(run.base_url) == norm(settings.llm_base_url)
+    return run.model == settings.llm_model and norm(run.base_url) == norm(redact_url(settings.llm_base_url))
 
 
 def resume_submissions(db: Database, client: OpenAI, settings: Settings,

@@ -13,6 +13,7 @@ from openai import OpenAI
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.config import Settings
+from core.logs import redact_url
 from core.taxonomy import Taxonomy
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)\s*```", re.DOTALL)
@@ -43,14 +44,44 @@ class LLMResult:
     fatal: bool = False  # wrong key, unknown model: every further request would fail too
 
 
+OPENAI_URL = "https://api.openai.com/v1"
+
+
+def _same_url(a: str | None, b: str | None) -> bool:
+    return (a or OPENAI_URL).strip().rstrip("/").lower() == (b or OPENAI_URL).strip().rstrip("/").lower()
+
+
+def key_for(settings: Settings) -> str | None:
+    """The API key to send to `settings.llm_base_url`: the environment's key only when that is
+    the URL the key was configured with (TRIAGE_LLM_BASE_URL / OPENAI_BASE_URL, else OpenAI's,
+    or the CLI's --base-url beside it); any other URL (an admin's setting) gets no key."""
+    if settings.openai_api_key and _same_url(settings.llm_base_url, settings.key_base_url):
+        return settings.openai_api_key
+    return None
+
+
+def key_notice(settings: Settings) -> str | None:
+    """What to say when the environment's key is held back from the configured URL."""
+    if not settings.openai_api_key or key_for(settings) is not None:
+        return None
+    return (f"OPENAI_API_KEY is configured for {redact_url(settings.key_base_url) or OPENAI_URL}, "
+            f"so it is not sent to {redact_url(settings.llm_base_url)} (the llm_base_url "
+            "setting): requests go there without a key. For a server that needs one, start the "
+            f"app with TRIAGE_LLM_BASE_URL={redact_url(settings.llm_base_url)} and that "
+            "server's key in OPENAI_API_KEY.")
+
+
 def make_client(settings: Settings) -> OpenAI | None:
     """The client from explicit settings; None when there is neither a key nor a base URL
-    (the caller then uses the offline labeler)."""
+    (the caller then uses the offline labeler). The key goes only where key_for allows."""
     if not settings.openai_api_key and not settings.llm_base_url:
         return None
-    return OpenAI(api_key=settings.openai_api_key or PLACEHOLDER_KEY,
-                  base_url=settings.llm_base_url, max_retries=settings.llm_max_retries,
-                  timeout=settings.llm_timeout)
+    key = key_for(settings)
+    if key is None and not settings.llm_base_url:
+        return None
+    return OpenAI(api_key=key or PLACEHOLDER_KEY,
+                  base_url=settings.llm_base_url or OPENAI_URL,
+                  max_retries=settings.llm_max_retries, timeout=settings.llm_timeout)
 
 
 def response_format(taxonomy: Taxonomy) -> dict:
@@ -108,7 +139,7 @@ def describe_api_error(e: openai.OpenAIError, settings: Settings) -> tuple[str, 
     if isinstance(e, openai.APIStatusError):
         return f"HTTP {e.status_code} after {retries} retries", False
     if isinstance(e, openai.APIConnectionError):
-        return f"connection error: cannot reach {settings.llm_base_url or 'api.openai.com'}", False
+        return f"connection error: cannot reach {redact_url(settings.llm_base_url) or 'api.openai.com'}", False
     return f"{type(e).__name__}", False
 
 

@@ -15,6 +15,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from core.config import Settings
+from core.logs import redact_url
 from core.prelabel.crossfit import CrossFit, cross_fit
 from core.prelabel.evidence import checked_evidence
 from core.prelabel.llm import LLMResult, ask, make_client
@@ -254,7 +255,7 @@ def execute_run(db: Database, settings: Settings | None, taxonomy: Taxonomy, pla
     save_prompt(db, plan.prompt_version, [s.transcript_id for s in spec.few_shot],
                 list(spec.metadata_allowlist))
     log.info("LLM pre-label run: model %s, base URL %s, %d to send, %d cached",
-             plan.model, settings.llm_base_url or "api.openai.com", len(plan.items), plan.cached)
+             plan.model, redact_url(settings.llm_base_url) or "api.openai.com", len(plan.items), plan.cached)
     return _LLMRun(db, settings, taxonomy, plan, options, stop, progress).run()
 
 

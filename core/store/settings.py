@@ -30,7 +30,20 @@ SETTINGS: dict[str, SettingSpec] = {
         str, ("shown", "blind", "hidden")),
     "queue_seed": SettingSpec(0, "seed of the random queue order", int),
     "admins": SettingSpec(
-        [], "reviewer names allowed to archive batches and switch taxonomy (empty: everyone)", list),
+        [], "names with the admin role: Import, Pre-label, Settings, Admin, Discover and every admin action "
+        "(empty: everyone is an admin, for a fresh install)", list),
+    "analysts": SettingSpec(
+        [], "names with the analyst role: the SQL page, exports, Adjudicate (set once "
+        "`admins` is)", list),
+    "llm_base_url": SettingSpec(
+        "", "OpenAI-compatible base URL for pre-labels run from the app (empty: the environment's "
+        "TRIAGE_LLM_BASE_URL / OPENAI_BASE_URL, else OpenAI); OPENAI_API_KEY is sent only to "
+        "the URL configured with it in the environment", str),
+    "llm_model": SettingSpec(
+        "", "model for pre-labels run from the app (empty: TRIAGE_LLM_MODEL, else gpt-4o-mini)", str),
+    "sql_max_result_bytes": SettingSpec(
+        50_000_000, "largest SQL page result in bytes (Arrow size); bigger results are refused "
+                    "(`triage export` or the DuckDB CLI on the snapshot for more)", int),
     "price_table": SettingSpec(
         {"gpt-4o-mini": {"input_per_mtok": 0.15, "output_per_mtok": 0.6},
          "gpt-4o": {"input_per_mtok": 2.5, "output_per_mtok": 10.0},
@@ -112,7 +125,11 @@ def _check_contents(key: str, value: Any) -> None:
         raise UsageError("overlap_share must be between 0 and 1")
     if key == "snapshot_interval" and value < 1:
         raise UsageError("snapshot_interval must be at least 1 second")
-    if key in ("admins", "metadata_allowlist", "redact_patterns", "reviewer_hidden_fields",
+    if key == "llm_base_url" and value.strip() and not re.match(r"https?://[^\s/]+", value.strip()):
+        raise UsageError(f"llm_base_url: {value!r} is not an http(s) URL (empty: the environment's)")
+    if key == "sql_max_result_bytes" and value < 1000:
+        raise UsageError("sql_max_result_bytes must be at least 1000")
+    if key in ("admins", "analysts", "metadata_allowlist", "redact_patterns", "reviewer_hidden_fields",
                "report_fields") and not all(
             isinstance(v, str) and v.strip() for v in value):
         raise UsageError(f"{key}: every item must be a non-empty string, got {value!r}")
