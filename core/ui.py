@@ -272,8 +272,9 @@ def esc_leaves_text_fields() -> None:
 
 _KEY_QUEUE: Any = None
 _STICKY_CSS = """<style>
-.st-key-label_panel{position:sticky;top:3.75rem;z-index:2;max-height:calc(100vh - 4.5rem);
+.st-key-label_panel{position:sticky;top:3.75rem;z-index:2;max-height:calc(100vh - 7.5rem);
  overflow-y:auto;background:var(--st-background-color, #fff);padding-right:.25rem}
+.st-key-label_panel > *{flex-shrink:0}
 .st-key-key_queue{display:none}
 </style>"""
 
