@@ -87,5 +87,6 @@ def test_reviewers_who_are_not_admins_are_refused(discovery_db):
     with connect(discovery_db) as db:
         set_setting(db, "admins", ["boss"], "boss")
     at = _page("discover.py", "ann")
-    assert "'ann' is not an admin" in at.error[0].value
+    assert at.error[0].value.startswith("The Discover page is for admins. You are 'ann' (reviewer). "
+                                        "Ask an admin (boss)")
     assert not at.button

@@ -97,11 +97,13 @@ def test_settings_page_names_the_key_of_an_invalid_json_value(db, db_path, monke
     assert settings_rows(db) == []
 
 
-def test_settings_page_is_read_only_for_non_admins(db, db_path, monkeypatch):
+def test_settings_page_is_refused_to_non_admins(db, db_path, monkeypatch):
     set_setting(db, "admins", ["ann"], "ann")
     at = app("pages/settings.py", db_path, "zoe", monkeypatch).run()
-    assert "Only admins (ann) may change settings" in texts(at)
-    assert at.number_input(key="setting_value_overlap_share").disabled
+    assert [e.value for e in at.error] == [
+        "The Settings page is for admins. You are 'zoe' (reviewer). Ask an admin (ann) to add your "
+        "name to `admins` (Admin page, or `triage config set admins '[\"...\", \"zoe\"]'`)."]
+    assert not at.number_input
 
 
 def test_admin_page_archives_and_restores_a_batch(db, db_path, monkeypatch):
@@ -138,8 +140,8 @@ def test_admin_page_refuses_non_admin(db, db_path, monkeypatch):
     set_setting(db, "admins", ["ann"], "ann")
     at = app("pages/admin.py", db_path, "zoe", monkeypatch).run()
     assert [e.value for e in at.error] == [
-        "'zoe' is not an admin. Admin actions are for: ann. Ask one of them to add your name "
-        "to the `admins` setting."]
+        "The Admin page is for admins. You are 'zoe' (reviewer). Ask an admin (ann) to add your "
+        "name to `admins` (Admin page, or `triage config set admins '[\"...\", \"zoe\"]'`)."]
     assert len(at.button) == 0
 
 

@@ -92,8 +92,6 @@ RELATIONS: tuple[Relation, ...] = (
         "stratify_by": "metadata field stratified on, or NULL",
         "created_by": "who drew it",
         "created_at": "when (UTC)",
-        "evidence_verified": "true: the quote was found in the transcript; false: not found (see evidence_unverified); NULL: no quote, or an LLM row from before the check",
-        "evidence_unverified": "the model's quote when it was not found in the transcript: never shown as evidence",
     }),
     Relation("sample_items", "table", "one transcript in a sample", {
         "sample_id": "samples.sample_id",
@@ -124,6 +122,8 @@ RELATIONS: tuple[Relation, ...] = (
         "tokens_out": "completion tokens",
         "cost_usd": "estimated cost from the price table",
         "created_at": "when (UTC)",
+        "evidence_verified": "true: the quote was found in the transcript; false: not found (see evidence_unverified); NULL: no quote, or an LLM row from before the check",
+        "evidence_unverified": "the model's quote when it was not found in the transcript: never shown as evidence",
     }),
     Relation("settings", "table", "one settings change, append-only; the latest row per key wins", {
         "key": "setting name (see `triage config list`)",
