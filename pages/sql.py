@@ -11,6 +11,7 @@ from core.analysts.schema_docs import EXAMPLE_QUERIES, RELATIONS
 from core.errors import TriageError
 from core.store.connection import format_age
 from core.store.sandbox import MAX_ROW_LIMIT, ROW_LIMIT, TIME_LIMIT, run_query
+from core.store.settings import get_setting
 from core.store.snapshot import install_scheduler, snapshot_age
 from core.ui import bootstrap
 
@@ -59,7 +60,8 @@ def _run() -> None:
         scheduler.ensure_fresh()
         st.session_state["sql_result"] = run_query(
             ctx.settings.snapshot_path, st.session_state.get("sql_text", ""),
-            int(st.session_state.get("sql_row_limit", ROW_LIMIT)), TIME_LIMIT)
+            int(st.session_state.get("sql_row_limit", ROW_LIMIT)), TIME_LIMIT,
+            int(get_setting(ctx.db, "sql_max_result_bytes")))
     except TriageError as e:
         st.session_state["sql_refused"] = str(e)
 

@@ -108,3 +108,18 @@ def test_pivot_runs_with_listed_values_and_a_bare_pivot_says_how(snapshot):
     assert result.columns == ["annotator", "label"]
     with pytest.raises(QueryRefused, match="A PIVOT needs its values listed"):
         run_query(snapshot, "PIVOT annotations ON kind")
+
+
+def test_a_result_larger_than_the_byte_cap_is_refused_without_being_read_whole(tmp_path):
+    import duckdb
+
+    from core.store.sandbox import QueryRefused, run_query
+
+    snap = tmp_path / "snap.duckdb"
+    duckdb.connect(str(snap)).close()
+    # 60,000 rows of 1 KB: a 60 MB result against the default 50 MB cap.
+    sql = "SELECT i, repeat('x', 1000) AS blob FROM range(60000) t(i)"
+    with pytest.raises(QueryRefused, match=r"larger than 50 MB \(sql_max_result_bytes\).*triage export"):
+        run_query(snap, sql, row_limit=100_000)
+    assert run_query(snap, sql, row_limit=100).table.num_rows == 100  # small results still flow
+    assert run_query(snap, sql, row_limit=100_000, max_bytes=100_000_000).table.num_rows == 60_000

@@ -17,6 +17,7 @@ from core.errors import QueryRefused
 ROW_LIMIT = 1000
 MAX_ROW_LIMIT = 100_000
 TIME_LIMIT = 10.0
+MAX_RESULT_BYTES = 50_000_000  # the sql_max_result_bytes setting's default
 # External access is instance-wide in DuckDB: it can be switched off only on a connection of
 # its own, here the read-only snapshot; lock_configuration stops SET from switching it back.
 SAFE_CONFIG = {"enable_external_access": False, "lock_configuration": True,
@@ -79,9 +80,27 @@ def _open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True, config=SAFE_CONFIG)
 
 
+def _read_capped(rel: duckdb.DuckDBPyRelation, max_bytes: int) -> pa.Table:
+    """The result batch by batch, refused as soon as it passes `max_bytes` (its Arrow size):
+    a wide result never sits whole in the server's memory."""
+    reader = rel.to_arrow_reader(2048)
+    batches, size = [], 0
+    for batch in reader:
+        size += batch.nbytes
+        if size > max_bytes:
+            raise QueryRefused(
+                f"The result is larger than {max_bytes / 1e6:,.0f} MB (sql_max_result_bytes) and "
+                "was stopped. Select fewer columns or rows, or export it from the command line: "
+                "`triage export` or `duckdb <snapshot> -c \"COPY (…) TO 'out.parquet'\"` "
+                "(docs/analysts.md).")
+        batches.append(batch)
+    return pa.Table.from_batches(batches, reader.schema)
+
+
 def run_query(snapshot: Path, sql: str, row_limit: int = ROW_LIMIT,
-              time_limit: float = TIME_LIMIT) -> QueryResult:
-    """Run one checked query on the snapshot. Longer than `time_limit` seconds: interrupted."""
+              time_limit: float = TIME_LIMIT, max_bytes: int = MAX_RESULT_BYTES) -> QueryResult:
+    """Run one checked query on the snapshot. Longer than `time_limit` seconds: interrupted;
+    larger than `max_bytes`: refused."""
     query = check_query(sql)
     row_limit = max(1, min(int(row_limit), MAX_ROW_LIMIT))
     con = _open_snapshot(snapshot)
@@ -89,7 +108,8 @@ def run_query(snapshot: Path, sql: str, row_limit: int = ROW_LIMIT,
     start = time.perf_counter()
     timer.start()
     try:  # newlines keep a trailing `-- comment` from swallowing the closing parenthesis
-        table = con.sql(f"SELECT * FROM (\n{query}\n) LIMIT {row_limit + 1}").to_arrow_table()
+        rel = con.sql(f"SELECT * FROM (\n{query}\n) LIMIT {row_limit + 1}")
+        table = _read_capped(rel, max_bytes)
     except duckdb.InterruptException as e:
         raise QueryRefused(f"The query ran longer than {time_limit:g} s and was stopped. "
                            "Narrow it with WHERE or LIMIT.") from e
