@@ -50,10 +50,30 @@ class AppContext:
     user: str
 
 
+# The database `triage app` took before Streamlit started (core/cli/app_server.py), by path.
+_HELD: dict[str, Database] = {}
+
+
+def serve(db: Database, streamlit_args: list[str]) -> int:
+    """Serve the app in this process on `db`, already open (its lock held); `streamlit_args`
+    are `streamlit run`'s (the script first). Returns when the server stops."""
+    import sys
+
+    from streamlit.web import cli as streamlit_cli
+
+    _HELD[str(db.path)] = db
+    sys.argv = ["streamlit", "run", *streamlit_args]
+    try:
+        streamlit_cli.main()
+    except SystemExit as e:
+        return int(e.code or 0)
+    return 0
+
+
 @st.cache_resource(show_spinner=False)
 def _database(db_path: str) -> Database:
     # One connection for the whole server process; each session thread uses its own cursor.
-    db = connect(db_path)
+    db = _HELD.pop(db_path, None) or connect(db_path)
     # Analysts: the snapshot follows writes, and is written at once (in the background, so
     # the first page does not wait) when it is missing or behind (core/store/snapshot.py).
     install_scheduler(db).refresh_soon(only_if_stale=True)

@@ -107,9 +107,10 @@ def test_triage_demo_refuses_a_database_with_other_transcripts(tmp_path, capsys)
 
 def test_app_passes_port_and_extra_arguments_to_streamlit():
     args = build_parser().parse_args(["app", "--port", "8599", "--", "--theme.base", "dark"])
-    cmd = streamlit_command(app_script(), args.port, args.streamlit_args)
-    assert cmd[:5] == [sys.executable, "-m", "streamlit", "run", str(ROOT / "triage_app.py")]
-    assert cmd[5:] == ["--server.headless", "true", "--browser.gatherUsageStats", "false",
+    cmd = streamlit_command(app_script(), args.port, args.streamlit_args, args.host)
+    assert cmd[:4] == [sys.executable, "-m", "core.cli.app_server", str(ROOT / "triage_app.py")]
+    assert cmd[4:] == ["--server.headless", "true", "--server.address", "127.0.0.1",
+                       "--browser.gatherUsageStats", "false",
                        "--browser.serverAddress", "localhost", "--client.toolbarMode", "minimal",
                        "--server.port", "8599",
                        "--theme.base", "dark"]
@@ -122,3 +123,31 @@ def test_the_app_gets_the_absolute_database_path_and_the_cli_user(tmp_path, monk
     env = child_environment(load_settings(env={}, db_path="team.duckdb", user="maria"))
     assert env["TRIAGE_DB"] == str(tmp_path / "team.duckdb")
     assert env["TRIAGE_USER"] == "maria"
+
+
+def test_the_app_holds_the_database_from_its_start_before_any_page_opens(tmp_path):
+    db_path = tmp_path / "team.duckdb"
+    db = connect(db_path)
+    add_transcripts(db, [make_record(1)], source="prod")
+    db.close()
+    records = tmp_path / "more.jsonl"
+    records.write_text('{"messages": [{"role": "user", "content": "hi"}]}\n')
+    first = subprocess.Popen([*TRIAGE, "--db", str(db_path), "app", "--port", str(free_port())],
+                             cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert first.stdout.readline().startswith(f"Opening {db_path} (1 transcripts)")
+        assert first.stdout.readline().startswith(f"The app holds {db_path} until it stops")
+        # No page has opened (no browser at all): the lock is held already.
+        second = subprocess.run([*TRIAGE, "--db", str(db_path), "app", "--port", str(free_port())],
+                                cwd=ROOT, env=clean_env(), capture_output=True, text=True,
+                                timeout=60)
+        write = subprocess.run([*TRIAGE, "--db", str(db_path), "import", str(records)], cwd=ROOT,
+                               env=clean_env(), capture_output=True, text=True, timeout=60)
+    finally:
+        os.killpg(first.pid, signal.SIGKILL)  # the CLI and its server process
+        first.communicate(timeout=30)
+    assert second.returncode == 2
+    assert "another `triage app` is probably running" in second.stderr
+    assert "core.cli.app_server" in second.stderr  # the holder: the first app's server
+    assert write.returncode == 2 and "core.cli.app_server" in write.stderr

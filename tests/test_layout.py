@@ -81,9 +81,11 @@ def layer(module: str) -> str:
         return "base"
     if module.startswith("core.store"):
         return "store"
-    if module.startswith("core.cli"):
+    if module.startswith("core.cli") and module != "core.cli.app_server":
         return "cli"
-    if module.startswith("pages") or module == "triage_app":
+    # core.cli.app_server is the server process of `triage app`: an entry point like
+    # triage_app.py, it takes the database and then starts Streamlit through core.ui.
+    if module.startswith("pages") or module in ("triage_app", "core.cli.app_server"):
         return "pages"
     if module == "core.ui":
         return "ui"

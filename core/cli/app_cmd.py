@@ -14,12 +14,10 @@ from pathlib import Path
 from core.cli.common import add_command, refresh_snapshot
 from core.config import Settings, child_environment
 from core.demo import load_demo
-from core.demo.apart import DEMO_DB_NAME, app_database, demo_target
-from core.errors import AppAlreadyRunning, DatabaseLocked, NotFound, TriageError
+from core.demo.apart import DEMO_DB_NAME, app_database, demo_target, open_for_app
+from core.errors import NotFound, TriageError
 from core.store.connection import connect
 from core.store.demo_rows import remove_demo_rows
-from core.store.snapshot import write_missing_snapshot
-from core.store.transcripts import count_transcripts
 from core.taxonomy import load_taxonomy
 
 
@@ -29,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                     f"of its own ({DEMO_DB_NAME} beside it).",
                     "triage --db team.duckdb app --port 8502 -- --theme.base dark")
     p.add_argument("--port", type=int, metavar="PORT", help="port to serve on (Streamlit's default 8501)")
+    p.add_argument("--host", default="127.0.0.1", metavar="ADDRESS",
+                   help="address to listen on (default 127.0.0.1: this machine only). Another "
+                        "address shares the app: without OIDC, typed names are then unverified "
+                        "and get no analyst or admin powers (README: Sharing the app)")
     p.add_argument("streamlit_args", nargs=argparse.REMAINDER, metavar="-- ARGS",
                    help="anything after -- is passed to `streamlit run`")
     p.set_defaults(func=_app)
@@ -51,10 +53,14 @@ def app_script() -> Path:
     return Path(spec.origin)
 
 
-def streamlit_command(script: Path, port: int | None, extra: list[str]) -> list[str]:
-    """The `streamlit run` command line: headless, no usage statistics, and a fixed address to
-    print (else headless Streamlit asks a web service for this machine's external IP)."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+def streamlit_command(script: Path, port: int | None, extra: list[str],
+                      host: str = "127.0.0.1", demo: bool = False) -> list[str]:
+    """The server's command line: core/cli/app_server.py (which takes the database first),
+    then `streamlit run`'s arguments: headless, no usage statistics, listening on `host`, and
+    a fixed address to print (else headless Streamlit asks a web service for this machine's
+    external IP)."""
+    cmd = [sys.executable, "-m", "core.cli.app_server", *(["--demo"] if demo else []),
+           str(script), "--server.headless", "true", "--server.address", host,
            "--browser.gatherUsageStats", "false", "--browser.serverAddress", "localhost",
            "--client.toolbarMode", "minimal"]
     if port is not None:
@@ -66,23 +72,9 @@ def prepare_database(settings: Settings, demo: bool = False) -> str:
     """Open the database once for writing, load the demo into it when it is the demo's own
     (`demo`); returns what happened, in one line. AppAlreadyRunning when another process
     holds the file."""
-    try:
-        db = connect(settings.db_path)
-    except DatabaseLocked as e:
-        raise AppAlreadyRunning(str(settings.db_path), e.holder) from e
-    try:
-        if demo:
-            loaded = load_demo(db, load_taxonomy("default"))
-            head = loaded.message() if loaded.loaded else "The demo is loaded."
-            said = (f"{head} Opening the demo ({settings.db_path.resolve()}). Your own data goes "
-                    "in a database of its own: `triage import FILE` (./triage.duckdb), then "
-                    "`triage app` opens it.")
-        else:
-            said = f"Opening {settings.db_path} ({count_transcripts(db)} transcripts)."
-        write_missing_snapshot(db)  # analysts from minute one; the server keeps it fresh
-        return said
-    finally:
-        db.close()
+    db, said = open_for_app(settings, demo)
+    db.close()
+    return said
 
 
 def run_child(cmd: list[str], env: dict[str, str]) -> int:
@@ -104,8 +96,8 @@ def _app(args: argparse.Namespace, settings: Settings) -> int:
     # Which database to serve (the demo apart) is decided here, once; the server gets its path.
     served = app_database(settings)
     settings = dataclasses.replace(settings, db_path=served.path, db_given=True)
-    print(prepare_database(settings, served.demo), flush=True)
-    cmd = streamlit_command(app_script(), args.port, args.streamlit_args)
+    # The server process takes the database before Streamlit starts (core/cli/app_server.py).
+    cmd = streamlit_command(app_script(), args.port, args.streamlit_args, args.host, served.demo)
     code = run_child(cmd, child_environment(settings))
     return 0 if code in (0, -signal.SIGTERM, -signal.SIGINT) else 2
 

@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import Settings
-from core.errors import DatabaseLocked, UsageError
+from core.demo.load import load_demo
+from core.errors import AppAlreadyRunning, DatabaseLocked, UsageError
 from core.store.admin import log_admin_action
-from core.store.connection import connect
+from core.store.connection import Database, connect
 from core.store.demo_rows import demo_counts, holds_anything
+from core.store.snapshot import write_missing_snapshot
+from core.store.transcripts import count_transcripts
+from core.taxonomy import load_taxonomy
 
 DEMO_DB_NAME = "triage-demo.duckdb"
 TEAM_DB_NAME = Settings.db_path.name  # the default database, `triage.duckdb`
@@ -81,3 +85,27 @@ def start_team_database(path: Path, user: str, demo_path: Path | None = None) ->
     finally:
         db.close()
     return Path(path)
+
+
+def open_for_app(settings: Settings, demo: bool = False) -> tuple[Database, str]:
+    """Take the database for the app (kept open: the lock is held from here until the server
+    stops), load the demo when it is the demo's own, write a missing snapshot; the database
+    and what happened, in one line. AppAlreadyRunning when another process holds the file."""
+    try:
+        db = connect(settings.db_path)
+    except DatabaseLocked as e:
+        raise AppAlreadyRunning(str(settings.db_path), e.holder) from e
+    try:
+        if demo:
+            loaded = load_demo(db, load_taxonomy("default"))
+            head = loaded.message() if loaded.loaded else "The demo is loaded."
+            said = (f"{head} Opening the demo ({settings.db_path.resolve()}). Your own data goes "
+                    "in a database of its own: `triage import FILE` (./triage.duckdb), then "
+                    "`triage app` opens it.")
+        else:
+            said = f"Opening {settings.db_path} ({count_transcripts(db)} transcripts)."
+        write_missing_snapshot(db)  # analysts from minute one; the server keeps it fresh
+    except BaseException:
+        db.close()
+        raise
+    return db, said
