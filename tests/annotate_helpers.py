@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core.demo import load_demo
 from core.store.annotations import NewAnnotation, add_annotation
 from core.store.categories import register_taxonomy
 from core.store.connection import Database, connect, utcnow
@@ -13,6 +12,7 @@ from core.store.prelabels import Prelabel, save_prelabels
 from core.store.settings import set_setting
 from core.taxonomy import Taxonomy, load_taxonomy
 from tests.conftest import add_transcripts, make_record
+from tests.demo_helpers import demo_database
 
 HOSTILE_ID = "hostile"
 HOSTILE_SOURCE = "hostile-fixture"
@@ -89,11 +89,11 @@ def seeded_db(path: Path, n: int = 12, overlap_share: float = 0.0,
               prelabel_display: str = "shown", hostile: bool = True, demo: bool = False) -> Path:
     """A database the app can open: the bundled demo (when asked), then n tool transcripts
     (+ a hostile one), pre-labels on every other one of those, the default taxonomy."""
+    if demo:
+        demo_database(path)
     db = connect(path)
     taxonomy = load_taxonomy("default")
     register_taxonomy(db, taxonomy)
-    if demo:
-        load_demo(db, taxonomy)
     records = [tool_record(i) for i in range(n)]
     add_transcripts(db, records, source="fixture")
     if hostile:

@@ -258,13 +258,13 @@ def test_the_demo_refuses_a_team_database(tmp_path, shared_data, taxonomy):
         with pytest.raises(UsageError, match="already holds 200 other transcripts"):
             load_demo(db, taxonomy)
         assert demo_counts(db).demo == 0
-        with pytest.raises(DemoDatabase):  # and the other way round
-            demo = connect(tmp_path / "triage-demo.duckdb")
-            try:
-                load_demo(demo, taxonomy)
+        demo_database(tmp_path / "triage-demo.duckdb")  # and the other way round
+        demo = connect(tmp_path / "triage-demo.duckdb")
+        try:
+            with pytest.raises(DemoDatabase):
                 import_file(demo, shared_data / TAU, source="tau2")
-            finally:
-                demo.close()
+        finally:
+            demo.close()
     finally:
         db.close()
 

@@ -9,6 +9,7 @@ Imports under `if TYPE_CHECKING:` do not count; imports inside functions do."""
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,6 +71,7 @@ def imports_of(module: str, path: Path, known: set[str]) -> set[str]:
     return out
 
 
+@cache
 def graph() -> dict[str, set[str]]:
     files = product_files()
     known = set(files)

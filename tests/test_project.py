@@ -28,22 +28,6 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-def test_core_never_imports_streamlit_except_ui_module():
-    offenders = [
-        str(p.relative_to(ROOT)) for p in (ROOT / "core").rglob("*.py")
-        if p.name != "ui.py" and "streamlit" in imported_modules(p)
-    ]
-    assert offenders == []
-
-
-def test_nothing_in_core_imports_the_ui_module():
-    offenders = [
-        str(p.relative_to(ROOT)) for p in (ROOT / "core").rglob("*.py")
-        if "core.ui" in p.read_text(encoding="utf-8") and p.name != "ui.py"
-    ]
-    assert offenders == []
-
-
 def test_pages_hold_no_sql_duckdb_or_openai():
     for page in [ROOT / "triage_app.py", *(ROOT / "pages").glob("*.py")]:
         mods = imported_modules(page)

@@ -8,13 +8,14 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from core.demo.load import load_demo
 from core.report.build import build_report
 from core.report.red_flags import Scatter, too_broad
 from core.store.categories import register_taxonomy
+from core.store.connection import connect
 from core.store.settings import set_setting
 from core.taxonomy import TAXONOMY_DIR, parse_taxonomy
 from tests.conftest import add_transcripts, make_record
+from tests.demo_helpers import demo_database
 from tests.report_helpers import T0, ann, insert_annotations, labeled_set, second_opinions
 
 
@@ -181,9 +182,10 @@ def test_too_broad_cites_the_scatter_when_discovery_gives_it(taxonomy):
     assert spread.status == "clear"
 
 
-def test_the_demo_earns_exactly_the_noisy_label_flag(db, taxonomy):
-    load_demo(db, taxonomy)
-    r = build_report(db, taxonomy)
+def test_the_demo_earns_exactly_the_noisy_label_flag(tmp_path, taxonomy):
+    demo_database(tmp_path / "demo.duckdb")
+    with connect(tmp_path / "demo.duckdb") as db:
+        r = build_report(db, taxonomy)
     assert raised(r) == ["noisy_labels"]
     statuses = {f.flag: f.status for f in r.red_flags}
     assert statuses == {"too_few_examples": "clear", "noisy_labels": "raised",

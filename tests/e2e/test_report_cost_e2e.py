@@ -10,12 +10,9 @@ import sys
 
 import pytest
 
-from core.demo.load import load_demo
-from core.store.categories import register_taxonomy
-from core.store.connection import connect
-from core.taxonomy import load_taxonomy
 from tests.browser_helpers import CHROMIUM_ARGS, free_port, wait_healthy
 from tests.conftest import ROOT
+from tests.demo_helpers import demo_database
 
 pytestmark = pytest.mark.browser
 
@@ -23,10 +20,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def demo_app(tmp_path):
     db_path = tmp_path / "demo.duckdb"
-    db, taxonomy = connect(db_path), load_taxonomy()
-    register_taxonomy(db, taxonomy)
-    load_demo(db, taxonomy)
-    db.close()
+    demo_database(db_path)
     port = free_port()
     env = {**os.environ, "TRIAGE_DB": str(db_path), "TRIAGE_USER": "lead",
            "TRIAGE_LOG": str(tmp_path / "triage.log")}
