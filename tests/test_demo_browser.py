@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser_helpers import CHROMIUM_ARGS, free_port, wait_healthy
-from tests.demo_helpers import TRIAGE, clean_env
+from tests.demo_helpers import TRIAGE, clean_env, demo_database
 from tests.team_helpers import TAU, TAU_OUTCOME_KEYS
 
 pytestmark = pytest.mark.browser
@@ -28,7 +28,10 @@ LOCAL = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws://localho
 
 @pytest.fixture
 def fresh_app(tmp_path):
-    """`triage app` in an empty folder, no --db: it serves the demo from triage-demo.duckdb."""
+    """`triage app` in an empty folder, no --db: it serves the demo from triage-demo.duckdb
+    (copied from the run's one demo load; tests/test_home_browser.py watches a first start
+    load it)."""
+    demo_database(tmp_path / "triage-demo.duckdb")
     port = free_port()
     env = {**clean_env(), "TRIAGE_USER": "ayla"}
     proc = subprocess.Popen([*TRIAGE, "app", "--port", str(port)], cwd=tmp_path, env=env,
