@@ -291,8 +291,15 @@ def esc_leaves_text_fields() -> None:
 
 
 _KEY_QUEUE: Any = None
+# Streamlit 1.67 wraps a keyed container in a stLayoutWrapper exactly its own height, and
+# position: sticky only moves an element within its parent: so the wrapper is made sticky,
+# inside the column's block (as tall as the transcript); stMain is what scrolls. That block
+# ends where the main container's bottom padding (10rem) starts: cut here so that a panel
+# of max-height is never pushed up off screen at the end of a long transcript.
 _STICKY_CSS = """<style>
-.st-key-label_panel{position:sticky;top:3.75rem;z-index:2;max-height:calc(100vh - 7.5rem);
+[data-testid=stMainBlockContainer]:has(.st-key-label_panel){padding-bottom:2rem}
+[data-testid=stLayoutWrapper]:has(> .st-key-label_panel){position:sticky;top:3.75rem;z-index:2}
+.st-key-label_panel{max-height:calc(100vh - 7.5rem);
  overflow-y:auto;background:var(--st-background-color, #fff);padding-right:.25rem}
 .st-key-label_panel > *{flex-shrink:0}
 .st-key-key_queue{display:none}

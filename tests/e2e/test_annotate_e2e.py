@@ -257,8 +257,6 @@ def in_view(page, selector: str) -> bool:
                          selector)
 
 
-@pytest.mark.xfail(strict=True, reason="open: after L scrolls to #119 the sticky label panel "
-                   "(.st-key-label_panel) is not in the viewport; the sticky CSS needs work")
 def test_long_transcript_read_to_its_end_and_labeled_by_keyboard(browser, server):
     """120 messages: the chooser, save and "transcript k of N" stay on screen at any scroll
     position; T jumps to the tool error, L to the end (scrolled into view); labeled by keys."""
