@@ -9,6 +9,7 @@ from core.analysts.exports import FORMATS, WHATS, export_download
 from core.analysts.sandbox import result_csv, result_parquet
 from core.analysts.schema_docs import EXAMPLE_QUERIES, RELATIONS
 from core.errors import TriageError
+from core.labels.visibility import viewer_for
 from core.store.connection import format_age
 from core.store.sandbox import MAX_ROW_LIMIT, ROW_LIMIT, TIME_LIMIT, run_query
 from core.store.settings import get_setting
@@ -61,7 +62,7 @@ def _run() -> None:
         st.session_state["sql_result"] = run_query(
             ctx.settings.snapshot_path, st.session_state.get("sql_text", ""),
             int(st.session_state.get("sql_row_limit", ROW_LIMIT)), TIME_LIMIT,
-            int(get_setting(ctx.db, "sql_max_result_bytes")))
+            int(get_setting(ctx.db, "sql_max_result_bytes")), viewer_for(ctx.db, ctx.user))
     except TriageError as e:
         st.session_state["sql_refused"] = str(e)
 

@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from core.errors import QueryRefused
+from core.store.visibility import Viewer, load_hidden, row_filter
 
 ROW_LIMIT = 1000
 MAX_ROW_LIMIT = 100_000
@@ -80,6 +81,61 @@ def _open_snapshot(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=True, config=SAFE_CONFIG)
 
 
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _open_filtered(path: Path, viewer: Viewer | None) -> duckdb.DuckDBPyConnection:
+    """The snapshot as `viewer` may read it (core/store/visibility.py). Nothing hidden from
+    them: the snapshot itself. Otherwise an in-memory copy of its tables less the hidden rows,
+    with every view of the snapshot re-created over those tables (so every view, a later one
+    included, is filtered), the snapshot detached, then file access off and configuration
+    locked as on the snapshot."""
+    if viewer is None:
+        return _open_snapshot(path)
+    con = duckdb.connect(":memory:", config={"memory_limit": SAFE_CONFIG["memory_limit"]})
+    try:
+        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS snap (READ_ONLY)")
+        if not load_hidden(con, viewer, catalog="snap"):
+            con.close()
+            return _open_snapshot(path)
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'snap' "
+            "AND schema_name = 'main' ORDER BY 1").fetchall()]
+        for t in tables:
+            where = row_filter(t)
+            con.execute(f"CREATE TABLE memory.main.{_quote(t)} AS SELECT * FROM snap.main."
+                        f"{_quote(t)}" + (f" WHERE {where}" if where else ""))
+        views = con.execute("SELECT view_name, sql FROM duckdb_views() WHERE database_name = "
+                            "'snap' AND schema_name = 'main' AND NOT internal").fetchall()
+        con.execute("DETACH snap")
+        _create_views(con, [sql for _, sql in views])
+        con.execute("DROP TABLE _hidden")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        return con
+    except BaseException:
+        con.close()
+        raise
+
+
+def _create_views(con: duckdb.DuckDBPyConnection, statements: list[str]) -> None:
+    """Create views in dependency order: retry the ones whose dependencies are not there yet."""
+    pending = list(statements)
+    while pending:
+        failed: list[str] = []
+        error: Exception | None = None
+        for sql in pending:
+            try:
+                con.execute(sql)
+            except duckdb.CatalogException as e:
+                failed.append(sql)
+                error = e
+        if len(failed) == len(pending):
+            raise QueryRefused(f"The snapshot's views could not be rebuilt: {error}")
+        pending = failed
+
+
 def _read_capped(rel: duckdb.DuckDBPyRelation, max_bytes: int) -> pa.Table:
     """The result batch by batch, refused as soon as it passes `max_bytes` (its Arrow size):
     a wide result never sits whole in the server's memory."""
@@ -98,12 +154,14 @@ def _read_capped(rel: duckdb.DuckDBPyRelation, max_bytes: int) -> pa.Table:
 
 
 def run_query(snapshot: Path, sql: str, row_limit: int = ROW_LIMIT,
-              time_limit: float = TIME_LIMIT, max_bytes: int = MAX_RESULT_BYTES) -> QueryResult:
-    """Run one checked query on the snapshot. Longer than `time_limit` seconds: interrupted;
-    larger than `max_bytes`: refused."""
+              time_limit: float = TIME_LIMIT, max_bytes: int = MAX_RESULT_BYTES,
+              viewer: Viewer | None = None) -> QueryResult:
+    """Run one checked query on the snapshot, as `viewer` may see it (the visibility rule;
+    None: everything). Longer than `time_limit` seconds: interrupted; larger than `max_bytes`:
+    refused."""
     query = check_query(sql)
     row_limit = max(1, min(int(row_limit), MAX_ROW_LIMIT))
-    con = _open_snapshot(snapshot)
+    con = _open_filtered(snapshot, viewer)
     timer = threading.Timer(time_limit, con.interrupt)
     start = time.perf_counter()
     timer.start()

@@ -1,0 +1,82 @@
+"""The visibility rule, written once: which labels and pre-labels a user must not read.
+
+For a user who is a reviewer (has saved a label of any transcript):
+- labels of a transcript are hidden while it is an overlap item still open for blind
+  double-labeling (exactly one reviewer labeled it, not this user);
+- pre-labels of a transcript are hidden where its labels are, and, unless `prelabel_display` is
+  `shown`, on every transcript this user has not labeled yet (blind: revealed after the save;
+  hidden: never shown before one's own label).
+A user who has labeled nothing sees everything. The SQL page's sandbox applies the rule to the
+base tables (LABEL_TABLES, PRELABEL_TABLES) and re-creates every view over the filtered tables,
+so a view added later is filtered without knowing about the rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from core.store.overlap import overlap_sql
+
+# Base tables whose rows carry a label or pre-label of one transcript (transcript_id column).
+LABEL_TABLES = ("annotations",)
+PRELABEL_TABLES = ("prelabels", "prelabel_folds")
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who reads, and the settings the rule depends on."""
+
+    user: str
+    seed: int
+    share: float
+    prelabel_display: str = "shown"
+
+
+def hidden_sql(catalog: str = "") -> str:
+    """SELECT transcript_id, labels_hidden, prelabels_hidden for the transcripts with anything
+    hidden from $user (parameters $user, $seed, $share, $display), over `catalog`'s tables."""
+    c = f'"{catalog}".main.' if catalog else ""
+    return f"""
+WITH who AS (
+    SELECT transcript_id, count(DISTINCT annotator) AS n_labelers,
+           bool_or(annotator = $user) AS mine
+    FROM {c}current_labels WHERE kind = 'label' GROUP BY transcript_id
+), me AS (
+    SELECT count(*) > 0 AS reviewer FROM {c}annotations
+    WHERE annotator = $user AND kind = 'label'
+), rule AS (
+    SELECT t.transcript_id,
+           coalesce(w.n_labelers = 1 AND NOT w.mine AND {overlap_sql()}, false) AS labels_hidden,
+           coalesce(w.mine, false) AS mine
+    FROM {c}transcripts t LEFT JOIN who w USING (transcript_id), me WHERE me.reviewer
+)
+SELECT transcript_id, labels_hidden,
+       labels_hidden OR ($display <> 'shown' AND NOT mine) AS prelabels_hidden
+FROM rule WHERE labels_hidden OR ($display <> 'shown' AND NOT mine)
+"""
+
+
+def _params(viewer: Viewer) -> dict:
+    return {"user": viewer.user, "seed": int(viewer.seed), "share": float(viewer.share),
+            "display": viewer.prelabel_display}
+
+
+def load_hidden(con: duckdb.DuckDBPyConnection, viewer: Viewer, catalog: str = "",
+                into: str = "_hidden") -> int:
+    """Create the temp table `into` (transcript_id, labels_hidden, prelabels_hidden) on `con`;
+    the number of transcripts with anything hidden."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {hidden_sql(catalog)}", _params(viewer))
+    return con.execute(f"SELECT count(*) FROM {into}").fetchone()[0]
+
+
+def row_filter(table: str, hidden: str = "_hidden") -> str | None:
+    """The WHERE clause that drops `table`'s hidden rows; None when it has none to drop."""
+    if table in LABEL_TABLES:
+        flag = "labels_hidden"
+    elif table in PRELABEL_TABLES:
+        flag = "prelabels_hidden"
+    else:
+        return None
+    return f"transcript_id NOT IN (SELECT transcript_id FROM {hidden} WHERE {flag})"

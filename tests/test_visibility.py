@@ -1,0 +1,136 @@
+"""The visibility rule (core/store/visibility.py) on the SQL page: an analyst who also reviews
+reads no blind label of an open double-labeled transcript and no hidden pre-label, in any table
+or view the sandbox exposes; once the overlap is complete, or for an analyst who reviews
+nothing, everything shows."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.config import snapshot_path_for
+from core.labels.visibility import viewer_for
+from core.store.sandbox import run_query
+from core.store.settings import set_setting
+from core.store.snapshot import write_snapshot
+from tests.analysts_helpers import _label, fill
+from tests.conftest import ROOT
+
+# With overlap_share 1 every transcript is an overlap item: t1, t3, t5, t6 and t7 carry alice's
+# label alone, so they are open for bob (who reviews: he labeled t0, t2, t4).
+OPEN = ["t1", "t3", "t5", "t6", "t7"]
+SECRET = {"t1": ("missed_tool_call", "wrong_retrieval"), "t5": ("wrong_retrieval", None),
+          "t7": ("escalation", None)}
+
+
+@pytest.fixture
+def filled(db, taxonomy):
+    fill(db, taxonomy)
+    set_setting(db, "overlap_share", 1.0, "test")
+    return db
+
+
+def _sql_page(db, monkeypatch, user: str) -> AppTest:
+    db.close()
+    monkeypatch.setenv("TRIAGE_DB", str(db.path))
+    monkeypatch.setenv("TRIAGE_USER", user)
+    at = AppTest.from_file(str(ROOT / "pages" / "sql.py"), default_timeout=30)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _close_page(db) -> None:
+    from core.store.snapshot import scheduler_for
+    from core.ui import _database
+
+    live = _database(str(db.path))
+    if scheduler := scheduler_for(live):
+        scheduler.cancel()
+    _database.clear()
+    live.close()
+
+
+def _run(at: AppTest, sql: str):
+    at.text_area(key="sql_text").set_value(sql)
+    at.button(key="sql_run").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, at.error[0].value
+    return at.dataframe[0].value
+
+
+LABELED = ("SELECT transcript_id FROM final_labels UNION SELECT transcript_id FROM prelabels "
+           "UNION SELECT transcript_id FROM ppi_inputs UNION SELECT transcript_id FROM "
+           "annotations ORDER BY 1")
+
+
+def test_sql_page_hides_open_blind_labels_from_a_reviewer_until_the_overlap_completes(
+        filled, taxonomy, monkeypatch):
+    at = _sql_page(filled, monkeypatch, "bob")
+    try:
+        assert _run(at, LABELED)["transcript_id"].tolist() == ["t0", "t2", "t4"]
+    finally:
+        _close_page(filled)
+    from core.store.connection import connect
+
+    db = connect(filled.path)
+    _label(db, taxonomy, 1, "bob", "missed_tool_call")  # the second label lands: t1 is complete
+    at = _sql_page(db, monkeypatch, "bob")
+    try:
+        assert _run(at, LABELED)["transcript_id"].tolist() == ["t0", "t1", "t2", "t4"]
+    finally:
+        _close_page(db)
+
+
+def test_sql_page_shows_everything_to_an_analyst_who_reviews_nothing(filled, monkeypatch):
+    at = _sql_page(filled, monkeypatch, "ana")
+    try:
+        assert _run(at, LABELED)["transcript_id"].tolist() == [f"t{i}" for i in range(8)]
+    finally:
+        _close_page(filled)
+
+
+def test_pre_labels_hidden_by_the_display_setting_are_absent_for_a_reviewer(filled):
+    set_setting(filled, "overlap_share", 0.0, "test")
+    set_setting(filled, "prelabel_display", "blind", "test")
+    write_snapshot(filled)
+    snap = snapshot_path_for(filled.path)
+    rows = run_query(snap, "SELECT DISTINCT transcript_id FROM prelabels ORDER BY 1",
+                     viewer=viewer_for(filled, "bob")).table.column("transcript_id").to_pylist()
+    assert rows == ["t0", "t2", "t4"]  # bob labeled these; the others' pre-labels wait
+    everyone = run_query(snap, "SELECT count(DISTINCT transcript_id) AS n FROM prelabels",
+                         viewer=viewer_for(filled, "ana")).table.column("n").to_pylist()
+    assert everyone == [8]
+
+
+def test_no_relation_the_sandbox_exposes_leaks_a_hidden_label(filled):
+    """Every table and view, later ones included: none holds a row of an open transcript with
+    its blind label or pre-label, and the snapshot's views all exist in the filtered copy."""
+    filled.con.execute("CREATE VIEW later_view AS SELECT a.transcript_id, a.primary_label, "
+                       "p.primary_label AS pre FROM annotations a JOIN prelabels p "
+                       "USING (transcript_id)")  # a view nobody told the rule about
+    write_snapshot(filled)
+    snap = snapshot_path_for(filled.path)
+    bob = viewer_for(filled, "bob")
+    names = sorted(run_query(snap, "SELECT table_name AS n FROM duckdb_tables() UNION "
+                             "SELECT view_name FROM duckdb_views() WHERE NOT internal",
+                             viewer=bob).table.column("n").to_pylist())
+    everything = sorted(run_query(snap, "SELECT table_name AS n FROM duckdb_tables() UNION "
+                                  "SELECT view_name FROM duckdb_views() WHERE NOT internal")
+                        .table.column("n").to_pylist())
+    assert names == everything and "later_view" in names
+    checked = 0
+    for name in names:
+        cols = run_query(snap, f'DESCRIBE "{name}"', viewer=bob).table.column(
+            "column_name").to_pylist()
+        if "transcript_id" not in cols:
+            continue
+        rows = run_query(snap, f"SELECT * FROM \"{name}\" WHERE transcript_id IN "
+                         f"({', '.join(repr(t) for t in OPEN)})", 100_000, viewer=bob).table
+        for row in rows.to_pylist():
+            secret = {s for s in SECRET.get(row["transcript_id"], ()) if s}
+            leaked = secret & {str(v) for v in row.values()}
+            assert not leaked, (name, row)
+        checked += 1
+    assert checked >= 8  # annotations, prelabels, current_labels, final_labels, ppi_*, later_view…
