@@ -234,3 +234,43 @@ def population_census(db: Database) -> Census:
     labeled, open_random, shot_random, nonrandom = con.execute(_HUMAN_COUNTS, [shots]).fetchone()
     return Census(n_active, _coverage(db), n_shots, labeled, open_random, shot_random, nonrandom,
                   tuple(con.execute(_STRATIFIED).fetchall()))
+
+
+def human_only_census(db: Database) -> Census:
+    """The census counts a human-only block shows (the population block turned off): the
+    active transcripts and the random sample's counts; coverage and strata (which only the
+    validity rules read) are left empty, saving their reads of the pre-labels and samples."""
+    con = db.con
+    shots = [r[0] for r in con.execute(
+        "SELECT DISTINCT unnest(few_shot_ids) FROM prelabel_prompts WHERE prompt_version IN "
+        "(SELECT prompt_version FROM ppi_llm_latest)").fetchall()]
+    n_active = con.execute("SELECT count(*) FROM transcripts WHERE NOT archived").fetchone()[0]
+    labeled, open_random, shot_random, nonrandom = con.execute(_HUMAN_COUNTS, [shots]).fetchone()
+    return Census(n_active, (), 0, labeled, open_random, shot_random, nonrandom, ())
+
+
+@dataclass(frozen=True)
+class PpiSummary:
+    """What a human-only block tells of the `ppi_inputs` view: its labeler and how many of
+    its transcripts have a human fix class (PopulationInputs.n), without coding the rows."""
+
+    labeler: str
+    labeler_model: str | None
+    prompt_version: str | None
+    n: int
+
+
+def read_ppi_summary(db: Database, classes: tuple[str, ...]) -> PpiSummary | None:
+    """The view's summary (see PpiSummary); None when it is empty, as read_ppi_rows."""
+    con = db.con
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ppi_rows AS SELECT {', '.join(INPUT_COLUMNS)} "
+                "FROM ppi_inputs")
+    meta = con.execute("SELECT labeler, labeler_model, prompt_version FROM _ppi_rows LIMIT 1"
+                       ).fetchone()
+    if meta is None:
+        con.execute("DROP TABLE _ppi_rows")
+        return None
+    n = con.execute("SELECT count(DISTINCT transcript_id) FILTER (WHERE list_position(?, "
+                    "human_fix_class) IS NOT NULL) FROM _ppi_rows", [list(classes)]).fetchone()[0]
+    con.execute("DROP TABLE _ppi_rows")
+    return PpiSummary(str(meta[0]), meta[1], meta[2], n)
