@@ -67,3 +67,25 @@ def test_report_page_keeps_its_report_until_a_write(tmp_path, monkeypatch):
     at.run()
     assert not at.exception, at.exception
     assert {m.label: m.value for m in at.metric}["Labeled"] == str(int(labeled) + 3)
+
+
+def test_a_command_imports_only_its_own_module():
+    # `triage app` builds its parser without importing the other commands (sklearn, openai...).
+    code = ("import sys; from core.cli.main import build_parser, command_in; "
+            "build_parser(command_in(['--db', 'x.duckdb', 'app', '--port', '1'])); "
+            f"print([m for m in {HEAVY!r} + ('core.cli.discover_cmd',) if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_the_lazy_command_table_names_every_registered_command():
+    from core.cli.main import COMMANDS, build_parser, command_in
+    whole = build_parser()
+    names = set(whole._subparsers._group_actions[0].choices)
+    assert names == set(COMMANDS)
+    for name in names:
+        one = build_parser(name)
+        assert name in one._subparsers._group_actions[0].choices
+    assert command_in(["--db", "report", "report"]) == "report"
+    assert command_in(["--user=x", "--help"]) is None

@@ -38,7 +38,15 @@ from core.report.tuning import (
 from core.stats import more_needed_to_clear
 from core.store import report_data
 from core.store.connection import Database
-from core.store.population import Census, population_census, read_ppi_rows
+from core.store.population import (
+    FINAL,
+    Census,
+    PpiSummary,
+    human_only_census,
+    population_census,
+    read_ppi_rows,
+    read_ppi_summary,
+)
 from core.store.report_data import LabelRow, ReportData
 from core.store.settings import get_setting
 from core.taxonomy import Taxonomy
@@ -349,12 +357,18 @@ class PopulationData:
     """The population block's inputs: the validity census and the coded ppi_inputs rows."""
 
     census: Census
-    inputs: PopulationInputs | None
+    inputs: PopulationInputs | PpiSummary | None  # a summary when the block is off
 
 
-def read_population(db: Database) -> PopulationData:
-    """Read the census and the ppi_inputs view (no model is fit: the fit is stored)."""
-    return PopulationData(population_census(db), inputs_from_rows(read_ppi_rows(db, CLASSES)))
+def read_population(db: Database, enabled: bool = True,
+                    final: str = FINAL) -> PopulationData:
+    """Read the census and the ppi_inputs view (no model is fit: the fit is stored). Turned
+    off, the block is human-only: only what it shows is read (no coverage, no coded rows).
+    `final`: where the census reads the final labels (build_report: its materialised copy)."""
+    if not enabled:
+        return PopulationData(human_only_census(db, final), read_ppi_summary(db, CLASSES))
+    return PopulationData(population_census(db, final),
+                          inputs_from_rows(read_ppi_rows(db, CLASSES)))
 
 
 def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
@@ -372,7 +386,9 @@ def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
     slices = {f: report_data.slice_values(db, f) for f in slice_fields}
     when = generated_at or datetime.now(UTC).replace(tzinfo=None)
     report = compose_report(data, taxonomy, agreement, evaluate_prelabels(db, taxonomy), when,
-                            slices, random_only=random_only, population=read_population(db),
+                            slices, random_only=random_only,
+                            population=read_population(db, population is not False,
+                                                       report_data.ACTIVE_FINAL),
                             population_enabled=population is not False, tuning=tuning)
     ranked = sorted((k for k, s in report.categories.items() if s.count),
                     key=lambda k: -report.categories[k].count)[:3]

@@ -188,7 +188,7 @@ WITH f AS (
     SELECT f.transcript_id, f.primary_label,
            f.transcript_id IN (SELECT transcript_id FROM ppi_random_sample) AS in_random,
            f.transcript_id IN (SELECT unnest(?::VARCHAR[])) AS few_shot
-    FROM final_labels f JOIN transcripts t USING (transcript_id) WHERE NOT t.archived
+    FROM {final} f JOIN transcripts t USING (transcript_id) WHERE NOT t.archived
 )
 SELECT count(*) FILTER (WHERE primary_label IS NOT NULL),
        count(*) FILTER (WHERE primary_label IS NULL AND in_random),
@@ -200,7 +200,7 @@ FROM f
 _STRATIFIED = """
 SELECT s.sample_id, count(DISTINCT i.transcript_id)
 FROM samples s JOIN sample_items i USING (sample_id)
-JOIN final_labels f ON f.transcript_id = i.transcript_id AND f.primary_label IS NOT NULL
+JOIN {final} f ON f.transcript_id = i.transcript_id AND f.primary_label IS NOT NULL
 JOIN transcripts t ON t.transcript_id = i.transcript_id AND NOT t.archived
 WHERE (s.method = 'stratified' OR s.stratify_by IS NOT NULL)
   AND i.transcript_id NOT IN (SELECT transcript_id FROM ppi_random_sample)
@@ -220,9 +220,14 @@ def _coverage(db: Database) -> tuple[Coverage, ...]:
         Coverage("offline", m, v, n) for m, v, n in fit)
 
 
-def population_census(db: Database) -> Census:
+# The final labels the census reads: the view, or the report's copy of its active rows
+# (core/store/report_data.py ACTIVE_FINAL, materialised once per report build).
+FINAL = "final_labels"
+
+
+def population_census(db: Database, final: str = FINAL) -> Census:
     """Count what the validity rules need: coverage by labeler, few-shot examples, and which
-    labels are from a uniform random sample."""
+    labels are from a uniform random sample. `final`: the final labels' table or view."""
     con = db.con
     shots = [r[0] for r in con.execute(
         "SELECT DISTINCT unnest(few_shot_ids) FROM prelabel_prompts WHERE prompt_version IN "
@@ -231,6 +236,48 @@ def population_census(db: Database) -> Census:
     n_shots = con.execute(
         "SELECT count(*) FROM transcripts WHERE NOT archived AND transcript_id IN "
         "(SELECT unnest(?::VARCHAR[]))", [shots]).fetchone()[0]
-    labeled, open_random, shot_random, nonrandom = con.execute(_HUMAN_COUNTS, [shots]).fetchone()
+    labeled, open_random, shot_random, nonrandom = con.execute(
+        _HUMAN_COUNTS.format(final=final), [shots]).fetchone()
     return Census(n_active, _coverage(db), n_shots, labeled, open_random, shot_random, nonrandom,
-                  tuple(con.execute(_STRATIFIED).fetchall()))
+                  tuple(con.execute(_STRATIFIED.format(final=final)).fetchall()))
+
+
+def human_only_census(db: Database, final: str = FINAL) -> Census:
+    """The census counts a human-only block shows (the population block turned off): the
+    active transcripts and the random sample's counts; coverage and strata (which only the
+    validity rules read) are left empty, saving their reads of the pre-labels and samples."""
+    con = db.con
+    shots = [r[0] for r in con.execute(
+        "SELECT DISTINCT unnest(few_shot_ids) FROM prelabel_prompts WHERE prompt_version IN "
+        "(SELECT prompt_version FROM ppi_llm_latest)").fetchall()]
+    n_active = con.execute("SELECT count(*) FROM transcripts WHERE NOT archived").fetchone()[0]
+    labeled, open_random, shot_random, nonrandom = con.execute(
+        _HUMAN_COUNTS.format(final=final), [shots]).fetchone()
+    return Census(n_active, (), 0, labeled, open_random, shot_random, nonrandom, ())
+
+
+@dataclass(frozen=True)
+class PpiSummary:
+    """What a human-only block tells of the `ppi_inputs` view: its labeler and how many of
+    its transcripts have a human fix class (PopulationInputs.n), without coding the rows."""
+
+    labeler: str
+    labeler_model: str | None
+    prompt_version: str | None
+    n: int
+
+
+def read_ppi_summary(db: Database, classes: tuple[str, ...]) -> PpiSummary | None:
+    """The view's summary (see PpiSummary); None when it is empty, as read_ppi_rows."""
+    con = db.con
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ppi_rows AS SELECT {', '.join(INPUT_COLUMNS)} "
+                "FROM ppi_inputs")
+    meta = con.execute("SELECT labeler, labeler_model, prompt_version FROM _ppi_rows LIMIT 1"
+                       ).fetchone()
+    if meta is None:
+        con.execute("DROP TABLE _ppi_rows")
+        return None
+    n = con.execute("SELECT count(DISTINCT transcript_id) FILTER (WHERE list_position(?, "
+                    "human_fix_class) IS NOT NULL) FROM _ppi_rows", [list(classes)]).fetchone()[0]
+    con.execute("DROP TABLE _ppi_rows")
+    return PpiSummary(str(meta[0]), meta[1], meta[2], n)

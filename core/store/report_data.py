@@ -20,14 +20,20 @@ from core.store.transcripts import Transcript, field_sql, get_transcripts
 # transcripts in scope. report_included: the final labels the report covers; `random_only` keeps those
 # whose every current label was served by the random queue (the unbiased sample); a NULL queue
 # (e.g. an imported label) does not count as random.
+# report_active_final: the final labels of the active transcripts, read from the view once
+# (the population census counts over it too, core/store/population.py); report_final: those in scope.
+ACTIVE_FINAL = "report_active_final"
 _PREPARE = (
+    """CREATE OR REPLACE TEMP TABLE report_active_final AS
+    SELECT f.* FROM final_labels f JOIN transcripts t USING (transcript_id) WHERE NOT t.archived""",
     """CREATE OR REPLACE TEMP TABLE report_current AS
     SELECT c.transcript_id, c.annotation_id, c.annotator, c.kind, c.primary_label,
            c.context_present, c.ideal_response, c.queue, c.sample_id, c.created_at,
            c.failure_turn, c.note
     FROM current_labels c JOIN transcripts t USING (transcript_id) WHERE """ + IN_SCOPE,
     """CREATE OR REPLACE TEMP TABLE report_final AS
-    SELECT f.* FROM final_labels f JOIN transcripts t USING (transcript_id) WHERE """ + IN_SCOPE,
+    SELECT f.* FROM report_active_final f JOIN transcripts t USING (transcript_id) WHERE """
+    + IN_SCOPE,
     """CREATE OR REPLACE TEMP TABLE report_included AS
     SELECT * FROM report_final
     WHERE NOT {random_only} OR transcript_id NOT IN (
