@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 # Look-alikes NFKC leaves alone, mapped to the ASCII character a reader (or a model) sees.
 CONFUSABLES = str.maketrans({
@@ -49,8 +49,16 @@ def _invisible(ch: str) -> bool:
     return cat in ("Cf", "Mn", "Me", "Cc") and ch not in "\n\t\r"
 
 
-def skeleton(text: str) -> tuple[str, list[int]]:
+# ASCII control characters other than tab and line ends: invisible, so dropped from a skeleton.
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def skeleton(text: str) -> tuple[str, Sequence[int]]:
     """The comparison form of `text` and, per skeleton character, its index in `text`."""
+    if text.isascii() and not _ASCII_CONTROL.search(text):
+        # NFKD leaves ASCII as it is and none of it is invisible: one skeleton character per
+        # character, the text case-folded with its one look-alike ('\\' for '/') mapped.
+        return text.lower().translate(CONFUSABLES), range(len(text))
     out: list[str] = []
     where: list[int] = []
     for i, ch in enumerate(text):
