@@ -257,6 +257,17 @@ def in_view(page, selector: str) -> bool:
                          selector)
 
 
+def panel_in_view(page, shot: str) -> None:
+    """Save & next, the whole chooser and "transcript k of N" are inside the viewport; a screenshot."""
+    page.screenshot(path=str(SHOTS / shot))
+    assert in_view(page, ".st-key-label_panel [data-testid=stBaseButton-primary]")
+    assert page.evaluate("""() => { const all = [...document.querySelectorAll(
+        '.st-key-label_panel [class*="st-key-cat_"]')]; return all.length > 0 && all.every(el => {
+        const r = el.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }); }""")
+    assert page.get_by_text("transcript 1 of 1").is_visible() and in_view(
+        page, ".st-key-label_panel [data-testid=stMarkdown]")
+
+
 def test_long_transcript_read_to_its_end_and_labeled_by_keyboard(browser, server):
     """120 messages: the chooser, save and "transcript k of N" stay on screen at any scroll
     position; T jumps to the tool error, L to the end (scrolled into view); labeled by keys."""
@@ -269,7 +280,15 @@ def test_long_transcript_read_to_its_end_and_labeled_by_keyboard(browser, server
     page.get_by_text("transcript 1 of 1").wait_for()
     settle(page)
     page.get_by_text("80 below off screen").wait_for()
+    panel_in_view(page, "annotate_long_top.png")
     page.mouse.click(5, 500)  # focus on the page, not a widget
+    page.keyboard.press("j")
+    page.get_by_text("40 above and 40 below off screen").wait_for()
+    settle(page)
+    panel_in_view(page, "annotate_long_after_j.png")
+    page.keyboard.press("k")
+    page.get_by_text("80 below off screen").wait_for()
+    settle(page)
     page.keyboard.press("t")
     page.get_by_text("40 above and 40 below off screen").wait_for()
     settle(page)
