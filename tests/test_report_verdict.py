@@ -40,7 +40,7 @@ def test_113_of_200_pipeline_is_inconclusive_with_more_needed(db, taxonomy):
     assert round(r.fix_classes["pipeline"].ci_low, 4) == 0.4957
     needed = r.more_failures_needed
     assert needed > 0 and wilson_lower(0.565, 200 + needed) > 0.5
-    assert f"{needed} more labeled failures" in r.more_failures_reason
+    assert f"{needed:,} more labeled failures" in r.more_failures_reason
 
 
 def behavior_ready(db, taxonomy, tone=180, pipeline=20, double=40, double_agree=True,

@@ -150,7 +150,7 @@ def more_failures(classes: dict[str, Share], n_failures: int) -> tuple[int | Non
                       "than 50%: more data at this share never decides")
     if needed == 0:
         return 0, f"decided: the {lead} share's lower bound already exceeds 50%"
-    return needed, (f"at the {lead} share of {share.share:.1%}, {needed} more labeled failures "
+    return needed, (f"at the {lead} share of {share.share:.1%}, {needed:,} more labeled failures "
                     "would lift its lower bound above 50%")
 
 

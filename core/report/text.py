@@ -78,7 +78,7 @@ def verdict_sentence(verdict: str, classes: dict[str, Share], n_failures: int,
                 f"{failed} of {len(checks)} readiness checks fail"
                 + (f"; {standing}" if standing else "") + ".")
     lead = max(classes, key=lambda c: classes[c].count)
-    tail = (f"; about {needed} more labeled failures at this share would decide"
+    tail = (f"; about {needed:,} more labeled failures at this share would decide"
             if needed else "; no class's lower bound exceeds 50%")
     return f"Inconclusive: {share_phrase(lead, classes[lead], n_failures)}{tail}."
 
@@ -147,7 +147,7 @@ def more_failures_line(needed: int | None, reason: str, what: str = "labeled fai
         if reason.startswith("no labeled failures"):
             return f"More {what} needed: cannot say before the first one ({reason})"
         return f"More {what} needed: none would decide at this share ({reason})"
-    return f"More {what} needed: {needed} ({reason})"
+    return f"More {what} needed: {needed:,} ({reason})"
 
 
 def more_line(r) -> str:
