@@ -210,3 +210,16 @@ def test_discovery_suggestions_never_stand_in_for_the_pre_label(db, taxonomy):
     order = load_queue(db, "ann", QueueSpec("low_confidence")).order
     assert order[0] == "t0"  # the discovery suggestion's low confidence does not pull t1 first
     assert landing_counts(db, "ann", datetime(2026, 1, 1))[6] == 1  # pre-labeled transcripts
+
+
+def test_names_hold_no_placeholder_words():
+    """Numbers and URLs become "num"/"url" for the vectors; no top term or name carries them."""
+    from core.discover.describe import name_from_terms, top_terms
+    from core.discover.vectors import term_space
+    texts = [f"refund of ${i}.00 issued twice for invoice {1000 + i}" for i in range(8)] + [
+        f"see https://kb.example/{i} wrong page retrieved" for i in range(8)]
+    space = term_space(texts)
+    for members in (np.arange(8), np.arange(8, 16)):
+        terms = top_terms(space, members)
+        assert terms and not any({"num", "url"} & set(t.split()) for t in terms), terms
+        assert "num" not in name_from_terms(terms).lower().split()

@@ -19,7 +19,8 @@ _PLACEHOLDERS = {"num", "url"}
 
 def top_terms(space: TermSpace, members: np.ndarray, n: int = N_TERMS) -> list[str]:
     """Terms weighing most in the group against the whole set (mean TF-IDF inside minus
-    outside); a word pair hides the single words it contains."""
+    outside); a word pair hides the single words it contains. Terms holding a placeholder
+    ("num", "url") are left out: "total num" names nothing a reader sees in the notes."""
     inside = np.asarray(space.matrix[members].mean(axis=0)).ravel()
     mask = np.ones(space.matrix.shape[0], dtype=bool)
     mask[members] = False
@@ -33,7 +34,7 @@ def top_terms(space: TermSpace, members: np.ndarray, n: int = N_TERMS) -> list[s
         if score[i] <= 0 or len(picked) == n:
             break
         words = set(term.split())
-        if words <= _PLACEHOLDERS or any(words <= set(p.split()) for p in picked):
+        if words & _PLACEHOLDERS or any(words <= set(p.split()) for p in picked):
             continue
         picked = [p for p in picked if not set(p.split()) <= words] + [term]
     return picked[:n]
