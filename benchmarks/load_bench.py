@@ -12,9 +12,11 @@ The save latency is what a reviewer waits: from pressing `s` to the page's "Save
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -33,6 +35,76 @@ def figures(reviewers: list[Reviewer], seconds: float) -> tuple[int, float, floa
     return n, n * 60 / seconds, statistics.median(lat) if lat else float("nan"), p95(lat)
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _processes() -> dict[int, tuple[int, str, float]]:
+    """pid → (process group, command name, CPU seconds so far) of every live process."""
+    out = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                head, rest = f.read().rsplit(")", 1)
+        except OSError:
+            continue
+        fields = rest.split()  # after the name: state, ppid, pgrp, …, utime (12th), stime
+        out[int(pid)] = (int(fields[2]), head.split("(", 1)[1],
+                         (int(fields[11]) + int(fields[12])) / TICK)
+    return out
+
+
+def _machine_busy() -> float:
+    """Busy CPU seconds of the whole machine since boot."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:8]]
+    return (sum(v) - v[3] - v[4]) / TICK
+
+
+class CpuMeter:
+    """Where the CPU went during a phase: the app server's process group, the Chromium
+    processes, and the whole machine. Processes are sampled each 0.5 s and each one's CPU
+    counted from its first sample (a process that ends loses at most its last half second)."""
+
+    def __init__(self, server) -> None:
+        self.server, self._stop = server, threading.Event()
+        self._seen: dict[int, tuple[str, float, float]] = {}  # pid → (kind, first, last)
+
+    def __enter__(self):
+        self.wall, self.busy = time.monotonic(), _machine_busy()
+        self._take()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _take(self) -> None:
+        proc = self.server.proc
+        server_group = proc.pid if proc is not None and proc.poll() is None else None
+        for pid, (group, name, cpu) in _processes().items():
+            kind = ("server" if group == server_group else
+                    "chromium" if "chrom" in name.lower() else "other")
+            first = self._seen.get(pid, (kind, cpu, cpu))[1]
+            self._seen[pid] = (kind, first, cpu)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.5):
+            self._take()
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._take()
+        self.wall, self.busy = time.monotonic() - self.wall, _machine_busy() - self.busy
+
+    def seconds(self, kind: str) -> float:
+        return sum(last - first for k, first, last in self._seen.values() if k == kind)
+
+    def line(self, what: str) -> str:
+        server, browser = self.seconds("server"), self.seconds("chromium")
+        return (f"  CPU, {what}, {self.wall:.0f} s: app server {server / self.wall:.2f} cores "
+                f"(one Python interpreter holds at most ~1), Chromium {browser / self.wall:.2f}, "
+                f"whole machine busy {self.busy / self.wall:.2f} of {os.cpu_count()} cores")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reviewers", type=int, default=10)
@@ -47,9 +119,11 @@ def main() -> None:
     server = AppServer(path, free_port())
     server.start()
     try:
-        solo, _ = run_reviewers(server, ["solo"], args.solo_seconds)
+        with CpuMeter(server) as solo_cpu:
+            solo, _ = run_reviewers(server, ["solo"], args.solo_seconds)
         names = [f"rev{i:02d}" for i in range(args.reviewers)]
-        team, restart_s = run_reviewers(server, names, args.seconds, kill_at=args.seconds / 2)
+        with CpuMeter(server) as team_cpu:
+            team, restart_s = run_reviewers(server, names, args.seconds, kill_at=args.seconds / 2)
     finally:
         server.stop()
     n_stored, missing, twice = check_saved(path, solo + team)
@@ -65,6 +139,8 @@ def main() -> None:
     print(f"ratio {args.reviewers} reviewers vs one: labels/min x{t_rate / max(s_rate, 1e-9):.2f}"
           f" (per reviewer x{t_rate / args.reviewers / max(s_rate, 1e-9):.2f}), "
           f"p95 save latency x{t_p95 / s_p95:.2f}")
+    print(solo_cpu.line("one reviewer"))
+    print(team_cpu.line(f"{args.reviewers} reviewers"))
     print(f"database: {n_stored} labels stored for these reviewers; Saved but missing: "
           f"{len(missing)}; stored twice: {len(twice)}")
     assert missing == [], f"labels shown as Saved but not in the database: {missing}"
