@@ -6,7 +6,8 @@ ensure_ascii=False: core/ingest/records.py). DuckDB has no sorted-key serialiser
 builds that text in SQL for the record shape import_bench writes (and real logs mostly have):
 each object cast to a MAP, its entries sorted, each value checked and written, one explicit
 level per depth (a generic recursive macro cannot be written: nested macros made the binder
-use >20 GB at depth 7). Anything the SQL cannot vouch for becomes chr(0), so the row would go
+use >20 GB at depth 7). It also times two other forms: a set-based one (unnest, string_agg in
+key order) and a hash redefined over json_tree (the other design, key-order free). Anything the SQL cannot vouch for becomes chr(0), so the row would go
 to Python. The same run times Python's read + validate + canonical JSON + hash on the same
 file, and checks every SQL-accepted row byte for byte against Python.
 
@@ -150,7 +151,6 @@ TREE_HASH = """SELECT count(DISTINCT h) FROM (SELECT n, sha256(string_agg(fullke
 
 
 def tree_hash(con: duckdb.DuckDBPyConnection, path: Path, py_s: float, py_cpu: float) -> None:
-    con.execute("DROP TABLE probe")
     start, cpu = time.perf_counter(), _cpu()
     try:
         con.execute(TREE_HASH, [str(path)]).fetchall()
@@ -160,6 +160,34 @@ def tree_hash(con: duckdb.DuckDBPyConnection, path: Path, py_s: float, py_cpu: f
     tree_s, tree_cpu = time.perf_counter() - start, _cpu() - cpu
     print(f"duckdb json_tree hash (messages)    {tree_s:6.2f} s  CPU {tree_cpu:6.2f} s  "
           f"{tree_s / py_s:5.2f}x python (wall), {tree_cpu / py_cpu:5.2f}x (CPU)")
+
+
+# Set-based instead of lambdas: messages unnested to rows, their keys to rows, string_agg back
+# in key order. One level only (tool_calls left as DuckDB wrote them), no checks, no hash: a
+# lower bound for that form.
+UNNEST = [
+    r"""CREATE TEMP TABLE u_m AS SELECT n, unnest(a) AS msg, generate_subscripts(a, 1) AS i
+      FROM (SELECT ordinality AS n, TRY_CAST(json_extract(line, '$.messages') AS JSON[]) AS a
+            FROM read_csv(?, columns={'line': 'VARCHAR'}, header=false, delim=chr(1), quote='',
+                 escape='', auto_detect=false, strict_mode=false, new_line='\n') WITH ORDINALITY)""",
+    """CREATE TEMP TABLE u_e AS SELECT n, i,
+      unnest(map_entries(TRY_CAST(msg AS MAP(VARCHAR, JSON))), recursive := true) FROM u_m""",
+    """CREATE TEMP TABLE u_j AS SELECT n, '[' || string_agg(j, ',' ORDER BY i) || ']' AS j FROM (
+      SELECT n, i, '{' || string_agg(to_json(key)::VARCHAR || ':' || coalesce(value::VARCHAR, 'null'),
+             ',' ORDER BY key) || '}' AS j FROM u_e GROUP BY n, i) GROUP BY n""",
+]
+
+
+def unnest_messages(con: duckdb.DuckDBPyConnection, path: Path, py_s: float, py_cpu: float) -> None:
+    start, cpu = time.perf_counter(), _cpu()
+    con.execute(UNNEST[0], [str(path)])
+    for sql in UNNEST[1:]:
+        con.execute(sql)
+    u_s, u_cpu = time.perf_counter() - start, _cpu() - cpu
+    for table in ("u_m", "u_e", "u_j"):
+        con.execute(f"DROP TABLE {table}")
+    print(f"duckdb unnest+string_agg (1 level)  {u_s:6.2f} s  CPU {u_cpu:6.2f} s  "
+          f"{u_s / py_s:5.2f}x python (wall), {u_cpu / py_cpu:5.2f}x (CPU)")
 
 
 def compare(con: duckdb.DuckDBPyConnection, want: dict[int, PreparedRow]) -> tuple[int, int]:
@@ -212,6 +240,8 @@ def main() -> None:
           f"{sql_s / py_s:5.2f}x python (wall), {sql_cpu / py_cpu:5.2f}x (CPU)")
     print(f"SQL accepted {accepted:,} of {len(want):,} rows; {differing:,} differ from Python "
           f"byte for byte; process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    con.execute("DROP TABLE probe")
+    unnest_messages(con, data, py_s, py_cpu)
     if not args.no_tree:
         tree_hash(con, data, py_s, py_cpu)
     traps()
