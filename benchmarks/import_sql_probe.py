@@ -6,10 +6,11 @@ ensure_ascii=False: core/ingest/records.py). DuckDB has no sorted-key serialiser
 builds that text in SQL for the record shape import_bench writes (and real logs mostly have):
 each object cast to a MAP, its entries sorted, each value checked and written, one explicit
 level per depth (a generic recursive macro cannot be written: nested macros made the binder
-use >3 GB at depth 5 and the process was killed at ~24 GB at depth 7). It also times two other forms: a set-based one (unnest, string_agg in
-key order) and a hash redefined over json_tree (the other design, key-order free). Anything the SQL cannot vouch for becomes chr(0), so the row would go
-to Python. The same run times Python's read + validate + canonical JSON + hash on the same
-file, and checks every SQL-accepted row byte for byte against Python.
+use >3 GB at depth 5, and the process was killed at ~24 GB at depth 7). Anything the SQL
+cannot vouch for becomes chr(0), so the row would go to Python. The same run times Python's
+read + validate + canonical JSON + hash on the same file, and checks every SQL-accepted row
+byte for byte against Python. It also times two other forms: a set-based one (unnest,
+string_agg in key order) and a hash redefined over json_tree (the other design, key-order free).
 
 Run: .venv/bin/python benchmarks/import_sql_probe.py [--rows 20000] [--keep DIR]
 It also prints what DuckDB writes differently from Python (the traps a bulk path must route
