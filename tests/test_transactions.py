@@ -78,3 +78,15 @@ def test_memory_limit_holds_for_the_outermost_block_and_is_reset_after_an_error(
             assert memory_limit(db) == "286.1 MiB"
         db.con.execute("SELECT * FROM no_such_table")  # aborts the transaction in DuckDB
     assert memory_limit(db) == before
+
+
+def test_memory_limit_is_adjusted_only_inside_a_limited_block_and_reset_after(db):
+    before = memory_limit(db)
+    db.adjust_memory_limit("200MB")  # no block: left alone
+    with db.transaction():  # e.g. an import inside a caller's transaction: left alone
+        db.adjust_memory_limit("200MB")
+        assert memory_limit(db) == before
+    with db.transaction(memory_limit="100MB"):
+        db.adjust_memory_limit("300MB")
+        assert memory_limit(db) == "286.1 MiB"
+    assert memory_limit(db) == before

@@ -41,8 +41,19 @@ CHUNK_ROWS = 5000
 DEFAULT_SOURCE = "default"  # ids are unique per source: files imported without one share it
 MAX_KEPT_ERRORS = 1000
 # A bulk load keeps its uncommitted rows in memory; a lower buffer limit during the load makes
-# DuckDB evict what it can (measured: ~0.9 instead of ~1.0 GB peak for 100k × 2 KB rows).
-IMPORT_MEMORY_LIMIT = "400MB"
+# DuckDB evict what it can. Measured peak RSS, 100k × 2 KB rows: 400MB → ~910 MB, 100MB → ~630
+# (read_json_auto's own: ~580), for ~15% more CPU. A chunk holding a large transcript raises
+# the limit while it is stored (DuckDB needs a few times the row's size in one piece).
+IMPORT_MEMORY_LIMIT_MB = 100
+IMPORT_MEMORY_LIMIT = f"{IMPORT_MEMORY_LIMIT_MB}MB"
+
+
+def chunk_memory_limit(rows: list[PreparedRow]) -> str:
+    """The memory limit to store these rows under: the import's, plus 16 bytes per character
+    of the largest row (a character is up to 4 bytes, and DuckDB copies a row a few times)."""
+    largest = max((len(p.messages) + len(p.context or "") + len(p.tools or "") + len(p.metadata)
+                   for p in rows), default=0)
+    return f"{IMPORT_MEMORY_LIMIT_MB + -(-largest * 16 // 1_000_000)}MB"
 
 
 @dataclass
@@ -262,6 +273,7 @@ class _Importer:
         stored = stored_records(db, self.result.source, [p.record_id for _, p in valid])
         stored_hashes = existing_hashes(db, [p.content_hash for _, p in valid])
         new = [p for raw, p in valid if self._is_new(raw, p, stored, stored_hashes)]
+        db.adjust_memory_limit(chunk_memory_limit(new))
         insert_transcripts(db, transcript_columns(new, self._transcript_ids(db, new),
                                                   self.result.source, self.result.batch_id,
                                                   self.imported_at))

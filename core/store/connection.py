@@ -123,10 +123,18 @@ class Database:
         # RESET, not the value read before: DuckDB reports it rounded ("18.7 GiB"), and
         # nothing else in Triage sets it.
         self.con.execute(f"SET memory_limit = '{limit}'")
+        self._local.memory_limited = True
         try:
             yield
         finally:
+            self._local.memory_limited = False
             self.con.execute("RESET memory_limit")
+
+    def adjust_memory_limit(self, limit: str) -> None:
+        """Change the limit a `transaction(memory_limit=...)` block set, for the rest of that
+        block (it is still reset at its end); does nothing in any other block."""
+        if getattr(self._local, "memory_limited", False):
+            self.con.execute(f"SET memory_limit = '{limit}'")
 
     def close(self) -> None:
         self._con.close()
