@@ -134,3 +134,39 @@ def test_no_relation_the_sandbox_exposes_leaks_a_hidden_label(filled):
             assert not leaked, (name, row)
         checked += 1
     assert checked >= 8  # annotations, prelabels, current_labels, final_labels, ppi_*, later_view…
+
+
+def _browse_seen(db, user: str) -> dict[str, tuple]:
+    from core.labels.browse import browse, browse_query
+
+    rows = browse(db, browse_query(db, user), meta_fields=[]).rows
+    return {r.transcript_id: (r.status, None if r.prelabel != r.prelabel else r.prelabel)
+            for r in rows.itertuples()}
+
+
+def test_browse_hides_what_the_rule_hides_from_a_reviewer_before_his_first_label_too(filled):
+    """Browse reads the shared rule: bob's hidden transcripts are exactly the rule's, and cat,
+    who has labeled nothing yet, is as blind there (he is about to label them) as bob."""
+    from core.store.visibility import load_hidden
+
+    bob = viewer_for(filled, "bob")
+    load_hidden(filled.con, bob, into="_bob_hidden")
+    ruled = {r[0] for r in filled.con.execute(
+        "SELECT transcript_id FROM _bob_hidden WHERE labels_hidden").fetchall()}
+    assert ruled == set(OPEN)
+    for user in ("bob", "cat"):
+        seen = _browse_seen(filled, user)
+        pending = {t for t, (status, _) in seen.items() if status == "pending second review"}
+        assert pending == set(OPEN), user
+        assert all(seen[t][1] is None for t in OPEN), user  # no pre-label beside them either
+    assert _browse_seen(filled, "alice")["t1"] == ("single", "wrong_retrieval")  # her own
+
+
+def test_browse_blanks_the_pre_labels_the_display_setting_keeps_back(filled):
+    set_setting(filled, "overlap_share", 0.0, "test")
+    set_setting(filled, "prelabel_display", "blind", "test")
+    seen = _browse_seen(filled, "bob")
+    assert {t for t, (_, pre) in seen.items() if pre} == {"t0", "t2", "t4"}  # bob's own
+    assert seen["t1"] == ("single", None)  # the label shows (no overlap); the pre-label waits
+    set_setting(filled, "prelabel_display", "shown", "test")
+    assert _browse_seen(filled, "bob")["t1"] == ("single", "wrong_retrieval")
