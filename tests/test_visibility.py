@@ -5,6 +5,9 @@ nothing, everything shows."""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -76,6 +79,7 @@ def test_sql_page_hides_open_blind_labels_from_a_reviewer_until_the_overlap_comp
 
     db = connect(filled.path)
     _label(db, taxonomy, 1, "bob", "missed_tool_call")  # the second label lands: t1 is complete
+    write_snapshot(db)  # written here, not by the app's start-up check, which races the query
     at = _sql_page(db, monkeypatch, "bob")
     try:
         assert _run(at, LABELED)["transcript_id"].tolist() == ["t0", "t1", "t2", "t4"]
@@ -170,3 +174,92 @@ def test_browse_blanks_the_pre_labels_the_display_setting_keeps_back(filled):
     assert seen["t1"] == ("single", None)  # the label shows (no overlap); the pre-label waits
     set_setting(filled, "prelabel_display", "shown", "test")
     assert _browse_seen(filled, "bob")["t1"] == ("single", "wrong_retrieval")
+
+
+def _export_ids(db_path, tmp_path, user: str, what: str, capsys) -> tuple[set[str], str]:
+    from core.cli.main import run
+
+    out = tmp_path / f"{user}-{what}"
+    fmt = "jsonl"
+    assert run(["--db", str(db_path), "--user", user, "export", "--what", what, "--format", fmt,
+                "--output", str(out)]) == 0
+    files = sorted(out.glob("*.jsonl")) if out.is_dir() else [out]
+    ids = set()
+    for f in files:
+        for line in f.read_text().splitlines():
+            row = json.loads(line)
+            ids.add(row.get("transcript_id") or row.get("id"))
+    return ids, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("what", ["annotations", "final-labels", "prelabels", "eval-set"])
+def test_triage_export_leaves_out_what_the_rule_hides_from_its_user(filled, tmp_path, capsys,
+                                                                   what):
+    """The CLI user (--user) who labels gets the exports as the SQL page shows them, told what
+    was left out; one who labels nothing gets everything, with no note."""
+    filled.close()
+    ids, err = _export_ids(filled.path, tmp_path, "bob", what, capsys)
+    assert ids and not ids & set(OPEN), ids
+    assert "of 5 transcripts are left out" in err and "'bob'" in err
+    everything, err = _export_ids(filled.path, tmp_path, "ana", what, capsys)
+    assert set(OPEN) <= everything and "left out" not in err
+
+
+def test_sql_page_export_button_leaves_out_blind_labels(filled, monkeypatch):
+    at = _sql_page(filled, monkeypatch, "bob")
+    try:
+        at.selectbox(key="export_what").set_value("final-labels")
+        at.button(key="export_prepare").click()
+        at.run()
+        assert not at.exception, at.exception
+        ready = at.session_state["export_file"]
+        ids = {json.loads(line)["transcript_id"] for line in ready.data.decode().splitlines()}
+        assert ids == {"t0", "t2", "t4"}
+        assert any("of 5 transcripts are left out" in w.value for w in at.warning)
+    finally:
+        _close_page(filled)
+
+
+def test_report_counts_everything_but_shows_no_blind_example(filled, taxonomy):
+    """Counts are aggregates and the same for everyone; examples are per transcript, so a
+    reviewer's report re-picks them without the ones whose label is hidden from him."""
+    from core.report.build import as_seen_by, build_report
+
+    when = datetime(2026, 1, 1)
+    everyone = build_report(filled, taxonomy, generated_at=when)
+    shown = {e.transcript_id for e in everyone.examples}
+    assert shown & set(OPEN)  # the test means something: blind items are among the examples
+    for report in (build_report(filled, taxonomy, generated_at=when,
+                                viewer=viewer_for(filled, "bob")),
+                   as_seen_by(filled, everyone, viewer_for(filled, "cat", reviewing=True))):
+        assert report.examples and not {e.transcript_id for e in report.examples} & set(OPEN)
+        assert ({k: v for k, v in report.to_dict().items() if k != "examples"}
+                == {k: v for k, v in everyone.to_dict().items() if k != "examples"})
+    assert as_seen_by(filled, everyone, viewer_for(filled, "ana")) is everyone
+
+
+def test_report_page_shows_a_reviewer_no_blind_example(filled, monkeypatch):
+    filled.close()
+    monkeypatch.setenv("TRIAGE_DB", str(filled.path))
+    monkeypatch.setenv("TRIAGE_USER", "cat")  # a reviewer who has labeled nothing yet
+    at = AppTest.from_file(str(ROOT / "pages" / "report.py"), default_timeout=60)
+    at.run()
+    try:
+        assert not at.exception, at.exception
+        titles = [e.label for e in at.expander]
+        assert any("·" in t for t in titles), titles  # examples are drawn
+        assert not [t for t in titles if t.split(" · ")[-1] in OPEN], titles
+    finally:
+        _close_page(filled)
+
+
+def test_adjudicate_lists_nothing_the_rule_hides(filled):
+    """Adjudicate shows only open disagreements: two reviewers have labeled them, so their
+    blind round is over and the rule hides neither their labels nor (shown) pre-labels."""
+    from core.labels.adjudicate import open_disagreements
+    from core.store.visibility import hidden_among
+
+    ids = open_disagreements(filled)
+    assert ids == ["t4"]
+    for user in ("cat", "ana"):
+        assert not hidden_among(filled, viewer_for(filled, user, reviewing=True), ids)

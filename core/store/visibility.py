@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from core.store.connection import Database
 from core.store.overlap import overlap_sql
 
 # Base tables whose rows carry a label or pre-label of one transcript (transcript_id column).
@@ -89,13 +90,26 @@ def row_filter(table: str, hidden: str = "_hidden", column: str = "transcript_id
     return f"{column} NOT IN (SELECT transcript_id FROM {hidden} WHERE {flag})"
 
 
-def hiding(viewer: Viewer | None, sql: str) -> tuple[str, dict]:
-    """`sql` (a query whose row filters name `_hidden`, e.g. row_filter's) with the rule as
-    its CTE `_hidden`, and the parameters for `viewer`."""
-    return f"WITH _hidden AS ({hidden_sql()}) {sql}", params(viewer) if viewer else {}
+def hiding(viewer: Viewer, sql: str) -> tuple[str, dict]:
+    """`sql` (a query whose row filters name `_hidden`, e.g. row_filter's; it may open with
+    its own WITH) with the rule as its first CTE `_hidden`, and the parameters for `viewer`."""
+    head = f"WITH _hidden AS ({hidden_sql()})"
+    body = sql.lstrip()
+    if body[:5].upper() == "WITH ":
+        return f"{head}, {body[5:]}", params(viewer)
+    return f"{head} {body}", params(viewer)
 
 
-def hidden_counts(con: duckdb.DuckDBPyConnection, viewer: Viewer) -> tuple[int, int]:
+def hidden_counts(db: Database, viewer: Viewer) -> tuple[int, int]:
     """How many transcripts have their labels, and their pre-labels, hidden from `viewer`."""
-    return con.execute(f"SELECT count(*) FILTER (labels_hidden), count(*) FILTER "
+    return db.con.execute(f"SELECT count(*) FILTER (labels_hidden), count(*) FILTER "
                        f"(prelabels_hidden) FROM ({hidden_sql()})", params(viewer)).fetchone()
+
+
+def hidden_among(db: Database, viewer: Viewer, ids: list[str]) -> set[str]:
+    """Which of these transcripts have their labels or pre-labels hidden from `viewer`."""
+    if not ids:
+        return set()
+    rows = db.con.execute(f"SELECT transcript_id FROM ({hidden_sql()}) WHERE transcript_id IN "
+                       "(SELECT unnest($ids))", params(viewer) | {"ids": list(ids)}).fetchall()
+    return {r[0] for r in rows}
