@@ -263,3 +263,30 @@ def test_adjudicate_lists_nothing_the_rule_hides(filled):
     assert ids == ["t4"]
     for user in ("cat", "ana"):
         assert not hidden_among(filled, viewer_for(filled, user, reviewing=True), ids)
+
+
+def test_a_reviewing_analyst_reads_transcripts_from_one_shared_label_free_file(filled):
+    """The per-query copy holds the small label tables only; transcripts come from one file
+    beside the snapshot that holds nothing else, written once per content of the table."""
+    import duckdb
+
+    from tests.conftest import add_transcripts, make_record
+
+    write_snapshot(filled)
+    snap = snapshot_path_for(filled.path)
+    bob = viewer_for(filled, "bob")
+    query = "SELECT count(*) AS n FROM transcripts WHERE NOT archived"
+    assert run_query(snap, query, viewer=bob).table.column("n").to_pylist() == [10]
+    shared = list(snap.parent.glob(f".{snap.name}.transcripts-*.duckdb"))
+    assert len(shared) == 1
+    with duckdb.connect(str(shared[0]), read_only=True) as con:
+        assert [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()] \
+            == ["transcripts"]
+    mtime = shared[0].stat().st_mtime_ns
+    run_query(snap, query, viewer=bob)
+    assert shared[0].stat().st_mtime_ns == mtime  # reused, not written again
+    add_transcripts(filled, [make_record(99)])  # an import: the table's content changes
+    write_snapshot(filled)
+    assert run_query(snap, query, viewer=bob).table.column("n").to_pylist() == [11]
+    again = list(snap.parent.glob(f".{snap.name}.transcripts-*.duckdb"))
+    assert len(again) == 1 and again != shared  # the new content, the old file removed

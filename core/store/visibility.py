@@ -76,7 +76,7 @@ def load_hidden(con: duckdb.DuckDBPyConnection, viewer: Viewer, catalog: str = "
     """Create the temp table `into` (transcript_id, labels_hidden, prelabels_hidden) on `con`;
     the number of transcripts with anything hidden."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE {into} AS {hidden_sql(catalog)}", params(viewer))
-    return con.execute(f"SELECT count(*) FROM {into}").fetchone()[0]
+    return con.execute(f"SELECT count(*) FROM {into}").fetchall()[0][0]
 
 
 def row_filter(table: str, hidden: str = "_hidden", column: str = "transcript_id") -> str | None:
@@ -103,7 +103,7 @@ def hiding(viewer: Viewer, sql: str) -> tuple[str, dict]:
 def hidden_counts(db: Database, viewer: Viewer) -> tuple[int, int]:
     """How many transcripts have their labels, and their pre-labels, hidden from `viewer`."""
     return db.con.execute(f"SELECT count(*) FILTER (labels_hidden), count(*) FILTER "
-                       f"(prelabels_hidden) FROM ({hidden_sql()})", params(viewer)).fetchone()
+                       f"(prelabels_hidden) FROM ({hidden_sql()})", params(viewer)).fetchall()[0]
 
 
 def hidden_among(db: Database, viewer: Viewer, ids: list[str]) -> set[str]:
