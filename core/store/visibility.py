@@ -40,16 +40,18 @@ class Viewer:
     reviewing: bool = False  # the rule holds before this user's first label too
 
 
-def hidden_sql(catalog: str = "") -> str:
+def hidden_sql(catalog: str = "", among: bool = False) -> str:
     """SELECT transcript_id, labels_hidden, prelabels_hidden for the transcripts with anything
-    hidden from $user (parameters: `params(viewer)`), over `catalog`'s tables. It can stand as
-    a CTE of a larger query (Browse, the exports)."""
+    hidden from $user (parameters: `params(viewer)`), over `catalog`'s tables; `among`: only of
+    the transcripts in the list $ids (read no others). It can stand as a CTE of a larger query
+    (Browse, the exports)."""
     c = f'"{catalog}".main.' if catalog else ""
+    only = "AND transcript_id IN (SELECT unnest($ids))" if among else ""
     return f"""
 WITH who AS (
     SELECT transcript_id, count(DISTINCT annotator) AS n_labelers,
            bool_or(annotator = $user) AS mine
-    FROM {c}current_labels WHERE kind = 'label' GROUP BY transcript_id
+    FROM {c}current_labels WHERE kind = 'label' {only} GROUP BY transcript_id
 ), me AS (
     SELECT $reviewing OR count(*) > 0 AS reviewer FROM {c}annotations
     WHERE annotator = $user AND kind = 'label'
@@ -57,7 +59,8 @@ WITH who AS (
     SELECT t.transcript_id,
            coalesce(w.n_labelers = 1 AND NOT w.mine AND {overlap_sql()}, false) AS labels_hidden,
            coalesce(w.mine, false) AS mine
-    FROM {c}transcripts t LEFT JOIN who w USING (transcript_id), me WHERE me.reviewer
+    FROM {c}transcripts t LEFT JOIN who w USING (transcript_id), me
+    WHERE me.reviewer {only.replace("transcript_id", "t.transcript_id", 1)}
 )
 SELECT transcript_id, labels_hidden,
        labels_hidden OR ($display <> 'shown' AND NOT mine) AS prelabels_hidden
@@ -110,6 +113,6 @@ def hidden_among(db: Database, viewer: Viewer, ids: list[str]) -> set[str]:
     """Which of these transcripts have their labels or pre-labels hidden from `viewer`."""
     if not ids:
         return set()
-    rows = db.con.execute(f"SELECT transcript_id FROM ({hidden_sql()}) WHERE transcript_id IN "
-                       "(SELECT unnest($ids))", params(viewer) | {"ids": list(ids)}).fetchall()
+    rows = db.con.execute(f"SELECT transcript_id FROM ({hidden_sql(among=True)})",
+                          params(viewer) | {"ids": list(ids)}).fetchall()
     return {r[0] for r in rows}
