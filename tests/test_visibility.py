@@ -290,3 +290,19 @@ def test_a_reviewing_analyst_reads_transcripts_from_one_shared_label_free_file(f
     assert run_query(snap, query, viewer=bob).table.column("n").to_pylist() == [11]
     again = list(snap.parent.glob(f".{snap.name}.transcripts-*.duckdb"))
     assert len(again) == 1 and again != shared  # the new content, the old file removed
+
+
+def test_a_background_refresh_writes_the_new_shared_file_once_one_is_in_use(filled):
+    from core.store.snapshot import SnapshotScheduler
+    from tests.conftest import add_transcripts, make_record
+
+    snap = snapshot_path_for(filled.path)
+    scheduler = SnapshotScheduler(filled, lambda: 0.0)
+    scheduler._fire()  # no shared file yet: none is written
+    assert not list(snap.parent.glob(f".{snap.name}.transcripts-*.duckdb"))
+    run_query(snap, "SELECT 1", viewer=viewer_for(filled, "bob"))  # bob's query makes one
+    first = list(snap.parent.glob(f".{snap.name}.transcripts-*.duckdb"))
+    add_transcripts(filled, [make_record(99)])
+    scheduler._fire()  # the refresh after the import writes the new one
+    after = list(snap.parent.glob(f".{snap.name}.transcripts-*.duckdb"))
+    assert len(first) == len(after) == 1 and first != after

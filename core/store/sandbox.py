@@ -128,6 +128,20 @@ def _shared_file(con: duckdb.DuckDBPyConnection, snapshot: Path) -> Path:
     return target
 
 
+def keep_shared_file_current(snapshot: Path) -> None:
+    """After a snapshot refresh: when a reviewing analyst's query has made the shared file
+    (one exists), write the one of the new content now, so their next query does not wait for
+    it (after an import it costs about a snapshot refresh)."""
+    if not any(snapshot.parent.glob(f".{snapshot.name}.{SHARED_TABLE}-*.duckdb")):
+        return
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"ATTACH {_literal(str(snapshot))} AS snap (READ_ONLY)")
+        _shared_file(con, snapshot)
+    finally:
+        con.close()
+
+
 def _open_filtered(path: Path, viewer: Viewer | None) -> duckdb.DuckDBPyConnection:
     """The snapshot as `viewer` may read it (core/store/visibility.py). Nothing hidden from
     them: the snapshot itself. Otherwise an in-memory database: a copy of the snapshot's tables
