@@ -1,6 +1,10 @@
 """Analysts' figures: snapshot time and size, and export times, at 500 and 100k transcripts.
 
-    /work/venv/bin/python benchmarks/analysts_bench.py [--sizes 500 100000]
+    /work/venv/bin/python benchmarks/analysts_bench.py [--sizes 500 100000] [--viewer]
+
+--viewer adds the visibility rule's cost: one SQL page query and the exports as a reviewing
+analyst (r0, who labeled a third of the labeled transcripts; the other overlap items carry one
+other reviewer's label, hidden from r0) against the same as an analyst who labels nothing.
 
 Data is bulk-created with SQL; times are the best of 3 for the snapshot and baselines. Baselines measured in the same run: a plain file copy of the
 checkpointed live database (for the snapshot) and DuckDB's native `COPY … TO parquet` of the
@@ -19,9 +23,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.analysts.exports import export  # noqa: E402
+from core.labels.visibility import viewer_for  # noqa: E402
 from core.store.categories import register_taxonomy  # noqa: E402
 from core.store.connection import Database, connect  # noqa: E402
+from core.store.sandbox import run_query  # noqa: E402
+from core.store.settings import set_setting  # noqa: E402
 from core.store.snapshot import write_snapshot  # noqa: E402
+from core.store.visibility import hidden_counts  # noqa: E402
 from core.taxonomy import load_taxonomy  # noqa: E402
 
 TRANSCRIPTS_SQL = """
@@ -101,7 +109,35 @@ def latency_during_snapshot(db: Database) -> tuple[float, float]:
     return alone, during
 
 
-def bench_size(folder: Path, n: int) -> None:
+def bench_viewer(db: Database, snapshot: Path) -> None:
+    """The rule's cost: a query on the SQL page and two exports, as r0 (reviews) and as ana
+    (labels nothing: the snapshot as is, the exports unfiltered). r0's first query writes the
+    file of the transcripts table beside the snapshot (once per content of that table)."""
+    query = "SELECT status, count(*) FROM final_labels GROUP BY 1"
+    for display in ("shown", "blind"):
+        set_setting(db, "prelabel_display", display, "bench")
+        write_snapshot(db, snapshot)
+        for stale in snapshot.parent.glob(f".{snapshot.name}.transcripts-*.duckdb"):
+            stale.unlink()
+        r0, ana = viewer_for(db, "r0"), viewer_for(db, "ana")
+        labels, prelabels = hidden_counts(db, r0)
+        print(f"prelabel_display={display}: r0 has the labels of {labels:,} transcripts and "
+              f"the pre-labels of {prelabels:,} hidden")
+        first, _ = timed(lambda r0=r0: run_query(snapshot, query, viewer=r0))
+        base, _ = timed(lambda ana=ana: run_query(snapshot, query, viewer=ana), 3)
+        ruled, _ = timed(lambda r0=r0: run_query(snapshot, query, viewer=r0), 3)
+        print(f"  SQL page query: {ruled:.3f} s as r0 vs {base:.3f} s as ana "
+              f"({ruled / base:.1f}x); r0's first query {first:.2f} s")
+        for what, fmt in (("annotations", "parquet"), ("prelabels", "parquet")):
+            out = snapshot.parent / f"v-{what}.{fmt}"
+            b, _ = timed(lambda what=what, fmt=fmt, out=out: export(db, what, fmt, out), 3)
+            r, _ = timed(lambda what=what, fmt=fmt, out=out, r0=r0:
+                         export(db, what, fmt, out, viewer=r0), 3)
+            print(f"  export {what:<12}: {r:.3f} s as r0 vs {b:.3f} s unfiltered ({r / b:.1f}x)")
+    set_setting(db, "prelabel_display", "shown", "bench")
+
+
+def bench_size(folder: Path, n: int, viewer: bool = False) -> None:
     db = build(folder / "live.duckdb", n)
     copy_s, _ = timed(lambda: shutil.copyfile(db.path, folder / "plain-copy.duckdb"), 3)
     snap_s, info = timed(lambda: write_snapshot(db), 3)
@@ -125,18 +161,25 @@ def bench_size(folder: Path, n: int) -> None:
         rows = sum(result.files.values())
         print(f"export {what:<12} {fmt:<7}: {seconds:6.2f} s, {rows:>7} rows "
               f"({seconds / native_s:5.1f}x native)")
+    if viewer:
+        bench_viewer(db, info.path)
     db.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[500, 100_000])
+    parser.add_argument("--viewer", action="store_true", help="add the visibility rule's cost")
+    parser.add_argument("--answer-repeats", type=int, default=20,
+                        help="how long each assistant answer is (20: ~0.5 kB per transcript)")
     args = parser.parse_args()
     import pyarrow.csv  # noqa: F401 - imports are not export time
     import sklearn.model_selection  # noqa: F401
+    global TRANSCRIPTS_SQL
+    TRANSCRIPTS_SQL = TRANSCRIPTS_SQL.replace("found. ', 20)", f"found. ', {args.answer_repeats})")
     for n in args.sizes:
         with tempfile.TemporaryDirectory(prefix="triage-bench-") as tmp:
-            bench_size(Path(tmp), n)
+            bench_size(Path(tmp), n, args.viewer)
 
 
 if __name__ == "__main__":

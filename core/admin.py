@@ -13,6 +13,8 @@ whatever the settings say."""
 
 from __future__ import annotations
 
+import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +88,10 @@ def how_to_ask(db: Database, user: str, role: str) -> str:
         return ("This app is shared without a login (OIDC), so typed names are unverified and "
                 "hold no analyst or admin powers. Ask the person running it to turn on OIDC "
                 "(README: \"Sharing the app\"), or use Triage on your own machine.")
+    names = admins(db) if role == "admin" else analysts(db)
+    value = shlex.quote(json.dumps([*names, user]))  # the whole new list, ready to paste
     return (f"Ask an admin ({', '.join(admins(db))}) to add your name to `{setting}` (Admin "
-            f"page, or `triage config set {setting} '[\"...\", \"{user}\"]'`).")
+            f"page, or `triage config set {setting} {value}`).")
 
 
 def page_refusal(db: Database, user: str, page: str, title: str) -> str | None:

@@ -9,8 +9,9 @@ import json  # noqa: E402
 
 import streamlit as st  # noqa: E402
 
+from core.labels.visibility import viewer_for  # noqa: E402
 from core.report import charts, cost_view, tables, text  # noqa: E402
-from core.report.build import report_slices  # noqa: E402
+from core.report.build import as_seen_by, report_slices  # noqa: E402
 from core.report.pdf import find_browser, html_to_pdf  # noqa: E402
 from core.report.render import render_html, render_markdown  # noqa: E402
 from core.store.report_data import metadata_fields  # noqa: E402
@@ -28,7 +29,8 @@ heading = st.empty()  # drawn at once; the verdict replaces it once the report i
 heading.title("Report")
 try:
     with st.spinner("Building the report…", show_time=True):
-        report = cached_report(ctx, random_only, population)
+        report = as_seen_by(ctx.db, cached_report(ctx, random_only, population),
+                            viewer_for(ctx.db, ctx.user, reviewing=True))
 except Exception as e:  # noqa: BLE001 - shown to the user, logged in full
     show_error(e)
 

@@ -94,7 +94,8 @@ def _export_section() -> None:
     fmt = b.selectbox("Format", FORMATS, index=FORMATS.index("jsonl"), key="export_format")
     if c.button("Prepare export", key="export_prepare"):
         try:
-            st.session_state["export_file"] = export_download(ctx.db, what, fmt)
+            st.session_state["export_file"] = export_download(
+                ctx.db, what, fmt, viewer=viewer_for(ctx.db, ctx.user))
         except TriageError as e:
             st.session_state.pop("export_file", None)
             st.error(str(e))

@@ -102,7 +102,7 @@ def test_settings_page_is_refused_to_non_admins(db, db_path, monkeypatch):
     at = app("pages/settings.py", db_path, "zoe", monkeypatch).run()
     assert [e.value for e in at.error] == [
         "The Settings page is for admins. You are 'zoe' (reviewer). Ask an admin (ann) to add your "
-        "name to `admins` (Admin page, or `triage config set admins '[\"...\", \"zoe\"]'`)."]
+        "name to `admins` (Admin page, or `triage config set admins '[\"ann\", \"zoe\"]'`)."]
     assert not at.number_input
 
 
@@ -141,7 +141,7 @@ def test_admin_page_refuses_non_admin(db, db_path, monkeypatch):
     at = app("pages/admin.py", db_path, "zoe", monkeypatch).run()
     assert [e.value for e in at.error] == [
         "The Admin page is for admins. You are 'zoe' (reviewer). Ask an admin (ann) to add your "
-        "name to `admins` (Admin page, or `triage config set admins '[\"...\", \"zoe\"]'`)."]
+        "name to `admins` (Admin page, or `triage config set admins '[\"ann\", \"zoe\"]'`)."]
     assert len(at.button) == 0
 
 

@@ -12,6 +12,7 @@ from core.analysts.files import ExportResult, write_jsonl
 from core.errors import UsageError
 from core.store.connection import Database
 from core.store.exports import LabeledRecord, labeled_records, tuning_sources
+from core.store.visibility import Viewer
 
 
 def _record(row: LabeledRecord) -> dict[str, Any]:
@@ -52,10 +53,11 @@ def split_eval(records: list[dict[str, Any]], test_size: float, seed: int
             sorted(test + forced, key=lambda r: key[r["id"]]), notes)
 
 
-def export_eval_set(db: Database, folder: Path, test_size: float = 0.5, seed: int = 0
-                    ) -> ExportResult:
-    """Labeled transcripts with their final label → `dev.jsonl` and `test.jsonl` in `folder`."""
-    records = [_record(r) for r in labeled_records(db)]
+def export_eval_set(db: Database, folder: Path, test_size: float = 0.5, seed: int = 0,
+                    viewer: Viewer | None = None) -> ExportResult:
+    """Labeled transcripts with their final label → `dev.jsonl` and `test.jsonl` in `folder`
+    (those whose labels `viewer` may read; None: all)."""
+    records = [_record(r) for r in labeled_records(db, viewer)]
     if not records:
         raise UsageError("no transcript has a final label yet: label some first")
     dev, test, notes = split_eval(records, test_size, seed)
@@ -89,10 +91,11 @@ def tuning_example(messages: list[dict[str, Any]], tools: list | None, ideal: st
     return example
 
 
-def export_tuning_seed(db: Database, path: Path) -> ExportResult:
-    """Behavior failures that have an ideal response → OpenAI fine-tuning JSONL at `path`."""
+def export_tuning_seed(db: Database, path: Path, viewer: Viewer | None = None) -> ExportResult:
+    """Behavior failures that have an ideal response → OpenAI fine-tuning JSONL at `path`
+    (those whose labels `viewer` may read; None: all)."""
     examples = [tuning_example(json.loads(s.messages), json.loads(s.tools) if s.tools else None,
-                               s.ideal_response, s.failure_turn) for s in tuning_sources(db)]
+                               s.ideal_response, s.failure_turn) for s in tuning_sources(db, viewer)]
     notes = () if examples else (
         "no behavior failure has an ideal response yet: the file is empty",)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,7 @@ from core.analysts.files import ExportResult, write_csv, write_jsonl
 from core.errors import UsageError
 from core.store.connection import Database
 from core.store.exports import TABLE_QUERIES, read_table, records_for_export
+from core.store.visibility import Viewer, hidden_counts
 
 WHATS = (*TABLE_QUERIES, "eval-set", "tuning-seed")
 FORMATS = ("csv", "jsonl", "parquet")
@@ -46,14 +47,16 @@ def _table_rows(table: pa.Table) -> Iterator[dict[str, Any]]:
         yield from batch.to_pylist()
 
 
-def export_table(db: Database, what: str, fmt: str, path: Path) -> ExportResult:
-    """One table or view to one file. Transcripts in JSONL use the import record format."""
+def export_table(db: Database, what: str, fmt: str, path: Path,
+                 viewer: Viewer | None = None) -> ExportResult:
+    """One table or view to one file, as `viewer` may read it (None: everything).
+    Transcripts in JSONL use the import record format."""
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     if what == "transcripts" and fmt == "jsonl":
         return ExportResult({str(path): write_jsonl(transcript_records(db), path)})
-    table = read_table(db, what)
+    table = read_table(db, what, viewer)
     if fmt == "csv":
         write_csv(table, path)
     elif fmt == "parquet":
@@ -63,20 +66,51 @@ def export_table(db: Database, what: str, fmt: str, path: Path) -> ExportResult:
     return ExportResult({str(path): table.num_rows})
 
 
+# Which exports carry labels (l) or pre-labels (p): what the visibility rule can leave out.
+_CARRIES = {"annotations": "l", "final-labels": "l", "eval-set": "l", "tuning-seed": "l",
+            "prelabels": "p"}
+
+
+def left_out_note(db: Database, what: str, viewer: Viewer | None) -> str | None:
+    """What the visibility rule leaves out of this export for `viewer`, in one sentence."""
+    if viewer is None or what not in _CARRIES:
+        return None
+    labels, prelabels = hidden_counts(db, viewer)
+    n = labels if _CARRIES[what] == "l" else prelabels
+    if not n:
+        return None
+    what_of = "labels" if _CARRIES[what] == "l" else "pre-labels"
+    why = ("overlap items that wait for your blind label" if _CARRIES[what] == "l" else
+           "transcripts you have not labeled yet (setting `prelabel_display`) or still open "
+           "for blind double-labeling")
+    return (f"The {what_of} of {n:,} transcript{'' if n == 1 else 's'} are left out: "
+            f"{why}. You ({viewer.user!r}) label transcripts, so you read them as a reviewer "
+            "does (docs/guide.md#roles); label them first, or ask an analyst who does not "
+            "review for the whole export.")
+
+
 def export(db: Database, what: str, fmt: str, output: Path, test_size: float = 0.5,
-           seed: int = 0) -> ExportResult:
-    """Run one export. `eval-set` writes dev.jsonl and test.jsonl into the folder `output`;
-    `tuning-seed` writes OpenAI fine-tuning JSONL."""
-    output = Path(output)
+           seed: int = 0, viewer: Viewer | None = None) -> ExportResult:
+    """Run one export, as `viewer` may read it (the visibility rule; None: everything).
+    `eval-set` writes dev.jsonl and test.jsonl into the folder `output`; `tuning-seed` writes
+    OpenAI fine-tuning JSONL. The result's warnings say what the rule left out."""
+    result = _export(db, what, fmt, Path(output), test_size, seed, viewer)
+    if note := left_out_note(db, what, viewer):
+        return ExportResult(result.files, (*result.warnings, note))
+    return result
+
+
+def _export(db: Database, what: str, fmt: str, output: Path, test_size: float, seed: int,
+            viewer: Viewer | None) -> ExportResult:
     if what not in WHATS:
         raise UsageError(f"--what must be one of {', '.join(WHATS)}, got {what!r}")
     if what in ("eval-set", "tuning-seed") and fmt != "jsonl":
         raise UsageError(f"{what} is written as JSONL only; use --format jsonl")
     if what == "eval-set":
-        return export_eval_set(db, output, test_size, seed)
+        return export_eval_set(db, output, test_size, seed, viewer)
     if what == "tuning-seed":
-        return export_tuning_seed(db, output)
-    return export_table(db, what, fmt, output)
+        return export_tuning_seed(db, output, viewer)
+    return export_table(db, what, fmt, output, viewer)
 
 
 @dataclass(frozen=True)
@@ -94,16 +128,16 @@ _MIME = {"csv": "text/csv", "jsonl": "application/jsonl", "parquet": "applicatio
 
 
 def export_download(db: Database, what: str, fmt: str, test_size: float = 0.5,
-                    seed: int = 0) -> Download:
-    """Run an export into a temporary folder and return its bytes (eval-set: a zip of
-    dev.jsonl and test.jsonl)."""
+                    seed: int = 0, viewer: Viewer | None = None) -> Download:
+    """Run an export into a temporary folder, as `viewer` may read it, and return its bytes
+    (eval-set: a zip of dev.jsonl and test.jsonl)."""
     import tempfile
     import zipfile
 
     name = what.replace("-", "_")
     with tempfile.TemporaryDirectory(prefix="triage-export-") as tmp:
         target = Path(tmp) / (name if what == "eval-set" else f"{name}.{fmt}")
-        result = export(db, what, fmt, target, test_size, seed)
+        result = export(db, what, fmt, target, test_size, seed, viewer)
         rows = sum(result.files.values())
         if what != "eval-set":
             return Download(target.name, target.read_bytes(), _MIME[fmt], rows, result.warnings)

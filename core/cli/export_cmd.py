@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from core.analysts.exports import FORMATS, WHATS, export
-from core.cli.common import add_command, reading_database
+from core.cli.common import acting_user, add_command, reading_database
 from core.config import Settings
+from core.labels.visibility import viewer_for
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,7 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         sub, "export",
         "Export transcripts, annotations, final labels or pre-labels (csv, jsonl, parquet); "
         "an eval set (dev.jsonl + test.jsonl, stratified by label); or the tuning seed "
-        "(OpenAI fine-tuning JSONL from behavior failures with an ideal response).",
+        "(OpenAI fine-tuning JSONL from behavior failures with an ideal response). As the CLI "
+        "user (--user / TRIAGE_USER, else the login name) may read them: one who labels "
+        "transcripts gets no label of an overlap item still waiting for their blind label.",
         "triage export --what eval-set --output evalset/ --test-size 0.5 --seed 0")
     p.add_argument("--what", required=True, choices=WHATS)
     p.add_argument("--format", default="jsonl", choices=FORMATS, dest="fmt",
@@ -32,7 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     db = reading_database(settings)
     try:
-        result = export(db, args.what, args.fmt, args.output, args.test_size, args.seed)
+        result = export(db, args.what, args.fmt, args.output, args.test_size, args.seed,
+                        viewer_for(db, acting_user(settings)))
     finally:
         db.close()
     for note in result.warnings:

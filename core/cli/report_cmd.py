@@ -8,9 +8,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from core.cli.common import add_command, reading_database
+from core.cli.common import acting_user, add_command, reading_database
 from core.config import Settings
 from core.errors import UsageError
+from core.labels.visibility import viewer_for
 from core.report.build import build_report
 from core.report.pdf import html_to_pdf, require_browser
 from core.report.render import render_html, render_markdown
@@ -59,7 +60,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     db = reading_database(settings)
     taxonomy = load_taxonomy(get_setting(db, "active_taxonomy"))
     report = build_report(db, taxonomy, random_only=args.random_only,
-                          slice_fields=args.slices, generated_at=when, population=args.population)
+                          slice_fields=args.slices, generated_at=when, population=args.population,
+                          viewer=viewer_for(db, acting_user(settings)))
     pop = report.population
     if args.population and pop is not None and pop.method == "human-only":
         print(f"note: no population estimate: {pop.reason}", file=sys.stderr)

@@ -1,8 +1,10 @@
 """Browse: a filterable, paged table of transcripts with their labels and metadata.
 
-Blindness: on an overlap item that still waits for its second reviewer, a reviewer who has not
-labeled it never sees the first reviewer's label (nor the pre-label) here, and filters on label
-or status cannot reveal it either: the row reads "pending second review"."""
+Blindness, by the one visibility rule (core/store/visibility.py), for whoever looks (a reviewer
+who has labeled nothing yet included): on an overlap item that still waits for its second
+reviewer, one who has not labeled it never sees the first reviewer's label (nor the pre-label)
+here, and filters on label or status cannot reveal it either: the row reads "pending second
+review". Pre-labels the `prelabel_display` setting keeps back are blank too."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from core.labels.fields import visible_field_names
+from core.labels.visibility import viewer_for
 from core.store.browse import (
     HIDDEN_STATUS,
     BrowseQuery,
@@ -23,7 +26,6 @@ from core.store.browse import (
     sources,
 )
 from core.store.connection import Database
-from core.store.settings import get_setting
 from core.taxonomy import Taxonomy
 
 STATUSES = ("unlabeled", "single", "agreed", "disagreement", "adjudicated", HIDDEN_STATUS)
@@ -53,21 +55,20 @@ class BrowsePage:
 
 
 def browse_query(db: Database, user: str, **filters) -> BrowseQuery:
-    """Filters for `user`, with the overlap seed and share from the settings."""
+    """Filters for `user`, who sees Browse as a reviewer (the visibility rule)."""
     cleaned = {k: (v.strip() if isinstance(v, str) else v) or None for k, v in filters.items()
                if k != "include_archived"}
     if cleaned.get("meta_field") and not visible_field_names(db, user, [cleaned["meta_field"]]):
         cleaned["meta_field"] = cleaned["meta_value"] = None  # a hidden field filters nothing
-    return BrowseQuery(user=user, seed=int(get_setting(db, "queue_seed")),
-                       overlap_share=float(get_setting(db, "overlap_share")),
+    return BrowseQuery(viewer=viewer_for(db, user, reviewing=True),
                        include_archived=bool(filters.get("include_archived")), **cleaned)
 
 
 def browse(db: Database, query: BrowseQuery, page: int = 1, page_size: int = 100,
            meta_fields: list[str] | None = None) -> BrowsePage:
     """Page `page` (1-based, clamped) of the transcripts matching `query`; metadata columns
-    only of the fields `query.user` may see (reviewer_hidden_fields: admins see them all)."""
-    fields = visible_field_names(db, query.user,
+    only of the fields `query.viewer` may see (reviewer_hidden_fields: admins see them all)."""
+    fields = visible_field_names(db, query.viewer.user,
                                  common_metadata_fields(db) if meta_fields is None else meta_fields)
     page = max(1, page)
     rows = fetch_rows(db, query, fields, page_size, (page - 1) * page_size)

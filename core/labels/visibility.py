@@ -8,8 +8,9 @@ from core.store.settings import get_settings
 from core.store.visibility import Viewer
 
 
-def viewer_for(db: Database, user: str) -> Viewer:
-    """`user` with the overlap seed and share and the pre-label display setting."""
+def viewer_for(db: Database, user: str, reviewing: bool = False) -> Viewer:
+    """`user` with the overlap seed and share and the pre-label display setting; `reviewing`
+    on the pages reviewers label from (the rule holds before their first label)."""
     s = get_settings(db, "queue_seed", "overlap_share", "prelabel_display")
     return Viewer(user, int(s["queue_seed"]), float(s["overlap_share"]),
-                  str(s["prelabel_display"]))
+                  str(s["prelabel_display"]), reviewing)

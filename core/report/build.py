@@ -49,6 +49,7 @@ from core.store.population import (
 )
 from core.store.report_data import LabelRow, ReportData
 from core.store.settings import get_setting
+from core.store.visibility import Viewer, hidden_among
 from core.taxonomy import Taxonomy
 
 FAILURE_CLASSES = ("pipeline", "behavior", "model")
@@ -374,11 +375,12 @@ def read_population(db: Database, enabled: bool = True,
 def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
                  slice_fields: Sequence[str] = (), generated_at: datetime | None = None,
                  seed: int = 0, examples_per_category: int = 3,
-                 population: bool | None = None) -> Report:
+                 population: bool | None = None, viewer: Viewer | None = None) -> Report:
     """Read storage and build the report. `generated_at` is injectable for reproducible exports;
     `seed` seeds the agreement bootstrap. `population`: None (auto: estimated when every
     transcript in scope has a pre-label from one labeler, else the block says why not), True
-    (the same; the CLI says why when it cannot), False (off)."""
+    (the same; the CLI says why when it cannot), False (off). `viewer`: the examples as they may
+    read them (as_seen_by); the counts are the same for everyone."""
     data = report_data.read_report_data(db, random_only)
     final = {r.transcript_id: (r.primary_label, r.status) for r in data.rows}
     agreement = measure_agreement(data.label_triples, final, seed=seed)
@@ -390,11 +392,30 @@ def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
                             population=read_population(db, population is not False,
                                                        report_data.ACTIVE_FINAL),
                             population_enabled=population is not False, tuning=tuning)
+    return dataclasses.replace(report, examples=_examples(db, report, examples_per_category,
+                                                          viewer))
+
+
+def _examples(db: Database, report: Report, per_category: int,
+              viewer: Viewer | None) -> tuple[ExampleItem, ...]:
+    """The examples of the top three categories (after the report tables are prepared)."""
     ranked = sorted((k for k, s in report.categories.items() if s.count),
                     key=lambda k: -report.categories[k].count)[:3]
-    examples = example_items(report_data.example_transcripts(db, ranked, examples_per_category),
-                             get_setting(db, "report_fields"))
-    return dataclasses.replace(report, examples=examples)
+    return example_items(report_data.example_transcripts(db, ranked, per_category, viewer),
+                         get_setting(db, "report_fields"))
+
+
+def as_seen_by(db: Database, report: Report, viewer: Viewer,
+               examples_per_category: int = 3) -> Report:
+    """The report as `viewer` may read it (the visibility rule): the same counts, which are
+    aggregates, but no example whose label (or whose quoted pre-label evidence) is hidden from
+    them; such examples are picked again without them. The report itself is built once for
+    everyone (the Report page caches it)."""
+    if not hidden_among(db, viewer, [e.transcript_id for e in report.examples]):
+        return report
+    report_data.prepare_report_tables(db, report.sampling.random_only)
+    return dataclasses.replace(report, examples=_examples(db, report, examples_per_category,
+                                                          viewer))
 
 
 def report_slices(db: Database, taxonomy: Taxonomy, field: str,

@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from core.store.connection import Database
-from core.store.overlap import overlap_sql
 from core.store.prelabels import PRELABELERS_SQL
+from core.store.visibility import Viewer, hidden_sql, params
 
 HIDDEN_STATUS = "pending second review"
 
@@ -19,27 +19,22 @@ WITH pre AS (
     SELECT transcript_id, arg_max(primary_label, created_at) AS prelabel,
            arg_max(confidence, created_at) AS confidence
     FROM prelabels WHERE status = 'ok' AND {PRELABELERS_SQL} GROUP BY transcript_id
-), who AS (
-    SELECT transcript_id, count(DISTINCT annotator) AS n_labelers,
-           bool_or(annotator = $user) AS mine
-    FROM current_labels WHERE kind = 'label' GROUP BY transcript_id
-), joined AS (
-    SELECT t.*, f.primary_label, f.status, f.n_annotators, p.prelabel, p.confidence,
-           coalesce(w.mine, false) AS mine,
-           -- the hash only for the few rows it can matter for
-           CASE WHEN w.n_labelers = 1 AND NOT w.mine THEN {overlap_sql()} ELSE false END AS hidden
+), mine AS (
+    SELECT DISTINCT transcript_id FROM current_labels WHERE kind = 'label' AND annotator = $user
+), hidden AS ({hidden_sql()}
+), visible AS (
+    SELECT t.transcript_id, t.source, t.metadata, t.messages, t.context, t.archived,
+           t.n_messages, t.imported_at, m.transcript_id IS NOT NULL AS mine,
+           CASE WHEN h.labels_hidden THEN NULL ELSE f.primary_label END AS final_label,
+           CASE WHEN h.labels_hidden THEN '{HIDDEN_STATUS}'
+                ELSE coalesce(f.status, 'unlabeled') END AS status,
+           CASE WHEN h.prelabels_hidden THEN NULL ELSE p.prelabel END AS prelabel,
+           CASE WHEN h.prelabels_hidden THEN NULL ELSE p.confidence END AS confidence
     FROM transcripts t
     LEFT JOIN final_labels f USING (transcript_id)
     LEFT JOIN pre p USING (transcript_id)
-    LEFT JOIN who w USING (transcript_id)
-), visible AS (
-    SELECT transcript_id, source, metadata, messages, context, archived, n_messages,
-           imported_at, mine,
-           CASE WHEN hidden THEN NULL ELSE primary_label END AS final_label,
-           CASE WHEN hidden THEN '{HIDDEN_STATUS}' ELSE coalesce(status, 'unlabeled') END AS status,
-           CASE WHEN hidden THEN NULL ELSE prelabel END AS prelabel,
-           CASE WHEN hidden THEN NULL ELSE confidence END AS confidence
-    FROM joined
+    LEFT JOIN mine m USING (transcript_id)
+    LEFT JOIN hidden h USING (transcript_id)
 )
 """
 
@@ -70,9 +65,7 @@ WHERE ($archived OR NOT archived)
 class BrowseQuery:
     """Filters of the Browse table (None: no filter on that column)."""
 
-    user: str
-    seed: int
-    overlap_share: float
+    viewer: Viewer  # whose view: the visibility rule (core/store/visibility.py)
     source: str | None = None
     status: str | None = None
     label: str | None = None
@@ -90,7 +83,8 @@ def json_path(field: str) -> str:
 
 def _params(q: BrowseQuery) -> dict[str, Any]:
     meta = q.meta_field if q.meta_field and q.meta_value else None  # no value yet: no filter
-    return {"user": q.user, "seed": q.seed, "share": q.overlap_share, "archived": q.include_archived,
+    return params(q.viewer) | {
+            "archived": q.include_archived,
             "source": q.source, "status": q.status, "label": q.label, "prelabel": q.prelabel,
             "meta_path": json_path(meta) if meta else None, "meta_value": q.meta_value,
             "text": q.text or None}
@@ -121,11 +115,11 @@ def fetch_rows(db: Database, q: BrowseQuery, meta_fields: list[str], limit: int,
 
 def final_label_of(db: Database, q: BrowseQuery,
                    transcript_id: str) -> tuple[str | None, str, bool] | None:
-    """(final label, status, whether `q.user` holds a label) of one transcript, as that user
+    """(final label, status, whether `q.viewer` holds a label) of one transcript, as they
     sees them in the table (the blindness rule applies); None when there is no such transcript."""
     return db.con.execute(
         _ROWS + "SELECT final_label, status, mine FROM visible WHERE transcript_id = $tid",
-        {"user": q.user, "seed": q.seed, "share": q.overlap_share, "tid": transcript_id},
+        params(q.viewer) | {"tid": transcript_id},
     ).fetchone()
 
 

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from core.store.connection import Database
 from core.store.demo_rows import IN_SCOPE, left_out_counts
 from core.store.transcripts import Transcript, field_sql, get_transcripts
+from core.store.visibility import Viewer, hiding, row_filter
 
 # The report's inputs are materialised once per build in connection-local temp tables (the
 # final_labels view is costly to evaluate repeatedly). report_current: current labels of the
@@ -206,7 +207,7 @@ WITH agreeing AS (
                adj := c.kind = 'adjudication', at := c.created_at)) AS note
     FROM report_current c JOIN report_included i
       ON i.transcript_id = c.transcript_id AND c.primary_label = i.primary_label
-    WHERE i.primary_label IN (SELECT unnest($categories))
+    WHERE i.primary_label IN (SELECT unnest($categories)) {visible_labels}
     GROUP BY 1, 2
 ),
 evidence AS (
@@ -214,6 +215,7 @@ evidence AS (
     FROM prelabels p JOIN agreeing a
       ON a.transcript_id = p.transcript_id AND a.primary_label = p.primary_label
     WHERE p.status = 'ok' AND coalesce(trim(p.evidence), '') <> '' AND p.evidence_verified IS NOT FALSE
+      {visible_prelabels}
     GROUP BY 1
 )
 SELECT a.transcript_id, a.primary_label, a.failure_turn, a.note, e.evidence
@@ -223,14 +225,23 @@ QUALIFY row_number() OVER (PARTITION BY a.primary_label ORDER BY a.failure_turn 
 """
 
 
-def example_transcripts(db: Database, categories: list[str], per_category: int = 3) -> list[Example]:
+def example_transcripts(db: Database, categories: list[str], per_category: int = 3,
+                        viewer: Viewer | None = None) -> list[Example]:
     """A few included transcripts per category, the most informative first (a reviewer's
     failure turn, note, an agreeing pre-label's evidence), in the order of `categories`
-    (after prepare_report_tables / read_report_data on this thread)."""
+    (after prepare_report_tables / read_report_data on this thread). With `viewer`: none whose
+    label the visibility rule hides from them, and no evidence from a pre-label it hides."""
     if not categories:
         return []
-    picked = db.con.execute(_EXAMPLES, {"categories": categories,
-                                        "per_category": per_category}).fetchall()
+    args = {"categories": categories, "per_category": per_category}
+    if viewer is None:
+        sql = _EXAMPLES.format(visible_labels="", visible_prelabels="")
+    else:
+        sql, rule = hiding(viewer, _EXAMPLES.format(
+            visible_labels="AND " + row_filter("final_labels", column="c.transcript_id"),
+            visible_prelabels="AND " + row_filter("prelabels", column="p.transcript_id")))
+        args |= rule
+    picked = db.con.execute(sql, args).fetchall()
     by_id = {t.transcript_id: t for t in get_transcripts(db, [r[0] for r in picked])}
     order = {c: i for i, c in enumerate(categories)}
     return sorted((Example(by_id[tid], cat, turn, note, evidence)

@@ -4,6 +4,8 @@ classified by DuckDB's own parser and runs on a connection of its own."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -85,24 +87,86 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# The one large table that carries no label: a reviewing analyst's query reads it from a file
+# of its own beside the snapshot (written once per content of the table, for every user), not
+# from a per-query in-memory copy (seconds and hundreds of MB at 100k).
+SHARED_TABLE = "transcripts"
+# Rows of transcripts are appended, and updated only by archiving: this sum tells contents apart.
+_FINGERPRINT = ("SELECT count(*), coalesce(sum(hash(transcript_id, content_hash, archived)), 0) "
+                "FROM snap.main.transcripts")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _shared_file(con: duckdb.DuckDBPyConnection, snapshot: Path) -> Path:
+    """The file holding the snapshot's SHARED_TABLE and nothing else (no label, no pre-label),
+    written when its content is new; older ones are removed."""
+    rows = con.execute(_FINGERPRINT).fetchall()[0]
+    columns = con.execute(
+        "SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY column_index) FROM "
+        "duckdb_columns() WHERE database_name = 'snap' AND schema_name = 'main' AND "
+        f"table_name = {_literal(SHARED_TABLE)}").fetchall()[0][0]
+    key = hashlib.sha1(repr((rows, columns)).encode()).hexdigest()[:16]
+    prefix = f".{snapshot.name}.{SHARED_TABLE}-"
+    target = snapshot.with_name(f"{prefix}{key}.duckdb")
+    if target.exists():
+        return target
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.unlink(missing_ok=True)
+    con.execute(f"ATTACH {_literal(str(tmp))} AS shared_w")
+    try:
+        con.execute(f"CREATE TABLE shared_w.main.{_quote(SHARED_TABLE)} AS SELECT * FROM "
+                    f"snap.main.{_quote(SHARED_TABLE)}")
+    finally:
+        con.execute("DETACH shared_w")
+    os.replace(tmp, target)
+    for stale in snapshot.parent.glob(f"{prefix}*.duckdb"):
+        if stale != target:
+            stale.unlink(missing_ok=True)  # a query that has it open keeps reading it
+    return target
+
+
+def keep_shared_file_current(snapshot: Path) -> None:
+    """After a snapshot refresh: when a reviewing analyst's query has made the shared file
+    (one exists), write the one of the new content now, so their next query does not wait for
+    it (after an import it costs about a snapshot refresh)."""
+    if not any(snapshot.parent.glob(f".{snapshot.name}.{SHARED_TABLE}-*.duckdb")):
+        return
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"ATTACH {_literal(str(snapshot))} AS snap (READ_ONLY)")
+        _shared_file(con, snapshot)
+    finally:
+        con.close()
+
+
 def _open_filtered(path: Path, viewer: Viewer | None) -> duckdb.DuckDBPyConnection:
     """The snapshot as `viewer` may read it (core/store/visibility.py). Nothing hidden from
-    them: the snapshot itself. Otherwise an in-memory copy of its tables less the hidden rows,
-    with every view of the snapshot re-created over those tables (so every view, a later one
-    included, is filtered), the snapshot detached, then file access off and configuration
-    locked as on the snapshot."""
+    them: the snapshot itself. Otherwise an in-memory database: a copy of the snapshot's tables
+    less the hidden rows, but SHARED_TABLE (no labels in it) as a view of its own file, every
+    view of the snapshot re-created over those (so every view, a later one included, is
+    filtered), the snapshot detached, then file access off and configuration locked as on the
+    snapshot."""
     if viewer is None:
         return _open_snapshot(path)
     con = duckdb.connect(":memory:", config={"memory_limit": SAFE_CONFIG["memory_limit"]})
     try:
-        con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS snap (READ_ONLY)")
+        con.execute(f"ATTACH {_literal(str(path))} AS snap (READ_ONLY)")
         if not load_hidden(con, viewer, catalog="snap"):
             con.close()
             return _open_snapshot(path)
+        shared = _shared_file(con, path)
+        con.execute(f"ATTACH {_literal(str(shared))} AS shared (READ_ONLY)")
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'snap' "
             "AND schema_name = 'main' ORDER BY 1").fetchall()]
         for t in tables:
+            if t == SHARED_TABLE:
+                con.execute(f"CREATE VIEW memory.main.{_quote(t)} AS SELECT * FROM shared.main."
+                            f"{_quote(t)}")
+                continue
             where = row_filter(t)
             con.execute(f"CREATE TABLE memory.main.{_quote(t)} AS SELECT * FROM snap.main."
                         f"{_quote(t)}" + (f" WHERE {where}" if where else ""))

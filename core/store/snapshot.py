@@ -154,10 +154,13 @@ class SnapshotScheduler:
             return 30.0
 
     def _fire(self) -> None:
+        from core.store.sandbox import keep_shared_file_current
+
         with self._lock:
             self._timer = None
         try:
-            self.refresh_now()
+            info = self.refresh_now()
+            keep_shared_file_current(info.path)  # here, in the background, not in a query
         except Exception as e:  # logged and shown on the SQL page; writes go on
             self.last_error = str(e)
             self.failures += 1
