@@ -81,8 +81,8 @@ def left_out_note(db: Database, what: str, viewer: Viewer | None) -> str | None:
         return None
     what_of = "labels" if _CARRIES[what] == "l" else "pre-labels"
     why = ("overlap items that wait for your blind label" if _CARRIES[what] == "l" else
-           "transcripts you have not labeled yet (setting `prelabel_display`) or still open "
-           "for blind double-labeling")
+           "transcripts you have not labeled yet that are overlap items (shown blind for "
+           "double-labeling) or, by the setting `prelabel_display`, any")
     return (f"The {what_of} of {n:,} transcript{'' if n == 1 else 's'} are left out: "
             f"{why}. You ({viewer.user!r}) label transcripts, so you read them as a reviewer "
             "does (docs/guide.md#roles); label them first, or ask an analyst who does not "

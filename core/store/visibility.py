@@ -3,9 +3,11 @@
 For a user who is a reviewer (has saved a label of any transcript):
 - labels of a transcript are hidden while it is an overlap item still open for blind
   double-labeling (exactly one reviewer labeled it, not this user);
-- pre-labels of a transcript are hidden where its labels are, and, unless `prelabel_display` is
-  `shown`, on every transcript this user has not labeled yet (blind: revealed after the save;
-  hidden: never shown before one's own label).
+- pre-labels of a transcript are hidden where its labels are; on every overlap item this user
+  has not labeled while it waits for its second label (Annotate shows those blind whatever the
+  setting: core.labels.annotate.prelabel_mode); and, unless `prelabel_display` is `shown`, on
+  every transcript this user has not labeled yet (blind: revealed after the save; hidden: never
+  shown before one's own label).
 A user who has labeled nothing sees everything, except where `reviewing` says they are about to
 label (Browse, the page reviewers pick items from: a new reviewer must not read the first label
 of an item they will label second). The SQL page's sandbox applies the rule to the
@@ -56,15 +58,18 @@ WITH who AS (
     SELECT $reviewing OR count(*) > 0 AS reviewer FROM {c}annotations
     WHERE annotator = $user AND kind = 'label'
 ), rule AS (
-    SELECT t.transcript_id,
-           coalesce(w.n_labelers = 1 AND NOT w.mine AND {overlap_sql()}, false) AS labels_hidden,
+    SELECT t.transcript_id, {overlap_sql()} AS overlap, w.n_labelers,
            coalesce(w.mine, false) AS mine
     FROM {c}transcripts t LEFT JOIN who w USING (transcript_id), me
     WHERE me.reviewer {only.replace("transcript_id", "t.transcript_id", 1)}
+), flags AS (
+    SELECT transcript_id, coalesce(n_labelers = 1 AND NOT mine AND overlap, false) AS labels_hidden,
+           NOT mine AND ((overlap AND coalesce(n_labelers, 0) < 2) OR $display <> 'shown')
+               AS prelabels_hidden
+    FROM rule
 )
-SELECT transcript_id, labels_hidden,
-       labels_hidden OR ($display <> 'shown' AND NOT mine) AS prelabels_hidden
-FROM rule WHERE labels_hidden OR ($display <> 'shown' AND NOT mine)
+SELECT transcript_id, labels_hidden, prelabels_hidden FROM flags
+WHERE labels_hidden OR prelabels_hidden
 """
 
 
