@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+import numpy as np
+
 from core.store.connection import Database
 from core.store.transcripts import field_sql
 
@@ -29,14 +31,14 @@ class Timestamps:
     last: datetime | None
 
 
-class LabeledAt(NamedTuple):
-    """An included transcript's final label, when it was first labeled and when it happened.
-    (A NamedTuple: the report reads one per labeled transcript.)"""
+class LabelTimes(NamedTuple):
+    """The included transcripts of one final label and recorded fix class: when each was first
+    labeled and when it happened (epoch seconds, UTC; 0 when the transcript carries no time)."""
 
-    transcript_id: str
-    primary_label: str | None
-    labeled_at: float  # epoch seconds (UTC): a float fetches far faster than a datetime
-    happened_at: float | None
+    primary_label: str
+    fix_class: str | None
+    labeled_at: np.ndarray
+    happened_at: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -94,17 +96,19 @@ def sample_transcript_ids(db: Database, n: int, seed: int = 0) -> tuple[list[tup
     return [(r[0], r[1]) for r in rows], total
 
 
-def label_times(db: Database, time_field: str | None) -> list[LabeledAt]:
-    """Per included transcript: its final label, when it was first labeled (a second opinion
-    made later does not move it) and (with `time_field`) when the transcript itself happened."""
-    happened, join = ((f"epoch({_time_sql(time_field)})", "JOIN transcripts t USING (transcript_id)")
-                      if time_field else ("NULL::DOUBLE", ""))
+def label_times(db: Database, time_field: str | None) -> list[LabelTimes]:
+    """Per final label and fix class of the included transcripts: when each was first labeled
+    (a second opinion made later does not move it) and (with `time_field`) when the transcript
+    itself happened."""
+    happened, join = ((f"coalesce(epoch({_time_sql(time_field)}), 0)",
+                       "JOIN transcripts t USING (transcript_id)") if time_field else ("0.0", ""))
     rows = db.con.execute(
-        f"SELECT i.transcript_id, i.primary_label, epoch(c.first_at), {happened} "
+        f"SELECT i.primary_label, i.fix_class, list(epoch(c.first_at)), list({happened}) "
         "FROM report_included i "
         "JOIN (SELECT transcript_id, min(created_at) AS first_at FROM report_current GROUP BY 1) c "
-        f"USING (transcript_id) {join}").fetchall()
-    return list(map(LabeledAt._make, rows))
+        f"USING (transcript_id) {join} WHERE i.primary_label IS NOT NULL GROUP BY 1, 2").fetchall()
+    return [LabelTimes(label, fix, np.array(at, dtype=np.float64), np.array(h, dtype=np.float64))
+            for label, fix, at, h in rows]
 
 
 def version_windows(db: Database) -> list[VersionWindow]:
