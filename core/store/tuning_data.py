@@ -64,13 +64,15 @@ def _time_sql(field: str) -> str:
 
 def transcript_timestamps(db: Database, fields: tuple[str, ...] = TIME_FIELDS) -> Timestamps | None:
     """The timestamp field most active transcripts carry (None when none carries any)."""
+    parts = ", ".join(f"count({_time_sql(f)}), min({_time_sql(f)}), max({_time_sql(f)})"
+                      for f in fields)
+    row = db.con.execute(f"SELECT count(*), {parts} FROM transcripts t WHERE NOT t.archived"
+                         ).fetchone()  # one scan for every field
     best = None
-    for field in fields:
-        n_with, n_active, first, last = db.con.execute(
-            f"SELECT count({_time_sql(field)}), count(*), min({_time_sql(field)}), "
-            f"max({_time_sql(field)}) FROM transcripts t WHERE NOT t.archived").fetchone()
+    for i, field in enumerate(fields):
+        n_with, first, last = row[1 + 3 * i: 4 + 3 * i]
         if n_with and (best is None or n_with > best.n_with):
-            best = Timestamps(field, n_with, n_active, first, last)
+            best = Timestamps(field, n_with, row[0], first, last)
     return best
 
 
