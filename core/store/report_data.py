@@ -31,7 +31,7 @@ _PREPARE = (
     """CREATE OR REPLACE TEMP TABLE report_current AS
     SELECT c.transcript_id, c.annotation_id, c.annotator, c.kind, c.primary_label,
            c.context_present, c.ideal_response, c.queue, c.sample_id, c.created_at,
-           c.failure_turn, c.note
+           c.failure_turn, c.note, c.taxonomy_name, c.taxonomy_version
     FROM current_labels c JOIN transcripts t USING (transcript_id) WHERE """ + IN_SCOPE,
     """CREATE OR REPLACE TEMP TABLE report_included AS
     SELECT f.* FROM report_active_final f JOIN transcripts t USING (transcript_id) WHERE """ + IN_SCOPE + """

@@ -116,10 +116,9 @@ def label_times(db: Database, time_field: str | None) -> list[LabelTimes]:
 def version_windows(db: Database) -> list[VersionWindow]:
     """The taxonomy versions of the included transcripts' current labels, by first use."""
     rows = db.con.execute(
-        "SELECT a.taxonomy_name, a.taxonomy_version, min(c.created_at), max(c.created_at), count(*) "
-        "FROM report_current c JOIN annotations a USING (annotation_id) "
-        "WHERE c.transcript_id IN (SELECT transcript_id FROM report_included) "
-        "AND a.taxonomy_version IS NOT NULL GROUP BY 1, 2 ORDER BY 3, 2").fetchall()
+        "SELECT taxonomy_name, taxonomy_version, min(created_at), max(created_at), count(*) "
+        "FROM report_current WHERE transcript_id IN (SELECT transcript_id FROM report_included) "
+        "AND taxonomy_version IS NOT NULL GROUP BY 1, 2 ORDER BY 3, 2").fetchall()
     return [VersionWindow(*r) for r in rows]
 
 
