@@ -91,6 +91,25 @@ def test_batch_then_status_stores_prelabels_and_retries_failed_lines(env, db_pat
     assert batch.creates == 1
 
 
+def test_the_check_reports_its_cost_after_the_download_and_after_each_retry(env, db_path, llm_server,
+                                                                            taxonomy):
+    from core.config import load_settings
+    from core.prelabel.batch_collect import check_batches
+
+    llm_server.state.batch.polls_in_progress = 0
+    llm_server.state.batch.answer = lambda cid, body: (
+        ("error", "server_error", "boom") if cid.endswith((":t1", ":t2")) else ("ok", answer_json("tone_policy")))
+    llm_server.state.default = lambda body: ("ok", "escalation")  # the two resends
+    assert run(["prelabel", "--batch", "--yes"]) == 0
+    db, seen = connect(db_path), []
+    summary = check_batches(db, load_settings(), taxonomy, StopRequest(),
+                            lambda s: seen.append((s.done, round(s.cost_usd, 8), s.tokens_in)))
+    db.close()
+    # 4 batch answers at $0.00009, then each resend at full price ($0.00018), one at a time
+    assert seen == [(5, 0.00054, 5000), (6, 0.00072, 6000), (6, 0.00072, 6000)]
+    assert summary.cost_usd == pytest.approx(0.00072)
+
+
 def test_the_same_lines_as_a_synchronous_run_are_sent(env, db_path, llm_server, taxonomy):
     assert run(["prelabel", "--batch", "--yes"]) == 0
     line = json.loads(llm_server.state.batch.files["file-0001"]["content"].splitlines()[0])

@@ -135,8 +135,10 @@ def _retry_one(client: OpenAI, settings: Settings, taxonomy: Taxonomy, entry: di
 
 
 def _retry(db: Database, client: OpenAI, settings: Settings, run: store.BatchRun,
-           part: store.BatchPart, taxonomy: Taxonomy, stop: StopRequest, summary: BatchSummary) -> None:
-    """The synchronous retries of a downloaded part (skipping those a killed check made)."""
+           part: store.BatchPart, taxonomy: Taxonomy, stop: StopRequest, summary: BatchSummary,
+           progress: Progress | None = None) -> None:
+    """The synchronous retries of a downloaded part (skipping those a killed check made),
+    reported one by one (each is a request at full price)."""
     items = {i.custom_id: i for i in store.batch_items(db, run.run_id, part.part)}
     todo = [e for e in part.detail.get("to_retry", []) if e["custom_id"] in items]
     since = datetime.fromisoformat(part.detail["downloaded_at"])
@@ -162,6 +164,8 @@ def _retry(db: Database, client: OpenAI, settings: Settings, run: store.BatchRun
         row = _row(run, item, res, cost, messages.get(item.custom_id))
         save_prelabels(db, [row])
         summary.add(row)
+        if progress:
+            progress(summary)
     detail = {**part.detail, "retried": len(todo), "to_retry": []}
     if not stop.is_set():
         store.record_event(db, run.run_id, part.part, "collected", detail)
@@ -213,7 +217,7 @@ def check_batches(db: Database, settings: Settings, taxonomy: Taxonomy, stop: St
                 part = next(p for p in store.batch_parts(db, run.run_id) if p.part == part.part)
             if part.state == "downloaded":
                 _count_stored(summary, part.detail)
-                _retry(db, client, settings, run, part, taxonomy, stop, summary)
+                _retry(db, client, settings, run, part, taxonomy, stop, summary, progress)
             if progress:
                 progress(summary)
     if other:
