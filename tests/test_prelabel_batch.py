@@ -64,10 +64,16 @@ def test_batch_then_status_stores_prelabels_and_retries_failed_lines(env, db_pat
     assert run(["prelabel", "--batch-status"]) == 0
     assert "(in_progress: 3/6 done, 0 failed)" in capsys.readouterr().out
     assert run(["prelabel", "--batch-status"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert "collected: 4 stored from the batches, 2 retried synchronously, 0 left" in out
-    assert "this check: 6 pre-labels stored, 0 failed" in out
+    # 4 batch answers at half of gpt-4o-mini (0.075/0.30 per Mtok), t1's batch answer plus its
+    # repair at full price (0.15/0.60), t2 resent at full price; 1000 in + 50 out each call
+    spent = 4 * 0.00009 + (0.00009 + 0.00018) + 0.00018
+    assert ("this check: 6 pre-labels stored, 0 failed · cost $0.0008 · tokens 7,000 in, "
+            "350 out") in out
+    assert err.split("\r")[-1].strip() == f"[{'#' * 30}] 6/6 failed 0 $0.0008"
     rows = prelabels(db_path)
+    assert sum(r[4] for r in rows) == pytest.approx(spent)
     assert [(t, s, lab) for t, s, lab, _, _ in rows] == [
         ("t0", "ok", "tone_policy"), ("t1", "ok", "escalation"), ("t2", "ok", "escalation"),
         ("t3", "ok", "tone_policy"), ("t4", "ok", "tone_policy"), ("t5", "ok", "tone_policy")]
@@ -83,6 +89,25 @@ def test_batch_then_status_stores_prelabels_and_retries_failed_lines(env, db_pat
     assert run(["prelabel", "--batch", "--yes"]) == 0  # all cached: no new batch
     assert "0 transcripts to pre-label, 6 already done" in capsys.readouterr().out
     assert batch.creates == 1
+
+
+def test_the_check_reports_its_cost_after_the_download_and_after_each_retry(env, db_path, llm_server,
+                                                                            taxonomy):
+    from core.config import load_settings
+    from core.prelabel.batch_collect import check_batches
+
+    llm_server.state.batch.polls_in_progress = 0
+    llm_server.state.batch.answer = lambda cid, body: (
+        ("error", "server_error", "boom") if cid.endswith((":t1", ":t2")) else ("ok", answer_json("tone_policy")))
+    llm_server.state.default = lambda body: ("ok", "escalation")  # the two resends
+    assert run(["prelabel", "--batch", "--yes"]) == 0
+    db, seen = connect(db_path), []
+    summary = check_batches(db, load_settings(), taxonomy, StopRequest(),
+                            lambda s: seen.append((s.done, round(s.cost_usd, 8), s.tokens_in)))
+    db.close()
+    # 4 batch answers at $0.00009, then each resend at full price ($0.00018), one at a time
+    assert seen == [(5, 0.00054, 5000), (6, 0.00072, 6000), (6, 0.00072, 6000)]
+    assert summary.cost_usd == pytest.approx(0.00072)
 
 
 def test_the_same_lines_as_a_synchronous_run_are_sent(env, db_path, llm_server, taxonomy):

@@ -33,6 +33,6 @@ def test_batch_api_choice_sends_then_checks(page_env, llm_server, monkeypatch):
     finish_run(at, page_env)
     assert not at.exception
     assert "collected: 4 stored from the batches, 0 retried synchronously" in texts(at)
-    assert "this check: 4 pre-labels stored, 0 failed" in texts(at)
+    assert "this check: 4 pre-labels stored, 0 failed · cost $0.0004" in texts(at)  # 4 × $0.00009
     assert [r[:2] for r in prelabel_rows(page_env)] == [("llm", "ok")] * 4
     assert [r["path"] for r in llm_server.state.requests] == []  # nothing sent synchronously

@@ -138,13 +138,14 @@ def bootstrap_alpha(counts: np.ndarray, resamples: int = BOOTSTRAP_RESAMPLES,
 
 def pairwise_kappas(units: dict[str, dict[str, str]]) -> tuple[PairKappa, ...]:
     """Cohen's kappa for every pair of annotators who labeled at least one transcript in common."""
-    annotators = sorted({a for u in units.values() for a in u})
+    pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for u in units.values():  # one pass: each unit adds to the pairs of its own annotators
+        for a, b in itertools.combinations(sorted(u), 2):
+            pairs[(a, b)].append((u[a], u[b]))
     out = []
-    for a, b in itertools.combinations(annotators, 2):
-        both = [(u[a], u[b]) for u in units.values() if a in u and b in u]
-        if both:
-            xs, ys = zip(*both, strict=True)
-            out.append(PairKappa(a, b, len(both), cohen_kappa(xs, ys)))
+    for (a, b), both in sorted(pairs.items()):
+        xs, ys = zip(*both, strict=True)
+        out.append(PairKappa(a, b, len(both), cohen_kappa(xs, ys)))
     return tuple(out)
 
 

@@ -109,6 +109,9 @@ def _download(db: Database, client: OpenAI, run: store.BatchRun, part: store.Bat
          "tokens": [0, 0]} for c in items if c not in seen]
     detail = {"stored": len(rows), "to_retry": [r for r in retry if r["kind"] != "leave"],
               "not_processed": len(left), "downloaded_at": utcnow().isoformat(),
+              "cost_usd": sum(r.cost_usd or 0.0 for r in rows),
+              "tokens_in": sum(r.tokens_in or 0 for r in rows),
+              "tokens_out": sum(r.tokens_out or 0 for r in rows),
               "reason": f"batch {remote.status}" if remote.status != "completed" else None}
     store.store_collected(db, rows, run.run_id, part.part, "downloaded", detail)
 
@@ -132,8 +135,10 @@ def _retry_one(client: OpenAI, settings: Settings, taxonomy: Taxonomy, entry: di
 
 
 def _retry(db: Database, client: OpenAI, settings: Settings, run: store.BatchRun,
-           part: store.BatchPart, taxonomy: Taxonomy, stop: StopRequest, summary: BatchSummary) -> None:
-    """The synchronous retries of a downloaded part (skipping those a killed check made)."""
+           part: store.BatchPart, taxonomy: Taxonomy, stop: StopRequest, summary: BatchSummary,
+           progress: Progress | None = None) -> None:
+    """The synchronous retries of a downloaded part (skipping those a killed check made),
+    reported one by one (each is a request at full price)."""
     items = {i.custom_id: i for i in store.batch_items(db, run.run_id, part.part)}
     todo = [e for e in part.detail.get("to_retry", []) if e["custom_id"] in items]
     since = datetime.fromisoformat(part.detail["downloaded_at"])
@@ -158,9 +163,9 @@ def _retry(db: Database, client: OpenAI, settings: Settings, run: store.BatchRun
             run.full_price, res.tokens_in - n_in, res.tokens_out - n_out)
         row = _row(run, item, res, cost, messages.get(item.custom_id))
         save_prelabels(db, [row])
-        summary.done += row.status == "ok"
-        if row.status != "ok":
-            summary.failed[row.error or "unknown"] += 1
+        summary.add(row)
+        if progress:
+            progress(summary)
     detail = {**part.detail, "retried": len(todo), "to_retry": []}
     if not stop.is_set():
         store.record_event(db, run.run_id, part.part, "collected", detail)
@@ -179,6 +184,15 @@ def _poll(db: Database, client: OpenAI, run: store.BatchRun, part: store.BatchPa
                            error_file_id=remote.error_file_id)
     if remote.status in ENDED:
         _download(db, client, run, part, taxonomy, remote)
+
+
+def _count_stored(summary: BatchSummary, detail: dict) -> None:
+    """Count the answers a download stored, at the batch price they were stored with (a part
+    downloaded before costs were recorded counts $0 here; its rows carry their cost)."""
+    summary.done += detail.get("stored", 0)
+    summary.cost_usd += detail.get("cost_usd", 0.0)
+    summary.tokens_in += detail.get("tokens_in", 0)
+    summary.tokens_out += detail.get("tokens_out", 0)
 
 
 def check_batches(db: Database, settings: Settings, taxonomy: Taxonomy, stop: StopRequest,
@@ -202,8 +216,8 @@ def check_batches(db: Database, settings: Settings, taxonomy: Taxonomy, stop: St
                 _poll(db, client, run, part, taxonomy)
                 part = next(p for p in store.batch_parts(db, run.run_id) if p.part == part.part)
             if part.state == "downloaded":
-                summary.done += part.detail.get("stored", 0)
-                _retry(db, client, settings, run, part, taxonomy, stop, summary)
+                _count_stored(summary, part.detail)
+                _retry(db, client, settings, run, part, taxonomy, stop, summary, progress)
             if progress:
                 progress(summary)
     if other:

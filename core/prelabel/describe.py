@@ -62,7 +62,8 @@ def batch_lines(s: Any) -> list[str]:
     lines = [f"note: {n}" for n in s.notes]
     lines += list(s.parts) or ["no Batch API runs recorded for this model and base URL"]
     if s.checking:
-        lines.append(f"this check: {s.done} pre-labels stored, {s.n_failed} failed")
+        lines.append(f"this check: {s.done} pre-labels stored, {s.n_failed} failed · "
+                     f"cost ${s.cost_usd:.4f} · tokens {s.tokens_in:,} in, {s.tokens_out:,} out")
         lines += [f"  failed ×{n}: {reason}" for reason, n in s.failed.most_common()]
     if s.stopped:
         lines.append(f"ended early: {s.stopped}; run again to resume (the database keeps every step)")

@@ -75,6 +75,17 @@ class RunSummary:
         """Transcripts the run is through with: labeled or failed."""
         return self.done + self.n_failed
 
+    def add(self, row: Prelabel) -> None:
+        """Count one stored row: labeled or failed, and what it cost."""
+        self.tokens_in += row.tokens_in or 0
+        self.tokens_out += row.tokens_out or 0
+        self.cost_usd += row.cost_usd or 0.0
+        if row.status == "ok":
+            self.done += 1
+        else:
+            self.failed[row.error or "unknown"] += 1
+            log.info("pre-label failed for %s: %s", row.transcript_id, row.error)
+
 
 Progress = Callable[[RunSummary], None]
 
@@ -93,17 +104,6 @@ def _llm_row(plan: RunPlan, item: PlanItem, res: LLMResult) -> Prelabel:
                     secondary_labels=tuple(k for k in a.secondary_labels if k != a.primary_label),
                     confidence=a.confidence, rationale=a.rationale,
                     **checked_evidence(a.evidence, seen_text(item.messages or [])), **common)
-
-
-def _record(summary: RunSummary, row: Prelabel) -> None:
-    summary.tokens_in += row.tokens_in or 0
-    summary.tokens_out += row.tokens_out or 0
-    summary.cost_usd += row.cost_usd or 0.0
-    if row.status == "ok":
-        summary.done += 1
-    else:
-        summary.failed[row.error or "unknown"] += 1
-        log.info("pre-label failed for %s: %s", row.transcript_id, row.error)
 
 
 class _LLMRun:
@@ -145,7 +145,7 @@ class _LLMRun:
                 self.summary.stopped = res.error
         save_prelabels(self.db, rows)  # one transaction for the answers that arrived together
         for row in rows:
-            _record(self.summary, row)
+            self.summary.add(row)
         if self.progress:
             self.progress(self.summary)
 

@@ -14,6 +14,7 @@ from typing import Any
 from core.labels.agreement import Agreement, measure_agreement
 from core.prelabel.evaluate import evaluate_prelabels
 from core.report.examples import example_items
+from core.report.failures import Failures, category_counts, failure_rows, fix_class_of, n_failures
 from core.report.model import (
     Check,
     ExampleItem,
@@ -47,7 +48,7 @@ from core.store.population import (
     read_ppi_rows,
     read_ppi_summary,
 )
-from core.store.report_data import LabelRow, ReportData
+from core.store.report_data import ReportData, SliceCount
 from core.store.settings import get_setting
 from core.store.visibility import Viewer, hidden_among
 from core.taxonomy import Taxonomy
@@ -60,34 +61,14 @@ SMALL_SLICE = 20  # slices with fewer failures than this are flagged
 NON_RANDOM_WARN = 0.10  # warn when more of the labels than this came from non-random queues
 
 
-def fix_class_of(row: LabelRow, taxonomy: Taxonomy) -> str | None:
-    """The fix class recorded for the label's taxonomy version, else the current taxonomy's."""
-    if row.fix_class or row.primary_label is None:
-        return row.fix_class
-    try:
-        return taxonomy.fix_class(row.primary_label)
-    except KeyError:
-        return None
-
-
-def failure_rows(rows: Sequence[LabelRow], taxonomy: Taxonomy) -> list[tuple[LabelRow, str]]:
-    """(row, fix class) for every resolved label whose fix class is not none."""
-    out = []
-    for r in rows:
-        if r.primary_label is None:
-            continue
-        cls = r.fix_class or fix_class_of(r, taxonomy)
-        if cls not in (None, "none"):
-            out.append((r, cls))
-    return out
-
-
-def class_shares(failures: list[tuple[LabelRow, str]]) -> dict[str, Share]:
+def class_shares(failures: Failures) -> dict[str, Share]:
     """Share of failures per fix class (pipeline, behavior, model, then unknown when any
     failure has it), with intervals. Unknown failures stay in the denominator: they are
     failures, and counting them as neither pipeline nor behavior is the honest reading."""
-    counts = Counter(cls for _, cls in failures)
-    n = len(failures)
+    counts: Counter = Counter()
+    for g, cls in failures:
+        counts[cls] += g.n
+    n = n_failures(failures)
     classes = FAILURE_CLASSES + ((UNKNOWN_CLASS,) if counts[UNKNOWN_CLASS] else ())
     return {c: share_of(counts[c], n) for c in classes}
 
@@ -103,12 +84,12 @@ def unknown_class_warning(classes: dict[str, Share]) -> str | None:
             "and choose a fix class for each new category.")
 
 
-def category_shares(failures: list[tuple[LabelRow, str]], taxonomy: Taxonomy) -> dict[str, Share]:
+def category_shares(failures: Failures, taxonomy: Taxonomy) -> dict[str, Share]:
     """Share of failures per failure category, in taxonomy order (then any older keys)."""
-    counts = Counter(r.primary_label for r, _ in failures)
+    counts = category_counts(failures)
     keys = [c.key for c in taxonomy.categories if c.fix_class != "none"]
     keys += sorted(k for k in counts if k not in keys)
-    return {k: share_of(counts[k], len(failures)) for k in keys}
+    return {k: share_of(counts[k], n_failures(failures)) for k in keys}
 
 
 def decide(classes: dict[str, Share], checks: Sequence[Check], flags: Sequence = ()) -> str:
@@ -155,15 +136,11 @@ def more_failures(classes: dict[str, Share], n_failures: int) -> tuple[int | Non
                     "would lift its lower bound above 50%")
 
 
-def _behavior_counts(failures: list[tuple[LabelRow, str]]) -> Counter:
-    return Counter(r.primary_label for r, cls in failures if cls == "behavior")
-
-
-def readiness_checks(failures: list[tuple[LabelRow, str]], agreement: Agreement,
+def readiness_checks(failures: Failures, agreement: Agreement,
                      decision: dict[str, float]) -> tuple[Check, ...]:
     """The checklist that decides between tuning justified and not ready yet."""
-    n = len(failures)
-    behavior = _behavior_counts(failures)
+    n = n_failures(failures)
+    behavior = category_counts(failures, "behavior")
     n_behavior = sum(behavior.values())
     min_share = decision["tuned_category_min_share"]
     tuned = proposed_for_tuning(behavior, n, min_share)
@@ -188,13 +165,16 @@ def readiness_checks(failures: list[tuple[LabelRow, str]], agreement: Agreement,
     )
 
 
-def _context_check(failures: list[tuple[LabelRow, str]], n_behavior: int,
+def _context_check(failures: Failures, n_behavior: int,
                    decision: dict[str, float]) -> Check:
     """The share of behavior failures with the needed information in context, over those whose
     reviewer answered (yes or no; unset is unknown, never "no"). When fewer than
     `min_context_answered_share` of them are answered, the share is not told: null, not passed."""
-    said = [r.context_present for r, cls in failures if cls == "behavior"]
-    answered, yes = sum(c in ("yes", "no") for c in said), said.count("yes")
+    said: Counter = Counter()
+    for g, cls in failures:
+        if cls == "behavior":
+            said[g.context_present] += g.n
+    answered, yes = said["yes"] + said["no"], said["yes"]
     need, min_answered = decision["min_context_present_share"], decision["min_context_answered_share"]
     label = "failures persist with the right context present"
     told = f"answered for {answered} of {n_behavior} behavior failures"
@@ -225,39 +205,43 @@ def _alpha_check(agreement: Agreement, decision: dict[str, float]) -> Check:
                  f"alpha {shown}{ci} on {n_items} double-labeled transcripts")
 
 
-def next_actions(verdict: str, failures: list[tuple[LabelRow, str]],
+def next_actions(verdict: str, failures: Failures,
                  taxonomy: Taxonomy) -> tuple[NextAction, ...]:
     """The categories that drive the verdict, ranked by count, with their typical fix."""
     driving = {"pipeline_first": {"pipeline"}, "tuning_justified": {"behavior"},
                "behavior_not_ready": {"behavior"}}.get(verdict, set(FAILURE_CLASSES))
-    counts = Counter((r.primary_label, cls) for r, cls in failures if cls in driving)
-    ideal = Counter(r.primary_label for r, cls in failures if cls == "behavior" and r.has_ideal_response)
+    counts: Counter = Counter()
+    ideal: Counter = Counter()
+    for g, cls in failures:
+        if cls in driving:
+            counts[(g.primary_label, cls)] += g.n
+        if cls == "behavior" and g.has_ideal_response:
+            ideal[g.primary_label] += g.n
+    n = n_failures(failures)
     out = []
     for (key, cls), count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0])):
         cat = taxonomy.category(key) if key in taxonomy.keys else None
         out.append(NextAction(
-            key, taxonomy.name_of(key), cls, count, count / len(failures),
+            key, taxonomy.name_of(key), cls, count, count / n,
             cat.typical_fix if cat else "", ideal[key] if cls == "behavior" else None))
     return tuple(out)
 
 
-def compute_slices(rows: Sequence[LabelRow], values: dict[str, str | None],
-                   taxonomy: Taxonomy) -> tuple[SliceRow, ...]:
+def compute_slices(counts: Sequence[SliceCount], taxonomy: Taxonomy) -> tuple[SliceRow, ...]:
     """Per value of one metadata field: n labeled, n failures, fix-class shares, top category.
-    Slices with fewer than SMALL_SLICE failures are flagged `small`. One pass over the rows."""
+    Slices with fewer than SMALL_SLICE failures are flagged `small`."""
     labeled: Counter = Counter()
     classes: dict[str, Counter] = defaultdict(Counter)
     categories: dict[str, Counter] = defaultdict(Counter)
-    for r in rows:
-        if r.primary_label is None:
+    for g in counts:
+        if g.primary_label is None:
             continue
-        value = values.get(r.transcript_id)
-        value = "(missing)" if value is None else value
-        labeled[value] += 1
-        cls = r.fix_class or fix_class_of(r, taxonomy)
+        value = "(missing)" if g.value is None else g.value
+        labeled[value] += g.n
+        cls = g.fix_class or fix_class_of(g, taxonomy)
         if cls not in (None, "none"):
-            classes[value][cls] += 1
-            categories[value][r.primary_label] += 1
+            classes[value][cls] += g.n
+            categories[value][g.primary_label] += g.n
     out = []
     for value, n in labeled.items():
         n_fail = sum(classes[value].values())
@@ -294,45 +278,46 @@ def taxonomy_info(data: ReportData, taxonomy: Taxonomy) -> TaxonomyInfo:
 
 def compose_report(data: ReportData, taxonomy: Taxonomy, agreement: Agreement,
                    prelabeler: dict[str, Any] | None, generated_at: datetime,
-                   slices: dict[str, dict[str, str | None]] | None = None,
+                   slices: dict[str, tuple[SliceCount, ...]] | None = None,
                    examples: Sequence[ExampleItem] = (), random_only: bool = False,
                    population: PopulationData | None = None,
                    population_enabled: bool = True, tuning: TuningData | None = None) -> Report:
-    """The whole report from plain data. `slices` maps a metadata field to transcript → value;
+    """The whole report from plain data. `slices` maps a metadata field to its counts;
     `population` is the census and the coded ppi_inputs rows (None: no population block);
     `tuning` feeds the cost panel and the red flags (None: neither)."""
-    labeled = [r for r in data.rows if r.primary_label is not None]
+    labeled = [g for g in data.counts if g.primary_label is not None]
+    n_labeled = sum(g.n for g in labeled)
     failures = failure_rows(labeled, taxonomy)
     classes = class_shares(failures)
     checks = readiness_checks(failures, agreement, taxonomy.decision)
     cost, flags = (None, ()) if tuning is None else assess(
         tuning, failures, agreement, taxonomy, classes["behavior"])
     verdict = decide(classes, checks, flags)
-    needed, reason = more_failures(classes, len(failures))
+    needed, reason = more_failures(classes, n_failures(failures))
     sampling, tax = sampling_section(data, random_only), taxonomy_info(data, taxonomy)
-    unknown = [f for f, v in (slices or {}).items() if v and all(x is None for x in v.values())]
+    unknown = [f for f, v in (slices or {}).items() if v and all(g.value is None for g in v)]
     warnings = tuple(w for w in (demo_warning(data.n_demo_left_out), sampling.warning,
                                  tax.warning, unknown_class_warning(classes)) if w) + tuple(
         f"slice {f!r}: no transcript in the report has this field (a metadata key or `source`); "
         "check its spelling" for f in unknown)
     pop = None if population is None else estimate_population(
         population.census, population.inputs, taxonomy,
-        HumanSide(verdict, classes, len(labeled), checks, tuple(flags)), population_enabled)
+        HumanSide(verdict, classes, n_labeled, checks, tuple(flags)), population_enabled)
     basis = "population" if pop is not None and pop.method != "human-only" else "human-only"
     sentence = (population_sentence(pop) if basis == "population"
-                else verdict_sentence(verdict, classes, len(failures), checks, needed, flags))
+                else verdict_sentence(verdict, classes, n_failures(failures), checks, needed, flags))
     return Report(
         verdict=pop.verdict if basis == "population" else verdict,
         verdict_sentence=sentence, population=pop, verdict_basis=basis, human_verdict=verdict,
         leading_class=leading_class(classes), n_transcripts=data.n_transcripts,
-        n_labeled=len(labeled), n_failures=len(failures),
-        n_open_disagreements=len(data.rows) - len(labeled), fix_classes=classes,
+        n_labeled=n_labeled, n_failures=n_failures(failures),
+        n_open_disagreements=sum(g.n for g in data.counts) - n_labeled, fix_classes=classes,
         categories=category_shares(failures, taxonomy),
-        no_failure=share_of(len(labeled) - len(failures), len(labeled)), readiness=checks,
+        no_failure=share_of(n_labeled - n_failures(failures), n_labeled), readiness=checks,
         more_failures_needed=needed, more_failures_reason=reason, agreement=agreement,
         prelabeler=prelabeler, sampling=sampling,
         next_actions=next_actions(verdict, failures, taxonomy),
-        slices={f: compute_slices(data.rows, v, taxonomy) for f, v in (slices or {}).items()},
+        slices={f: compute_slices(v, taxonomy) for f, v in (slices or {}).items()},
         examples=tuple(examples), taxonomy=tax, reviewers=dict(data.reviewers),
         date_range={"first_label": _iso(data.first_label_at), "last_label": _iso(data.last_label_at)},
         warnings=warnings, generated_at=_iso(generated_at) or "", cost=cost, red_flags=flags,
@@ -421,5 +406,5 @@ def as_seen_by(db: Database, report: Report, viewer: Viewer,
 def report_slices(db: Database, taxonomy: Taxonomy, field: str,
                   random_only: bool = False) -> tuple[SliceRow, ...]:
     """One metadata field's slices over the report's transcripts (for the interactive page)."""
-    data = report_data.read_report_data(db, random_only)
-    return compute_slices(data.rows, report_data.slice_values(db, field), taxonomy)
+    report_data.prepare_report_tables(db, random_only)
+    return compute_slices(report_data.slice_values(db, field), taxonomy)

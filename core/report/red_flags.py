@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 from scipy.stats import chi2_contingency
 
 from core.labels.agreement import Agreement
@@ -55,12 +56,8 @@ def _flag(flag: str, label: str, status: str, evidence: str, advice: str, value:
                    threshold)
 
 
-@dataclass(frozen=True)
-class TimedLabel:
-    """A failure's category and the time (epoch seconds, UTC) that places it in a half."""
-
-    category: str
-    at: float
+# Per failure category, the times (epoch seconds, UTC) that place its failures in a half.
+TimedLabels = dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -136,11 +133,12 @@ def noisy_labels(agreement: Agreement, decision: dict[str, float]) -> RedFlag:
                    s.share, s.ci_low, s.ci_high, limit)
 
 
-def _halves(labels: Sequence[TimedLabel]) -> tuple[datetime, Counter, Counter]:
-    first, last = min(x.at for x in labels), max(x.at for x in labels)
+def _halves(labels: TimedLabels) -> tuple[datetime, Counter, Counter]:
+    times = [at for at in labels.values() if at.size]
+    first, last = min(float(at.min()) for at in times), max(float(at.max()) for at in times)
     middle = first + (last - first) / 2
-    early = Counter(x.category for x in labels if x.at <= middle)
-    late = Counter(x.category for x in labels if x.at > middle)
+    early = Counter({k: int((at <= middle).sum()) for k, at in labels.items() if at.size})
+    late = Counter({k: int((at > middle).sum()) for k, at in labels.items() if at.size})
     return datetime.fromtimestamp(middle, UTC), early, late
 
 
@@ -162,11 +160,12 @@ def _pooled(early: Counter, late: Counter) -> list[list[int]]:
     return rows
 
 
-def shares_shift(labels: Sequence[TimedLabel], basis: str, p_limit: float) -> tuple[str, str]:
+def shares_shift(labels: TimedLabels, basis: str, p_limit: float) -> tuple[str, str]:
     """(raised | clear | not_assessed, evidence): a chi-square test of category shares between
     the first and second half of the period (split at its midpoint in time)."""
-    if len(labels) < 2 * MIN_PER_HALF:
-        return "not_assessed", f"{len(labels)} failures: too few to compare halves of {basis}"
+    n = sum(at.size for at in labels.values())
+    if n < 2 * MIN_PER_HALF:
+        return "not_assessed", f"{n} failures: too few to compare halves of {basis}"
     middle, early, late = _halves(labels)
     n_early, n_late = sum(early.values()), sum(late.values())
     if min(n_early, n_late) < MIN_PER_HALF:
@@ -185,7 +184,7 @@ def shares_shift(labels: Sequence[TimedLabel], basis: str, p_limit: float) -> tu
     return ("raised" if p < p_limit else "clear"), evidence
 
 
-def moving_target(changes: Sequence[VersionChange], labels: Sequence[TimedLabel], basis: str,
+def moving_target(changes: Sequence[VersionChange], labels: TimedLabels, basis: str,
                   decision: dict[str, float]) -> RedFlag:
     """The taxonomy's definitions changed during the labeling window, or category shares differ
     between the halves of the period."""

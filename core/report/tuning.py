@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from core.labels.agreement import Agreement
 from core.prelabel.tokens import ConversationTokens, conversation_tokens, token_counter
 from core.report.cost import CostPanel, Usage, cost_panel, price_inputs, resolve_inputs
+from core.report.failures import Failures, category_counts, n_failures
 from core.report.model import Share
 from core.report.red_flags import (
     RedFlag,
     Scatter,
     ScatterOf,
-    TimedLabel,
+    TimedLabels,
     VersionChange,
     hallucination_leading,
     moving_target,
@@ -30,7 +32,7 @@ from core.store import tuning_data
 from core.store.connection import Database
 from core.store.settings import get_settings, setting_is_set
 from core.store.transcripts import get_transcripts
-from core.store.tuning_data import LabeledAt
+from core.store.tuning_data import LabelTimes
 from core.taxonomy import Taxonomy
 
 TOKEN_SAMPLE = 300  # transcripts tokens are measured on (a seeded random sample)
@@ -47,7 +49,7 @@ class TuningData:
     price_set: bool
     prompting: str
     usage: Usage
-    labeled_at: tuple[LabeledAt, ...] = ()
+    label_times: tuple[LabelTimes, ...] = ()
     changes: tuple[VersionChange, ...] = ()
     scatter_of: ScatterOf | None = field(default=None, compare=False)
 
@@ -136,31 +138,38 @@ def proposed_for_tuning(behavior: Counter, n_failures: int, min_share: float) ->
     return {k: c for k, c in behavior.items() if n_failures and c / n_failures >= min_share}
 
 
-def _timed(data: TuningData, failing: set[str]) -> tuple[list[TimedLabel], str]:
-    rows = [r for r in data.labeled_at if r.transcript_id in failing and r.primary_label]
-    if rows and data.usage.time_field and all(r.happened_at for r in rows):
-        return ([TimedLabel(r.primary_label, r.happened_at) for r in rows],
-                f"the period the transcripts cover (metadata.{data.usage.time_field})")
-    return [TimedLabel(r.primary_label, r.labeled_at) for r in rows], "the labeling window"
+def _timed(data: TuningData, failures: Failures) -> tuple[TimedLabels, str]:
+    """The failures' times: when they happened if every one carries a time, else when they
+    were first labeled."""
+    failing = {(g.primary_label, g.fix_class) for g, _ in failures}
+    groups = [g for g in data.label_times if (g.primary_label, g.fix_class) in failing]
+    happened = bool(groups) and bool(data.usage.time_field) and all(
+        bool(g.happened_at.all()) for g in groups)
+    by_category: dict[str, list[np.ndarray]] = {}
+    for g in groups:
+        by_category.setdefault(g.primary_label, []).append(g.happened_at if happened else g.labeled_at)
+    timed = {k: np.concatenate(v) for k, v in by_category.items()}
+    if happened:
+        return timed, f"the period the transcripts cover (metadata.{data.usage.time_field})"
+    return timed, "the labeling window"
 
 
-def assess(data: TuningData, failures: Sequence[tuple], agreement: Agreement,
+def assess(data: TuningData, failures: Failures, agreement: Agreement,
            taxonomy: Taxonomy, behavior_share: Share) -> tuple[CostPanel, tuple[RedFlag, ...]]:
-    """The cost panel and the red flags from the data and the report's failures ((row, fix
+    """The cost panel and the red flags from the data and the report's failures ((group, fix
     class) pairs)."""
-    counts = Counter(r.primary_label for r, _ in failures)
-    behavior = Counter(r.primary_label for r, cls in failures if cls == "behavior")
-    proposed = proposed_for_tuning(behavior, len(failures),
-                                   taxonomy.decision["tuned_category_min_share"])
+    counts, behavior = category_counts(failures), category_counts(failures, "behavior")
+    n = n_failures(failures)
+    proposed = proposed_for_tuning(behavior, n, taxonomy.decision["tuned_category_min_share"])
     ranked = tuple(sorted(proposed, key=lambda k: -proposed[k]))
     inputs = resolve_inputs(data.scenario, data.usage, data.price_table)
     inputs.update(price_inputs(str(inputs["api_model"].value), data.price_table, data.price_set))
-    timed, basis = _timed(data, {r.transcript_id for r, _ in failures})
+    timed, basis = _timed(data, failures)
     flags = (
         too_few_examples(proposed, taxonomy.decision, taxonomy),
         noisy_labels(agreement, taxonomy.decision),
         moving_target(data.changes, timed, basis, taxonomy.decision),
-        hallucination_leading(counts, len(failures), taxonomy),
+        hallucination_leading(counts, n, taxonomy),
         too_broad(behavior, taxonomy.decision, taxonomy, data.scatter_of),
         prompting_first(data.prompting, ranked, taxonomy),
     )

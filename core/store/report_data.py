@@ -18,11 +18,13 @@ from core.store.visibility import Viewer, hiding, row_filter
 
 # The report's inputs are materialised once per build in connection-local temp tables (the
 # final_labels view is costly to evaluate repeatedly). report_current: current labels of the
-# transcripts in scope. report_included: the final labels the report covers; `random_only` keeps those
-# whose every current label was served by the random queue (the unbiased sample); a NULL queue
-# (e.g. an imported label) does not count as random.
-# report_active_final: the final labels of the active transcripts, read from the view once
-# (the population census counts over it too, core/store/population.py); report_final: those in scope.
+# transcripts in scope. report_active_final: the final labels of the active transcripts, read from
+# the view once (the population census counts over it too, core/store/population.py).
+# report_included: those in scope the report covers; `random_only` keeps those whose every
+# current label was served by the random queue (the unbiased sample); a NULL queue (e.g. an
+# imported label) does not count as random. Counts are grouped in SQL, ordered by their first
+# row (rowid: the order the view gave the rows), so ties between equal counts keep the order
+# counting row by row gave them.
 ACTIVE_FINAL = "report_active_final"
 _PREPARE = (
     """CREATE OR REPLACE TEMP TABLE report_active_final AS
@@ -30,22 +32,20 @@ _PREPARE = (
     """CREATE OR REPLACE TEMP TABLE report_current AS
     SELECT c.transcript_id, c.annotation_id, c.annotator, c.kind, c.primary_label,
            c.context_present, c.ideal_response, c.queue, c.sample_id, c.created_at,
-           c.failure_turn, c.note
+           c.failure_turn, c.note, c.taxonomy_name, c.taxonomy_version
     FROM current_labels c JOIN transcripts t USING (transcript_id) WHERE """ + IN_SCOPE,
-    """CREATE OR REPLACE TEMP TABLE report_final AS
-    SELECT f.* FROM report_active_final f JOIN transcripts t USING (transcript_id) WHERE """
-    + IN_SCOPE,
     """CREATE OR REPLACE TEMP TABLE report_included AS
-    SELECT * FROM report_final
-    WHERE NOT {random_only} OR transcript_id NOT IN (
+    SELECT f.* FROM report_active_final f JOIN transcripts t USING (transcript_id) WHERE """ + IN_SCOPE + """
+    AND (NOT {random_only} OR f.transcript_id NOT IN (
         SELECT transcript_id FROM report_current
-        WHERE kind = 'label' AND queue IS DISTINCT FROM 'random')""",
+        WHERE kind = 'label' AND queue IS DISTINCT FROM 'random'))""",
 )
 
-# context_present and ideal responses "of the final label": among the transcript's current
+# Included final labels counted by what the report tells apart: label, fix class, status, and
+# the context_present and ideal responses "of the final label": among the transcript's current
 # labels that chose the final primary label, an answer (yes / no) before none (unset or
 # unknown), then the adjudication if there is one, else the latest.
-_LABEL_ROWS = """
+_LABEL_COUNTS = """
 WITH per AS (
     SELECT c.transcript_id,
            arg_max_null(c.context_present, struct_pack(
@@ -57,22 +57,41 @@ WITH per AS (
       ON i.transcript_id = c.transcript_id AND c.primary_label = i.primary_label
     GROUP BY 1
 )
-SELECT i.transcript_id, i.primary_label, i.fix_class, i.status, per.context_present,
-       coalesce(per.has_ideal, false)
+SELECT i.primary_label, i.fix_class, i.status, per.context_present,
+       coalesce(per.has_ideal, false), count(*)
 FROM report_included i LEFT JOIN per USING (transcript_id)
+GROUP BY ALL ORDER BY min(i.rowid)
 """
 
 
-class LabelRow(NamedTuple):
-    """One labeled transcript as the report sees it. primary_label is None when open.
-    (An immutable NamedTuple rather than a frozen dataclass: 100k of them build 5× faster.)"""
+class LabelCount(NamedTuple):
+    """How many included transcripts share one final label, fix class, status, context answer
+    and ideal-response presence. primary_label is None when open."""
 
-    transcript_id: str
     primary_label: str | None
     fix_class: str | None
     status: str
     context_present: str | None
     has_ideal_response: bool
+    n: int
+
+
+class FinalLabel(NamedTuple):
+    """One transcript's final label and its status."""
+
+    transcript_id: str
+    primary_label: str | None
+    status: str
+
+
+class SliceCount(NamedTuple):
+    """How many included transcripts with one value of a slicing field (None: absent) share one
+    final label and fix class."""
+
+    value: str | None
+    primary_label: str | None
+    fix_class: str | None
+    n: int
 
 
 @dataclass(frozen=True)
@@ -92,7 +111,8 @@ class ReportData:
     """Everything the pure report builder needs, read in one go."""
 
     n_transcripts: int
-    rows: tuple[LabelRow, ...]
+    counts: tuple[LabelCount, ...]  # the included final labels, counted
+    rows: tuple[FinalLabel, ...]  # the final labels of the transcripts whose reviewers split
     label_triples: tuple[tuple[str, str, str], ...]  # (transcript, annotator, label)
     queues: dict[str, int]  # queue ('' when not recorded) -> labels, over all active labels
     n_excluded_random_only: int
@@ -112,22 +132,28 @@ def prepare_report_tables(db: Database, random_only: bool = False) -> None:
         db.con.execute(statement.format(random_only="true" if random_only else "false"))
 
 
+_DOUBLE = ("SELECT c.transcript_id, c.annotator, c.primary_label FROM report_current c "
+           "JOIN report_included i USING (transcript_id) WHERE c.kind = 'label' "
+           "AND i.n_annotators >= 2")
+
+
 def read_report_data(db: Database, random_only: bool = False) -> ReportData:
     """Read the report's inputs; `random_only` restricts to random-queue transcripts."""
     prepare_report_tables(db, random_only)
     con = db.con
-    rows = tuple(map(LabelRow._make, con.execute(_LABEL_ROWS).fetchall()))
-    triples = tuple(con.execute(
-        "SELECT c.transcript_id, c.annotator, c.primary_label FROM report_current c "
-        "JOIN report_included i USING (transcript_id) WHERE c.kind = 'label' AND i.n_annotators >= 2"
-    ).fetchall())
+    triples = tuple(con.execute(_DOUBLE).fetchall())
+    split = con.execute(
+        "SELECT i.transcript_id, i.primary_label, i.status FROM report_included i WHERE "
+        f"transcript_id IN (SELECT transcript_id FROM ({_DOUBLE}) GROUP BY 1 "
+        "HAVING count(DISTINCT primary_label) > 1)").fetchall()
     first, last = con.execute(
         "SELECT min(created_at), max(created_at) FROM report_current "
         "WHERE transcript_id IN (SELECT transcript_id FROM report_included)").fetchone()
     demo_out, archived_out = left_out_counts(db)
     return ReportData(
         n_transcripts=con.execute(f"SELECT count(*) FROM transcripts t WHERE {IN_SCOPE}").fetchone()[0],
-        rows=rows, label_triples=triples, queues=_queue_counts(db),
+        counts=tuple(map(LabelCount._make, con.execute(_LABEL_COUNTS).fetchall())),
+        rows=tuple(map(FinalLabel._make, split)), label_triples=triples, queues=_queue_counts(db),
         n_excluded_random_only=_excluded_count(db) if random_only else 0,
         samples=_samples(db), reviewers=dict(con.execute(
             "SELECT annotator, count(*) FROM report_current WHERE transcript_id IN "
@@ -147,8 +173,8 @@ def _queue_counts(db: Database) -> dict[str, int]:
 
 def _excluded_count(db: Database) -> int:
     return db.con.execute(
-        "SELECT count(*) FROM report_final WHERE transcript_id NOT IN "
-        "(SELECT transcript_id FROM report_included)").fetchone()[0]
+        "SELECT count(*) - (SELECT count(*) FROM report_included) FROM report_active_final f "
+        f"JOIN transcripts t USING (transcript_id) WHERE {IN_SCOPE}").fetchone()[0]
 
 
 def _samples(db: Database) -> tuple[dict[str, Any], ...]:
@@ -186,12 +212,14 @@ def metadata_fields(db: Database) -> list[str]:
         f"WHERE {IN_SCOPE} AND json_type(t.metadata) = 'OBJECT' ORDER BY k").fetchall()]
 
 
-def slice_values(db: Database, field: str) -> dict[str, str | None]:
-    """transcript → the field's text (`source`, else metadata[field]; None when absent), over
-    the included transcripts (after prepare_report_tables / read_report_data on this thread)."""
-    return dict(db.con.execute(
-        f"SELECT i.transcript_id, {field_sql(field, 't')} FROM report_included i "
-        "JOIN transcripts t USING (transcript_id)").fetchall())
+def slice_values(db: Database, field: str) -> tuple[SliceCount, ...]:
+    """The included transcripts counted by the field's text (`source`, else metadata[field];
+    None when absent), final label and fix class, in the order of each group's first row
+    (after prepare_report_tables / read_report_data on this thread)."""
+    return tuple(map(SliceCount._make, db.con.execute(
+        f"SELECT {field_sql(field, 't')}, i.primary_label, i.fix_class, count(*) "
+        "FROM report_included i JOIN transcripts t USING (transcript_id) "
+        "GROUP BY ALL ORDER BY min(i.rowid)").fetchall()))
 
 
 # Per included transcript of the asked categories: the failure turn and note of the reviewers

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+import numpy as np
+
 from core.store.connection import Database
 from core.store.transcripts import field_sql
 
@@ -29,14 +31,14 @@ class Timestamps:
     last: datetime | None
 
 
-class LabeledAt(NamedTuple):
-    """An included transcript's final label, when it was first labeled and when it happened.
-    (A NamedTuple: the report reads one per labeled transcript.)"""
+class LabelTimes(NamedTuple):
+    """The included transcripts of one final label and recorded fix class: when each was first
+    labeled and when it happened (epoch seconds, UTC; 0 when the transcript carries no time)."""
 
-    transcript_id: str
-    primary_label: str | None
-    labeled_at: float  # epoch seconds (UTC): a float fetches far faster than a datetime
-    happened_at: float | None
+    primary_label: str
+    fix_class: str | None
+    labeled_at: np.ndarray
+    happened_at: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -62,13 +64,15 @@ def _time_sql(field: str) -> str:
 
 def transcript_timestamps(db: Database, fields: tuple[str, ...] = TIME_FIELDS) -> Timestamps | None:
     """The timestamp field most active transcripts carry (None when none carries any)."""
+    parts = ", ".join(f"count({_time_sql(f)}), min({_time_sql(f)}), max({_time_sql(f)})"
+                      for f in fields)
+    row = db.con.execute(f"SELECT count(*), {parts} FROM transcripts t WHERE NOT t.archived"
+                         ).fetchone()  # one scan for every field
     best = None
-    for field in fields:
-        n_with, n_active, first, last = db.con.execute(
-            f"SELECT count({_time_sql(field)}), count(*), min({_time_sql(field)}), "
-            f"max({_time_sql(field)}) FROM transcripts t WHERE NOT t.archived").fetchone()
+    for i, field in enumerate(fields):
+        n_with, first, last = row[1 + 3 * i: 4 + 3 * i]
         if n_with and (best is None or n_with > best.n_with):
-            best = Timestamps(field, n_with, n_active, first, last)
+            best = Timestamps(field, n_with, row[0], first, last)
     return best
 
 
@@ -94,26 +98,27 @@ def sample_transcript_ids(db: Database, n: int, seed: int = 0) -> tuple[list[tup
     return [(r[0], r[1]) for r in rows], total
 
 
-def label_times(db: Database, time_field: str | None) -> list[LabeledAt]:
-    """Per included transcript: its final label, when it was first labeled (a second opinion
-    made later does not move it) and (with `time_field`) when the transcript itself happened."""
-    happened, join = ((f"epoch({_time_sql(time_field)})", "JOIN transcripts t USING (transcript_id)")
-                      if time_field else ("NULL::DOUBLE", ""))
+def label_times(db: Database, time_field: str | None) -> list[LabelTimes]:
+    """Per final label and fix class of the included transcripts: when each was first labeled
+    (a second opinion made later does not move it) and (with `time_field`) when the transcript
+    itself happened."""
+    happened, join = ((f"coalesce(epoch({_time_sql(time_field)}), 0)",
+                       "JOIN transcripts t USING (transcript_id)") if time_field else ("0.0", ""))
     rows = db.con.execute(
-        f"SELECT i.transcript_id, i.primary_label, epoch(c.first_at), {happened} "
+        f"SELECT i.primary_label, i.fix_class, list(epoch(c.first_at)), list({happened}) "
         "FROM report_included i "
         "JOIN (SELECT transcript_id, min(created_at) AS first_at FROM report_current GROUP BY 1) c "
-        f"USING (transcript_id) {join}").fetchall()
-    return list(map(LabeledAt._make, rows))
+        f"USING (transcript_id) {join} WHERE i.primary_label IS NOT NULL GROUP BY 1, 2").fetchall()
+    return [LabelTimes(label, fix, np.array(at, dtype=np.float64), np.array(h, dtype=np.float64))
+            for label, fix, at, h in rows]
 
 
 def version_windows(db: Database) -> list[VersionWindow]:
     """The taxonomy versions of the included transcripts' current labels, by first use."""
     rows = db.con.execute(
-        "SELECT a.taxonomy_name, a.taxonomy_version, min(c.created_at), max(c.created_at), count(*) "
-        "FROM report_current c JOIN annotations a USING (annotation_id) "
-        "WHERE c.transcript_id IN (SELECT transcript_id FROM report_included) "
-        "AND a.taxonomy_version IS NOT NULL GROUP BY 1, 2 ORDER BY 3, 2").fetchall()
+        "SELECT taxonomy_name, taxonomy_version, min(created_at), max(created_at), count(*) "
+        "FROM report_current WHERE transcript_id IN (SELECT transcript_id FROM report_included) "
+        "AND taxonomy_version IS NOT NULL GROUP BY 1, 2 ORDER BY 3, 2").fetchall()
     return [VersionWindow(*r) for r in rows]
 
 
