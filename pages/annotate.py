@@ -17,7 +17,7 @@ from core.labels.session import AnnotateSession, LabelDetails  # noqa: E402
 from core.store.annotations import CONTEXT_PRESENT, SEVERITIES  # noqa: E402
 from core.store.browse import sources  # noqa: E402
 from core.store.queues import list_samples  # noqa: E402
-from core.ui import key_queue, show_guidelines, sticky_panel  # noqa: E402
+from core.ui import key_queue, say, show_guidelines, sticky_panel  # noqa: E402
 
 ss, tax = st.session_state, ctx.taxonomy
 FORM_FIELDS = ("sec", "ctx", "sev", "turn", "ideal", "note")  # widget keys f_<field>_<transcript>
@@ -138,7 +138,7 @@ def status(s: AnnotateSession) -> None:  # fixed slots: the tree keeps its shape
     st.markdown(s.progress_line())
     with st.container():
         for message in s.take_messages():
-            getattr(st, message.kind)(message.text)
+            say(message.kind, message.text)
 
 
 try:
