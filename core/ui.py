@@ -144,9 +144,11 @@ _ALERT_ICONS = {"success": ":material/check_circle:", "info": ":material/info:",
                 "warning": ":material/warning:", "error": ":material/error:"}
 
 
-def say(kind: str, text: str) -> None:
-    """An alert of this kind (success, info, warning, error) with its icon."""
-    getattr(st, kind)(text, icon=_ALERT_ICONS[kind])
+def say(*messages: Any) -> None:
+    """Each message (its `kind`: success, info, warning or error; its `text`) as an alert of
+    that kind, with its icon."""
+    for m in messages:
+        getattr(st, m.kind)(m.text, icon=_ALERT_ICONS[m.kind])
 
 
 def show_error(e: Exception, stop: bool = True) -> None:

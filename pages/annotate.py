@@ -132,13 +132,13 @@ def main() -> None:
         st.caption(s.offscreen_line())
         prelabel_panel(s)
         label_form(s)
+    s.read_ahead()  # the next transcript, read in a thread while the reviewer reads this one
 
 
 def status(s: AnnotateSession) -> None:  # fixed slots: the tree keeps its shape run to run
     st.markdown(s.progress_line())
     with st.container():
-        for message in s.take_messages():
-            say(message.kind, message.text)
+        say(*s.take_messages())
 
 
 try:

@@ -181,14 +181,15 @@ class QueueState:
             return None
         return self._item(self.order.index(transcript_id), transcript_id in self.skipped)
 
-    def next(self) -> QueueItem | None:
+    def next(self, exclude: str | None = None) -> QueueItem | None:
         """The first open, unskipped item in order that no other reviewer has on screen; else
-        the longest-deferred skipped one; else one another reviewer has open (never nothing)."""
+        the longest-deferred skipped one; else one another reviewer has open (never nothing).
+        `exclude`: an item to pass over (the one on screen, when guessing the one after it)."""
         deferred: list[tuple[datetime, int]] = []
         taken: list[int] = []
         others = _claimed_by_others(self.db() if self.db else None, self.reviewer)
         for i, tid in enumerate(self.order):
-            if not self.is_open(tid):
+            if tid == exclude or not self.is_open(tid):
                 continue
             when = self.skipped.get(tid)
             if when is not None:
