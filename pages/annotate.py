@@ -120,9 +120,8 @@ def main() -> None:
         s.update_details(s.item.transcript_id, form_details(s.item.transcript_id))
     s.run()
     key_queue(s)  # keys typed, even mid-rerun: applied in order, none twice
-    sidebar(s)
     if s.item is None:  # the queue is done (said among the messages)
-        return status(s), action_buttons(s)
+        return status(s), action_buttons(s), sidebar(s)
     left, right = st.columns([4, 3], gap="medium")
     with left:
         show_guidelines(f"Guidelines · {tax.title}", s.guidelines() if s.show_guidelines else [])
@@ -132,6 +131,7 @@ def main() -> None:
         st.caption(s.offscreen_line())
         prelabel_panel(s)
         label_form(s)
+    sidebar(s)  # last: its table loads pandas (1.4 s at first), which the first paint need not wait for
     s.read_ahead()  # the next transcript, read in a thread while the reviewer reads this one
 
 
