@@ -338,8 +338,10 @@ def key_queue(s: Any) -> None:
     def changed() -> None:
         on_keys((st.session_state.get("key_queue") or {}).get("pressed") or [])
 
-    _KEY_QUEUE(key="key_queue", data={"keys": keys, "acked": acked, "focus": focus,
-                                      "scroll": list(scroll) if scroll else None},
+    # The data in a one-item list: Streamlit checks each value of a dict for a dataframe,
+    # and that check imports pandas (0.6–1.9 s), before the Annotate page's first paint.
+    _KEY_QUEUE(key="key_queue", data=[{"keys": keys, "acked": acked, "focus": focus,
+                                       "scroll": list(scroll) if scroll else None}],
                default={"pressed": []}, on_pressed_change=changed)
 
 
