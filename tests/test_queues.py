@@ -250,18 +250,3 @@ def test_progress_counts_closed_items_as_is_open_decides():
         closed = sum(1 for t in labelers if t in state.members and not state.is_open(t))
         assert state.progress().remaining == state.total() - closed, labeled
 
-
-def test_warm_up_fills_the_caches_the_first_page_reads_and_claims_nothing(db, taxonomy):
-    """What `triage app` reads while Streamlit starts: the default queue's order and the
-    label state are cached for this database; no one holds a claim; nothing is written."""
-    from core.labels import queues
-    from core.labels.tracker import _trackers
-
-    simple_db(db, 12)
-    label(db, taxonomy, order_of(db)[0], "bob")
-    before = db.con.execute("SELECT count(*) FROM annotations").fetchone()
-    queues.warm_up(db).join(timeout=60)
-    assert any(key[1] == id(db) for key in queues._orders)
-    assert _trackers[db].n == before[0]
-    assert queues._claimed_by_others(db, "anyone") == set()
-    assert db.con.execute("SELECT count(*) FROM annotations").fetchone() == before

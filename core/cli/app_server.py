@@ -7,7 +7,6 @@ from the first page view; then it serves Streamlit in this same process, on that
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from core.config import load_settings
 from core.demo.apart import open_for_app
@@ -30,12 +29,6 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{said}\nThe app holds {settings.db_path} until it stops: another `triage app` or a "
           "command that writes is refused (\"held by\"); reading commands read the snapshot.",
           flush=True)
-    if streamlit_args and Path(streamlit_args[0]).name == "triage_app.py":  # not another script
-        # While Streamlit starts: the label state at 100k labels takes seconds to read, and
-        # Annotate's first run needs it.
-        from core.labels.queues import warm_up
-
-        warm_up(db)
     from core.ui import serve  # Streamlit only once the database is held
 
     return serve(db, streamlit_args)

@@ -14,7 +14,6 @@ call then reads only who-labeled-what and the reviewer's skips.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 import weakref
@@ -32,7 +31,6 @@ from core.store.overlap import overlap_ids
 from core.store.samples import sample_exists
 from core.store.settings import get_settings
 
-log = logging.getLogger("triage.queues")
 KINDS = ("random", "low_confidence", "filtered")
 KIND_NAMES = {"random": "Random sample (unbiased)",
               "low_confidence": "Lowest pre-label confidence first", "filtered": "Filtered"}
@@ -252,21 +250,6 @@ def load_queue(db: Database, reviewer: str, spec: QueueSpec) -> QueueState:
         skipped=labels.skipped,
         overlaps=overlap_items(db, seed, float(settings["overlap_share"]), version),
         done_today=labels.done_since, recent=labels.recent, db=weakref.ref(db))
-
-
-def warm_up(db: Database) -> threading.Thread:
-    """Read, in a thread, what the Annotate page's first run would otherwise wait for: who
-    labeled what (every live label), the default queue's order and its overlap items, into
-    this process's caches. Nothing is claimed or written. The thread, started."""
-    def read() -> None:
-        try:
-            load_queue(db, "", QueueSpec())
-        except Exception:  # noqa: BLE001 - a cache left cold: the first page reads it itself
-            log.warning("warming the queue caches failed", exc_info=True)
-
-    thread = threading.Thread(target=read, name="queue-warm-up", daemon=True)
-    thread.start()
-    return thread
 
 
 def next_transcript(db: Database, reviewer: str, spec: QueueSpec) -> QueueItem | None:
