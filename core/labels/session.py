@@ -5,7 +5,8 @@ sidebar (`show_queue`), the form's fields for the transcript on screen (`update_
 events (`push`, or `press` for raw keys) that `run` applies in order: choose, save, skip, undo,
 toggle_guide, open. A label is kept as `pending` until the database has it: a failed save is
 told, retried on every run (never stored twice), and the events behind it wait for it, so keys
-typed ahead land on the transcripts they were meant for, in order.
+typed ahead land on the transcripts they were meant for, in order. Once a page is drawn,
+`read_ahead` reads the queue's likely next transcript in a thread, so the save shows it at once.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from core.store.transcripts import Transcript, get_transcript
 from core.taxonomy import OTHER_KEY, Taxonomy
 
 log = logging.getLogger("triage.annotate")
+
 
 @dataclass(frozen=True)
 class LabelDetails:
@@ -87,6 +89,7 @@ class AnnotateSession:
         # The likely next transcript, read while the reviewer reads this one (read_ahead):
         # (transcript, its views, its pre-label, the pre-labels' version when it was read).
         self._ahead: tuple[Transcript, list[MessageView], Prelabel | None, tuple] | None = None
+        self._ahead_of: str | None = None  # the transcript on screen when it was read
 
     @classmethod
     def resume(cls, previous: AnnotateSession | None, db: Database, reviewer: str,
@@ -381,9 +384,11 @@ class AnnotateSession:
         reading it. Nothing is written or claimed; a guess that turns out wrong is dropped.
         Returns the thread (None when there is nothing to read)."""
         state, item = self._state, self.item
-        if state is None or item is None or self.pending is not None:
+        if state is None or item is None or self.pending is not None \
+                or self._ahead_of == item.transcript_id:  # read once per item, not per rerun
             return None
         db, current = self.db, item.transcript_id
+        self._ahead_of = current
 
         def read() -> None:
             try:
