@@ -4,7 +4,7 @@ the Annotate session's whole choose + save event), and AppTest reruns of the Ann
 500-message transcript. Then, in headless Chromium against a real `triage app` on the 100k
 database: save → next over 50 saves (S pressed → the next transcript drawn and the run over),
 beside the same page's rerun with no save (a category key: the page redrawn, nothing written)
-in the same run, alternating. --before DIR measures another source tree too, alternating with
+and the rerun of a one-button Streamlit app (the floor), in the same run, alternating. --before DIR measures another source tree too, alternating with
 this one (e.g. `git archive main | tar -x -C DIR`).
 
     python benchmarks/annotate_bench.py [--big-n 100000] [--iterations 200] [--saves 50]
@@ -194,6 +194,48 @@ class BrowserAnnotate:
             db.close()
 
 
+# The floor: Streamlit's own rerun in the same browser, an app of one button and one line.
+EMPTY_APP = """import streamlit as st
+
+st.session_state.runs = st.session_state.get("runs", 0) + 1
+st.button("Again")
+st.write(f"runs: {st.session_state.runs}")
+"""
+
+
+class BrowserEmpty:
+    """EMPTY_APP served by `streamlit run` the way triage app serves its script."""
+
+    def __init__(self, browser, workdir: Path) -> None:
+        from core.cli.app_cmd import streamlit_command
+
+        script = workdir / "empty_app.py"
+        script.write_text(EMPTY_APP)
+        port = free_port()
+        self.proc = subprocess.Popen(streamlit_command(script, port, []), cwd=ROOT,
+                                     env=dict(os.environ, TRIAGE_DB=str(workdir / "e.duckdb")),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_healthy(self.proc, f"http://127.0.0.1:{port}", timeout=180)
+        self.page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        self.page.goto(f"http://127.0.0.1:{port}/")
+        self.page.get_by_text("runs: 1").wait_for(timeout=180_000)
+        self.runs = 1
+
+    def rerun(self) -> float:
+        """ms from a click on the button to the rerun drawn and over."""
+        t0 = time.perf_counter()
+        self.page.get_by_role("button", name="Again").click()
+        self.runs += 1
+        self.page.get_by_text(f"runs: {self.runs}").wait_for(timeout=60_000)
+        self.page.wait_for_function(SETTLED)
+        return (time.perf_counter() - t0) * 1000
+
+    def close(self) -> None:
+        self.page.context.close()
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
 def time_browser(db: Path, saves: int, trees: list[tuple[str, Path]]) -> None:
     """Save → next and the no-save rerun in Chromium, per tree; the trees take turns."""
     from playwright.sync_api import sync_playwright
@@ -205,20 +247,26 @@ def time_browser(db: Path, saves: int, trees: list[tuple[str, Path]]) -> None:
         for name, tree in trees:
             (Path(d) / str(len(apps))).mkdir()
             apps[name] = BrowserAnnotate(browser, tree, db, Path(d) / str(len(apps)), "chromium")
+        (Path(d) / "empty").mkdir()
+        empty, floor = BrowserEmpty(browser, Path(d) / "empty"), []
         for _ in range(saves):
+            floor.append(empty.rerun())
             for name, app in apps.items():
                 results[name][0].append(app.choose())
                 results[name][1].append(app.save())
+        empty.close()
         for name, app in apps.items():
             stored = app.close()
             print(f"{name}: {stored} labels stored for {app.saved} saves")
         browser.close()
     print(f"load average now: {os.getloadavg()[0]:.1f}")
+    summary("Chromium floor: rerun of a one-button app", floor)
     for name, (rerun, save) in results.items():
         summary(f"Chromium {name}: rerun, no save (category key)", rerun)
         summary(f"Chromium {name}: save → next (S)", save)
         med, base = statistics.median(save), statistics.median(rerun)
         print(f"  save → next / rerun: median {med / base:.2f}×, p95 {p95(save) / p95(rerun):.2f}×; "
+              f"/ the floor: median {med / statistics.median(floor):.2f}×; "
               f"goals: median {med:.0f} ms (≤ 120) {'met' if med <= 120 else 'MISSED'}, "
               f"p95 {p95(save):.0f} ms (≤ 300) {'met' if p95(save) <= 300 else 'MISSED'}")
 
