@@ -5,7 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core.home import LandingSummary, landing_summary
-from core.ui import app_page_config, bootstrap, page_visibility, team_database_offer
+from core.ui import (
+    app_page_config,
+    bootstrap,
+    navigation_role,
+    page_visibility,
+    team_database_offer,
+)
 
 # Pages the landing page links to, by url_path; a link shows once its page is in PAGES.
 LINKS = ["import", "annotate", "adjudicate", "prelabel", "report", "sql"]
@@ -81,8 +87,9 @@ PAGE_SPECS = [
 
 def build_pages() -> list[st.Page]:
     """Every page, each visible in the navigation only to the roles that may open it."""
+    role = navigation_role()  # one read per run (it was one per page, on every rerun)
     return [st.Page(home, title="Home", icon=":material/home:", default=True), *(
-        st.Page(f, title=t, icon=i, url_path=u, visibility=page_visibility(u))
+        st.Page(f, title=t, icon=i, url_path=u, visibility=page_visibility(u, role))
         for f, t, i, u in PAGE_SPECS)]
 
 

@@ -137,6 +137,20 @@ def _identity(settings: Settings) -> str:
     raise AssertionError("unreachable")
 
 
+# An icon given: Streamlit otherwise looks for a leading emoji in any non-ASCII text ("Saved:
+# t1 → Reasoning"), and its first look loads an emoji catalog (1.5 s on a loaded machine), on
+# the reviewer's first save of the server's life.
+_ALERT_ICONS = {"success": ":material/check_circle:", "info": ":material/info:",
+                "warning": ":material/warning:", "error": ":material/error:"}
+
+
+def say(*messages: Any) -> None:
+    """Each message (its `kind`: success, info, warning or error; its `text`) as an alert of
+    that kind, with its icon."""
+    for m in messages:
+        getattr(st, m.kind)(m.text, icon=_ALERT_ICONS[m.kind])
+
+
 def show_error(e: Exception, stop: bool = True) -> None:
     """A message for the user, the traceback for the log; then stop the page (unless told not
     to, when the page still has something to offer, such as a retry)."""
@@ -255,19 +269,23 @@ def _refuse_unless_allowed(db: Database, user: str, title: str) -> None:
         st.stop()
 
 
-def page_visibility(url_path: str) -> str:
-    """For the navigation: "visible" when this session's user may open the page, else
-    "hidden" (still routed, so a deep link reaches the page's refusal). Before anyone is
-    named, the pages every reviewer has."""
+def navigation_role() -> str:
+    """This session's role, for the navigation (read once per run, not once per page):
+    before anyone is named, the pages every reviewer has."""
     settings = served_settings()
     name = st.session_state.get("triage_user") or settings.user
     if oidc_configured():
         name = str(st.user.get("email") or st.user.get("name") or "") if st.user.get(
             "is_logged_in") else None
     try:
-        role = role_of(_database(str(settings.db_path)), _trusted(name)) if name else "reviewer"
+        return role_of(_database(str(settings.db_path)), _trusted(name)) if name else "reviewer"
     except TriageError:
-        role = "reviewer"
+        return "reviewer"
+
+
+def page_visibility(url_path: str, role: str) -> str:
+    """For the navigation: "visible" when `role` (navigation_role) may open the page, else
+    "hidden" (still routed, so a deep link reaches the page's refusal)."""
     key = url_path or "home"
     return "visible" if key not in PAGE_ROLES or may_open(role, key) else "hidden"
 
@@ -320,8 +338,10 @@ def key_queue(s: Any) -> None:
     def changed() -> None:
         on_keys((st.session_state.get("key_queue") or {}).get("pressed") or [])
 
-    _KEY_QUEUE(key="key_queue", data={"keys": keys, "acked": acked, "focus": focus,
-                                      "scroll": list(scroll) if scroll else None},
+    # The data in a one-item list: Streamlit checks each value of a dict for a dataframe,
+    # and that check imports pandas (0.6–1.9 s), before the Annotate page's first paint.
+    _KEY_QUEUE(key="key_queue", data=[{"keys": keys, "acked": acked, "focus": focus,
+                                       "scroll": list(scroll) if scroll else None}],
                default={"pressed": []}, on_pressed_change=changed)
 
 

@@ -17,7 +17,7 @@ from core.labels.session import AnnotateSession, LabelDetails  # noqa: E402
 from core.store.annotations import CONTEXT_PRESENT, SEVERITIES  # noqa: E402
 from core.store.browse import sources  # noqa: E402
 from core.store.queues import list_samples  # noqa: E402
-from core.ui import key_queue, show_guidelines, sticky_panel  # noqa: E402
+from core.ui import key_queue, say, show_guidelines, sticky_panel  # noqa: E402
 
 ss, tax = st.session_state, ctx.taxonomy
 FORM_FIELDS = ("sec", "ctx", "sev", "turn", "ideal", "note")  # widget keys f_<field>_<transcript>
@@ -120,9 +120,8 @@ def main() -> None:
         s.update_details(s.item.transcript_id, form_details(s.item.transcript_id))
     s.run()
     key_queue(s)  # keys typed, even mid-rerun: applied in order, none twice
-    sidebar(s)
     if s.item is None:  # the queue is done (said among the messages)
-        return status(s), action_buttons(s)
+        return status(s), action_buttons(s), sidebar(s)
     left, right = st.columns([4, 3], gap="medium")
     with left:
         show_guidelines(f"Guidelines · {tax.title}", s.guidelines() if s.show_guidelines else [])
@@ -132,13 +131,14 @@ def main() -> None:
         st.caption(s.offscreen_line())
         prelabel_panel(s)
         label_form(s)
+    sidebar(s)  # last: its table loads pandas (1.4 s at first), which the first paint need not wait for
+    s.read_ahead()  # the next transcript, read in a thread while the reviewer reads this one
 
 
 def status(s: AnnotateSession) -> None:  # fixed slots: the tree keeps its shape run to run
     st.markdown(s.progress_line())
     with st.container():
-        for message in s.take_messages():
-            getattr(st, message.kind)(message.text)
+        say(*s.take_messages())
 
 
 try:

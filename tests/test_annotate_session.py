@@ -212,3 +212,26 @@ def test_an_empty_queue_says_so(db):
     assert s.take_messages()[-1].text == (
         "Nothing left in this queue for you. Pick another queue in the sidebar.")
     assert s.progress_line() == "**all 6 done** · 0 left · you labeled **6** today · "
+
+
+def test_the_transcript_read_ahead_is_the_one_shown_after_the_save(db):
+    """read_ahead reads the queue's next item in a thread; the save then shows that very
+    transcript from what was read (no second read), and a pre-label that lands in between
+    is not hidden by the read-ahead copy."""
+    s = session(db)
+    guess = s._state.next(exclude=s.item.transcript_id).transcript_id
+    s.read_ahead().join(timeout=60)
+    read_ahead = s._ahead[0]
+    assert read_ahead.transcript_id == guess
+    s.push(Event("choose", "reasoning"), Event("save"))
+    s.run()
+    assert s.item.transcript_id == guess and s.transcript is read_ahead
+    after = s._state.next(exclude=s.item.transcript_id).transcript_id
+    s.read_ahead().join(timeout=60)
+    stale = s._ahead[0]
+    assert stale.transcript_id == after and s._ahead[2] is None
+    save_prelabels(db, [prelabel(after, "tone_policy", 0.9, s.taxonomy)])
+    s.push(Event("choose", "reasoning"), Event("save"))
+    s.run()
+    assert s.item.transcript_id == after and s.transcript is not stale  # read again
+    assert s.prelabel is not None and s.prelabel.primary_label == "tone_policy"

@@ -233,3 +233,20 @@ def test_a_bulk_label_import_is_read_whole_and_still_agrees_with_the_views(db, t
     assert import_labels(db, csv).rows_imported == 619
     state = tracked(db, "ann", since)
     assert as_tuple(state) == from_the_views(db, "ann", since) and len(state.labelers) == 620
+
+
+def test_progress_counts_closed_items_as_is_open_decides():
+    """progress() inlines is_open for speed: on every mix of holders, overlap and labeled
+    filter it counts exactly the items is_open calls closed."""
+    from core.labels.queues import QueueState
+
+    order = tuple(f"t{i}" for i in range(8))
+    labelers = {"t0": frozenset({"me"}), "t1": frozenset({"bob"}), "t2": frozenset({"bob"}),
+                "t3": frozenset({"bob", "ann"}), "t4": frozenset(), "t5": frozenset({"me", "bob"}),
+                "x9": frozenset({"bob"})}  # x9: not in this queue
+    for labeled in (None, "labeled", "unlabeled"):
+        state = QueueState("me", QueueSpec("filtered", labeled=labeled), order, frozenset(order),
+                           labelers, {}, frozenset({"t2", "t3", "t4"}))
+        closed = sum(1 for t in labelers if t in state.members and not state.is_open(t))
+        assert state.progress().remaining == state.total() - closed, labeled
+

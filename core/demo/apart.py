@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.config import Settings
-from core.demo.load import load_demo
 from core.errors import AppAlreadyRunning, DatabaseLocked, UsageError
 from core.store.admin import log_admin_action
 from core.store.connection import Database, connect
@@ -97,6 +96,10 @@ def open_for_app(settings: Settings, demo: bool = False) -> tuple[Database, str]
         raise AppAlreadyRunning(str(settings.db_path), e.holder) from e
     try:
         if demo:
+            # Here, not at the top: the pages import this module (core/ui.py) for the team
+            # database offer, and the demo's loader pulls in the import pipeline (pyarrow).
+            from core.demo.load import load_demo
+
             loaded = load_demo(db, load_taxonomy("default"))
             head = loaded.message() if loaded.loaded else "The demo is loaded."
             said = (f"{head} Opening the demo ({settings.db_path.resolve()}). Your own data goes "

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-import pandas as pd
 
 from core.labels.fields import visible_field_names
 from core.labels.visibility import viewer_for
@@ -27,6 +26,9 @@ from core.store.browse import (
 )
 from core.store.connection import Database
 from core.taxonomy import Taxonomy
+
+if TYPE_CHECKING:  # pandas is imported where a table is made: Annotate imports this module
+    import pandas as pd
 
 STATUSES = ("unlabeled", "single", "agreed", "disagreement", "adjudicated", HIDDEN_STATUS)
 OPEN_TRANSCRIPT_KEY = "open_transcript_id"  # session_state key the Annotate page reads
@@ -88,6 +90,8 @@ def annotate_link(transcript_id: str) -> str:
 def with_label_names(rows: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
     """The table as shown: the taxonomy's display names for label keys (a key it does not know
     stays as is), and a dash where there is no label."""
+    import pandas as pd
+
     shown = rows.copy()
     shown.insert(0, "open", [annotate_link(str(t)) for t in rows["transcript_id"]])
     for column in ("final_label", "prelabel"):

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 KEY_QUEUE_JS = """
 export default function (component) {
-  const { data, setStateValue } = component;
+  const { setStateValue } = component;
+  const data = component.data[0];  // sent as [data] (core/ui.py key_queue says why)
   const q = window.__triageKeyQueue ||
     (window.__triageKeyQueue = { seq: 0, pending: [], listening: false });
   q.send = setStateValue;

@@ -181,14 +181,15 @@ class QueueState:
             return None
         return self._item(self.order.index(transcript_id), transcript_id in self.skipped)
 
-    def next(self) -> QueueItem | None:
+    def next(self, exclude: str | None = None) -> QueueItem | None:
         """The first open, unskipped item in order that no other reviewer has on screen; else
-        the longest-deferred skipped one; else one another reviewer has open (never nothing)."""
+        the longest-deferred skipped one; else one another reviewer has open (never nothing).
+        `exclude`: an item to pass over (the one on screen, when guessing the one after it)."""
         deferred: list[tuple[datetime, int]] = []
         taken: list[int] = []
         others = _claimed_by_others(self.db() if self.db else None, self.reviewer)
         for i, tid in enumerate(self.order):
-            if not self.is_open(tid):
+            if tid == exclude or not self.is_open(tid):
                 continue
             when = self.skipped.get(tid)
             if when is not None:
@@ -217,7 +218,13 @@ class QueueState:
     def progress(self) -> QueueProgress:
         """Position, total, remaining and today's count, from the labeled items only."""
         total = self.total()
-        closed = sum(1 for t in self.labelers if t in self.members and not self.is_open(t))
+        # is_open for a labeled item, inlined: this runs over every labeled transcript on
+        # every save (100k labels: 44 ms → 10 ms per save under cProfile).
+        members, me, overlaps = self.members, self.reviewer, self.overlaps
+        only = self.spec.labeled
+        closed = sum(1 for t, who in self.labelers.items() if t in members and (
+            me in who or (only == "labeled" and not who) or (who and (
+                only == "unlabeled" or t not in overlaps or len(who) >= 2))))
         remaining = total - closed
         return QueueProgress(min(closed + 1, total), total, remaining, self.done_today)
 

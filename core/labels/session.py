@@ -5,11 +5,14 @@ sidebar (`show_queue`), the form's fields for the transcript on screen (`update_
 events (`push`, or `press` for raw keys) that `run` applies in order: choose, save, skip, undo,
 toggle_guide, open. A label is kept as `pending` until the database has it: a failed save is
 told, retried on every run (never stored twice), and the events behind it wait for it, so keys
-typed ahead land on the transcripts they were meant for, in order.
+typed ahead land on the transcripts they were meant for, in order. Once a page is drawn,
+`read_ahead` reads the queue's likely next transcript in a thread, so the save shows it at once.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -21,13 +24,16 @@ from core.labels.browse import seen_label
 from core.labels.conversation import MessageView, message_views, page_ranges
 from core.labels.fields import reviewer_metadata
 from core.labels.keys import Event, KeyMap, annotate_keys
-from core.labels.queues import QueueItem, QueueProgress, QueueSpec, claim, load_queue
+from core.labels.queues import QueueItem, QueueProgress, QueueSpec, QueueState, claim, load_queue
 from core.store.annotations import NewAnnotation, retract_label
 from core.store.connection import Database
 from core.store.prelabels import Prelabel, latest_prelabel
+from core.store.queues import prelabels_version
 from core.store.settings import get_setting
 from core.store.transcripts import Transcript, get_transcript
 from core.taxonomy import OTHER_KEY, Taxonomy
+
+log = logging.getLogger("triage.annotate")
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,11 @@ class AnnotateSession:
         self.key_seq = 0  # the last typed-ahead key applied (core/ui.py's key queue numbers them)
         self._tried, self._fresh = False, False
         self._shown_at = clock()
+        self._state: QueueState | None = None  # the queue as last read (for reading ahead)
+        # The likely next transcript, read while the reviewer reads this one (read_ahead):
+        # (transcript, its views, its pre-label, the pre-labels' version when it was read).
+        self._ahead: tuple[Transcript, list[MessageView], Prelabel | None, tuple] | None = None
+        self._ahead_of: str | None = None  # the transcript on screen when it was read
 
     @classmethod
     def resume(cls, previous: AnnotateSession | None, db: Database, reviewer: str,
@@ -346,13 +357,53 @@ class AnnotateSession:
         else:
             claim(self.db, self.reviewer, item.transcript_id)
         self.item, self.progress, self.recent = item, state.progress(), state.recent
-        self.transcript = get_transcript(self.db, item.transcript_id) if item else None
-        self.views = message_views(self.transcript) if self.transcript else []
-        self.prelabel = latest_prelabel(self.db, item.transcript_id) if item else None
+        self._state = state
+        self._show(item)
         self.chosen, self.details, self.notice = None, LabelDetails(), None
         self.page, self.scroll_to = 0, None
         self._read_mode()
         self._fresh, self._shown_at = True, self.clock()
+
+    def _show(self, item: QueueItem | None) -> None:
+        """The item's transcript, views and pre-label: as read ahead when that is the one
+        (and no pre-label landed since), else read now."""
+        ahead, self._ahead = self._ahead, None
+        if item is None:
+            self.transcript, self.views, self.prelabel = None, [], None
+        elif ahead is not None and ahead[0].transcript_id == item.transcript_id \
+                and ahead[3] == prelabels_version(self.db):
+            self.transcript, self.views, self.prelabel = ahead[:3]
+        else:
+            self.transcript = get_transcript(self.db, item.transcript_id)
+            self.views = message_views(self.transcript)
+            self.prelabel = latest_prelabel(self.db, item.transcript_id)
+
+    def read_ahead(self) -> threading.Thread | None:
+        """Read the transcript most likely to come next (the queue's next item after the one on
+        screen), in a thread, once the page is drawn: the save that follows shows it without
+        reading it. Nothing is written or claimed; a guess that turns out wrong is dropped.
+        Returns the thread (None when there is nothing to read)."""
+        state, item = self._state, self.item
+        if state is None or item is None or self.pending is not None \
+                or self._ahead_of == item.transcript_id:  # read once per item, not per rerun
+            return None
+        db, current = self.db, item.transcript_id
+        self._ahead_of = current
+
+        def read() -> None:
+            try:
+                nxt = state.next(exclude=current)
+                if nxt is not None:
+                    version = prelabels_version(db)
+                    t = get_transcript(db, nxt.transcript_id)
+                    self._ahead = (t, message_views(t), latest_prelabel(db, nxt.transcript_id),
+                                   version)
+            except Exception:  # noqa: BLE001 - only a guess: the save reads what it needs
+                log.debug("reading ahead failed", exc_info=True)
+
+        thread = threading.Thread(target=read, name="annotate-read-ahead", daemon=True)
+        thread.start()
+        return thread
 
     def _read_mode(self) -> None:
         """How the pre-label is shown: the setting, at least blind on a double-labeled item."""

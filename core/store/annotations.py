@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
-import pyarrow as pa
 
 from core.errors import DatabaseError, NotFound, UsageError
 from core.store.connection import Database, utcnow
@@ -27,9 +26,12 @@ INSERT_COLUMNS = (
     "prelabel_visible, duration_ms, taxonomy_name, taxonomy_version, created_at, retracts, origin"
 )
 _NAMES = [c.strip() for c in INSERT_COLUMNS.split(",")]
-_ARROW_TYPES = {"secondary_labels": pa.list_(pa.string()), "failure_turn": pa.int32(),
-                "prelabel_visible": pa.bool_(), "duration_ms": pa.int64(),
-                "created_at": pa.timestamp("us")}
+def _arrow_types() -> dict:
+    import pyarrow as pa  # here: every page imports this module, only bulk inserts need Arrow
+
+    return {"secondary_labels": pa.list_(pa.string()), "failure_turn": pa.int32(),
+            "prelabel_visible": pa.bool_(), "duration_ms": pa.int64(),
+            "created_at": pa.timestamp("us")}
 # What a refused write is called in its message ("Could not save the label for t1: …").
 _NOUN = {"adjudication": "adjudication", "retraction": "undo"}
 
@@ -129,7 +131,10 @@ def _insert(db: Database, annotations: Sequence[NewAnnotation]) -> None:
             marks = ", ".join("?" * len(_NAMES))
             con.execute(f"INSERT INTO annotations ({INSERT_COLUMNS}) VALUES ({marks})", params[0])
             return
-        frame = pa.table({name: pa.array([p[i] for p in params], _ARROW_TYPES.get(name, pa.string()))
+        import pyarrow as pa
+
+        types = _arrow_types()
+        frame = pa.table({name: pa.array([p[i] for p in params], types.get(name, pa.string()))
                           for i, name in enumerate(_NAMES)})
         con.register("_annotations_frame", frame)
         try:

@@ -4,13 +4,14 @@ filtered and paged in the database (LIMIT/OFFSET), never loading every row."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from core.store.connection import Database
 from core.store.prelabels import PRELABELERS_SQL
 from core.store.visibility import Viewer, hidden_sql, params
+
+if TYPE_CHECKING:  # duckdb makes the frame; the pages need not import pandas to draw
+    import pandas as pd
 
 HIDDEN_STATUS = "pending second review"
 

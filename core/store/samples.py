@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import pyarrow as pa
-
 from core.store.connection import Database
 from core.store.transcripts import field_sql
 
@@ -46,6 +44,8 @@ def candidates(db: Database, where: dict[str, list[str]], stratify_by: str | Non
 
 def save_sample(db: Database, sample: Sample) -> None:
     """Store the sample and its items (position = seeded order) in one transaction."""
+    import pyarrow as pa  # here: the pages import this module; only saving a sample needs Arrow
+
     items = pa.table({"sample_id": [sample.sample_id] * len(sample.transcript_ids),
                       "transcript_id": list(sample.transcript_ids),
                       "position": pa.array(range(len(sample.transcript_ids)), pa.int32())})

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import pyarrow as pa
-
 from core.errors import NotFound
 from core.store.connection import Database
 
@@ -20,8 +18,13 @@ COLUMNS = (
     "batch_id", "imported_at", "n_messages", "has_tool_calls", "n_chars", "archived", "record_id",
 )
 _SELECT = ", ".join(COLUMNS)
-_ARROW_TYPES = {"imported_at": pa.timestamp("us"), "n_messages": pa.int32(),
-                "has_tool_calls": pa.bool_(), "n_chars": pa.int64(), "archived": pa.bool_()}
+
+
+def _arrow_types() -> dict:
+    import pyarrow as pa  # here: every page imports this module, only imports need Arrow
+
+    return {"imported_at": pa.timestamp("us"), "n_messages": pa.int32(),
+            "has_tool_calls": pa.bool_(), "n_chars": pa.int64(), "archived": pa.bool_()}
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,10 @@ def insert_transcripts(db: Database, columns: Mapping[str, Sequence[Any]]) -> in
     n = len(columns["transcript_id"])
     if not n:
         return 0
-    frame = pa.table({c: pa.array(columns[c], _ARROW_TYPES.get(c, pa.string())) for c in COLUMNS})
+    import pyarrow as pa
+
+    types = _arrow_types()
+    frame = pa.table({c: pa.array(columns[c], types.get(c, pa.string())) for c in COLUMNS})
     con = db.con
     with db.transaction():
         con.register("_transcripts_frame", frame)
