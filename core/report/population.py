@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from threadpoolctl import threadpool_limits
+
 from core.report.model import Check, Estimate, Population, Share, WidthPoint
 from core.report.population_inputs import (
     PopulationInputs,
@@ -109,7 +111,15 @@ def _coverage_reason(census: Census) -> str:
 def estimate_population(census: Census, inputs: PopulationInputs | None, taxonomy: Taxonomy,
                         human: HumanSide, enabled: bool = True) -> Population:
     """The Population block: PPI++ for an LLM labeler, cross-PPI for the offline one, or
-    human-only with the reason (turned off, a validity rule, or wider than human-only)."""
+    human-only with the reason (turned off, a validity rule, or wider than human-only).
+    BLAS runs on one thread: ppi_py's many small covariances (one per step of each ratio's
+    root-finding) took 10× longer when two threads contend on a busy machine."""
+    with threadpool_limits(1):
+        return _estimate_population(census, inputs, taxonomy, human, enabled)
+
+
+def _estimate_population(census: Census, inputs: PopulationInputs | None, taxonomy: Taxonomy,
+                         human: HumanSide, enabled: bool) -> Population:
     n = inputs.n if inputs else 0
     if not enabled:
         return human_only(census, human, n, "turned off (--no-population)", inputs)
