@@ -69,16 +69,18 @@ def human_only(census: Census, human: HumanSide, n: int, reason: str,
         labeler_model=inputs.labeler_model if inputs else None,
         prompt_version=inputs.prompt_version if inputs else None,
         n_excluded_few_shot=census.n_random_few_shot, n_excluded_open=census.n_random_open,
-        notes=tuple(notes))
+        notes=tuple(notes), scope=census.scope)
 
 
 def refusal(census: Census, inputs: PopulationInputs | None) -> str | None:
     """Why the population cannot be estimated validly, or None. Each rule names what bit."""
+    if census.scope_problem:
+        return census.scope_problem
     if census.stratified:
         shown = ", ".join(f"{s} ({n} labeled)" for s, n in census.stratified)
         return (f"labels from a stratified sample without weights ({shown}): prediction-powered "
                 "inference needs a uniform random sample; draw one (`triage sample --n 300`, no "
-                "--stratify-by or --where) and label it")
+                "--stratify-by; --where only for the population_scope it names) and label it")
     llm = [c for c in census.coverage if c.labeler == "llm"]
     whole = [c for c in census.coverage
              if c.n >= census.n_active - (census.n_few_shot if c.labeler == "llm" else 0)]
@@ -160,7 +162,7 @@ def _population(census: Census, p: PopulationInputs, taxonomy: Taxonomy, human: 
         human_only_half_width=z_human.half_width,
         n_excluded_few_shot=census.n_random_few_shot, n_excluded_open=census.n_random_open,
         more_labels_needed=needed, more_labels_reason=why,
-        width_by_n=width_curve(p, classes), notes=_notes(census, p))
+        width_by_n=width_curve(p, classes), notes=_notes(census, p), scope=census.scope)
 
 
 def _notes(census: Census, p: PopulationInputs) -> tuple[str, ...]:
