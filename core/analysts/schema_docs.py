@@ -257,8 +257,19 @@ RELATIONS: tuple[Relation, ...] = (
         "taxonomy_name": "taxonomy of the label",
         "taxonomy_version": "taxonomy version of the label",
     }),
+    Relation("ppi_scope", "view",
+             "the sample whose filter is the population (the population_scope setting): one row, "
+             "or none for all active transcripts", {
+        "sample_id": "samples.sample_id (a random sample drawn with --where)",
+        "filter": "its filter: field → accepted values",
+    }),
+    Relation("ppi_population", "view",
+             "the population the estimate is about: the active transcripts in scope", {
+        "transcript_id": "transcripts.transcript_id",
+    }),
     Relation("ppi_random_sample", "view",
-             "transcripts of a uniform random sample (no filter, no strata, or the random queue)", {
+             "transcripts in scope of a uniform random sample (no strata; no filter, or the "
+             "scope's own; or the random queue)", {
         "transcript_id": "transcripts.transcript_id",
     }),
     Relation("ppi_llm_latest", "view", "per active transcript, its newest successful LLM pre-label", {

@@ -72,8 +72,8 @@ class CrossFit:
         with threadpool_limits(1):
             proba = clf.predict_proba(f.matrix)
         best = np.argmax(proba, axis=1)
-        classes = clf.classes_
-        return [(str(classes[b]), float(proba[i, b])) for i, b in enumerate(best)]
+        labels = clf.classes_[best].tolist()
+        return list(zip(labels, proba[np.arange(len(best)), best].tolist(), strict=True))
 
 
 def cross_fit(taxonomy: Taxonomy, model: OfflineModel, labeled: list[tuple[Transcript, str]]

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from threadpoolctl import threadpool_limits
+
 from core.report.model import Check, Estimate, Population, Share, WidthPoint
 from core.report.population_inputs import (
     PopulationInputs,
@@ -67,16 +69,18 @@ def human_only(census: Census, human: HumanSide, n: int, reason: str,
         labeler_model=inputs.labeler_model if inputs else None,
         prompt_version=inputs.prompt_version if inputs else None,
         n_excluded_few_shot=census.n_random_few_shot, n_excluded_open=census.n_random_open,
-        notes=tuple(notes))
+        notes=tuple(notes), scope=census.scope)
 
 
 def refusal(census: Census, inputs: PopulationInputs | None) -> str | None:
     """Why the population cannot be estimated validly, or None. Each rule names what bit."""
+    if census.scope_problem:
+        return census.scope_problem
     if census.stratified:
         shown = ", ".join(f"{s} ({n} labeled)" for s, n in census.stratified)
         return (f"labels from a stratified sample without weights ({shown}): prediction-powered "
                 "inference needs a uniform random sample; draw one (`triage sample --n 300`, no "
-                "--stratify-by or --where) and label it")
+                "--stratify-by; --where only for the population_scope it names) and label it")
     llm = [c for c in census.coverage if c.labeler == "llm"]
     whole = [c for c in census.coverage
              if c.n >= census.n_active - (census.n_few_shot if c.labeler == "llm" else 0)]
@@ -109,7 +113,15 @@ def _coverage_reason(census: Census) -> str:
 def estimate_population(census: Census, inputs: PopulationInputs | None, taxonomy: Taxonomy,
                         human: HumanSide, enabled: bool = True) -> Population:
     """The Population block: PPI++ for an LLM labeler, cross-PPI for the offline one, or
-    human-only with the reason (turned off, a validity rule, or wider than human-only)."""
+    human-only with the reason (turned off, a validity rule, or wider than human-only).
+    BLAS runs on one thread: ppi_py's many small covariances (one per step of each ratio's
+    root-finding) took 10× longer when two threads contend on a busy machine."""
+    with threadpool_limits(1):
+        return _estimate_population(census, inputs, taxonomy, human, enabled)
+
+
+def _estimate_population(census: Census, inputs: PopulationInputs | None, taxonomy: Taxonomy,
+                         human: HumanSide, enabled: bool) -> Population:
     n = inputs.n if inputs else 0
     if not enabled:
         return human_only(census, human, n, "turned off (--no-population)", inputs)
@@ -150,7 +162,7 @@ def _population(census: Census, p: PopulationInputs, taxonomy: Taxonomy, human: 
         human_only_half_width=z_human.half_width,
         n_excluded_few_shot=census.n_random_few_shot, n_excluded_open=census.n_random_open,
         more_labels_needed=needed, more_labels_reason=why,
-        width_by_n=width_curve(p, classes), notes=_notes(census, p))
+        width_by_n=width_curve(p, classes), notes=_notes(census, p), scope=census.scope)
 
 
 def _notes(census: Census, p: PopulationInputs) -> tuple[str, ...]:

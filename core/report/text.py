@@ -95,8 +95,9 @@ def estimate_phrase(e) -> str:
 
 def population_sentence(p: Population) -> str:
     """The verdict in one sentence when it rests on the population estimate."""
-    basis = (f"population estimate over all {p.N:,} transcripts ({METHOD_NAMES[p.method]}, "
-             f"{p.n} random human labels)")
+    over = (f"all {p.N:,} transcripts" if p.scope == "all active transcripts"
+            else f"the {p.N:,} transcripts of {p.scope}")
+    basis = f"population estimate over {over} ({METHOD_NAMES[p.method]}, {p.n} random human labels)"
     if p.verdict == "pipeline_first":
         return (f"Fix the pipeline first: by the {basis}, pipeline failures are "
                 f"{estimate_phrase(p.fix_classes['pipeline'])} of failures.")
@@ -128,12 +129,15 @@ def population_intro(p: Population) -> str:
     """What the population block is, in one paragraph."""
     if p.method == "human-only":
         return (f"No population estimate: {p.reason}. The figures below are the human-only ones "
-                f"({p.N:,} transcripts in scope, {p.n} labels in a uniform random sample).")
+                f"({p.N:,} transcripts in scope: {p.scope}; {p.n} labels in a uniform random "
+                "sample).")
     fit = (f"its {p.folds} cross-fitted fold models (each labeled transcript predicted by the "
            "model trained without its fold)" if p.method == "cross-ppi"
            else f"its pre-labels (λ = {p.lam:.2f}, power-tuned)")
     notes = " ".join(p.notes)
-    return (f"All {p.N:,} active transcripts, estimated by prediction-powered inference "
+    who = (f"All {p.N:,} active transcripts" if p.scope == "all active transcripts"
+           else f"The {p.N:,} transcripts of {p.scope}")
+    return (f"{who}, estimated by prediction-powered inference "
             f"({METHOD_NAMES[p.method]}): the {p.labeler} labeler's predictions on every "
             f"transcript, through {fit}, corrected by the {p.n} human labels of a uniform random "
             f"sample ({p.n_excluded_nonrandom} labels from non-random queues, filters or strata "

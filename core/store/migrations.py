@@ -445,6 +445,97 @@ UPDATE prelabels SET evidence_verified = true
 WHERE labeler = 'offline' AND coalesce(trim(evidence), '') <> '';
 """
 
+# The population's scope (issue 17): the `population_scope` setting names `all` (every active
+# transcript) or a random sample drawn with --where (no strata). ppi_scope: that sample and its
+# filter, one row, or none for `all` (and for a setting naming anything else: the report says
+# so). ppi_population: the active transcripts in scope, those matching every field of the
+# filter (any of its values; `source` the column, any other field a metadata key, as
+# `triage sample --where` drew them). A uniform random sample of the scope is one drawn with
+# no filter (its items in scope are uniform among them) or with the scope's own filter; the
+# random queue as before. ppi_inputs reads the scope's transcripts only.
+M045_POPULATION_SCOPE = """
+CREATE OR REPLACE VIEW ppi_scope AS
+WITH setting AS (
+    SELECT value ->> '$' AS sample_id FROM settings WHERE key = 'population_scope'
+    ORDER BY set_at DESC LIMIT 1
+)
+SELECT s.sample_id, s.filter FROM samples s JOIN setting USING (sample_id)
+WHERE s.method = 'random' AND s.stratify_by IS NULL AND s.filter IS NOT NULL;
+
+CREATE OR REPLACE VIEW ppi_population AS
+SELECT t.transcript_id FROM transcripts t
+WHERE NOT t.archived AND NOT EXISTS (
+    SELECT 1 FROM ppi_scope sc, unnest(json_keys(sc.filter)) AS k(field)
+    WHERE NOT coalesce(list_contains(
+        CAST(json_extract(sc.filter, '$."' || k.field || '"') AS VARCHAR[]),
+        CASE WHEN k.field = 'source' THEN t.source
+             ELSE json_extract_string(t.metadata, '$."' || k.field || '"') END), false));
+
+CREATE OR REPLACE VIEW ppi_random_sample AS
+WITH uniform AS (
+    SELECT sample_id FROM samples
+    WHERE method = 'random' AND stratify_by IS NULL
+      AND (filter IS NULL OR CAST(filter AS VARCHAR) IN (SELECT CAST(filter AS VARCHAR) FROM ppi_scope))
+),
+population AS (SELECT transcript_id FROM ppi_population)
+SELECT transcript_id FROM sample_items
+WHERE sample_id IN (SELECT sample_id FROM uniform)
+  AND transcript_id IN (SELECT transcript_id FROM population)
+UNION
+SELECT transcript_id FROM current_labels
+WHERE queue = 'random' AND (sample_id IS NULL OR sample_id IN (SELECT sample_id FROM uniform))
+  AND transcript_id IN (SELECT transcript_id FROM population);
+
+CREATE OR REPLACE VIEW ppi_inputs AS
+WITH active AS (SELECT transcript_id FROM ppi_population),
+latest AS (SELECT * FROM ppi_llm_latest WHERE transcript_id IN (SELECT transcript_id FROM active)),
+few_shot AS (
+    SELECT DISTINCT unnest(few_shot_ids) AS transcript_id FROM prelabel_prompts
+    WHERE prompt_version IN (SELECT prompt_version FROM latest)
+),
+llm_whole AS (
+    SELECT count(*) > 0 AND count(DISTINCT (model, prompt_version)) = 1 AND NOT EXISTS (
+        SELECT 1 FROM active a
+        WHERE a.transcript_id NOT IN (SELECT transcript_id FROM latest)
+          AND a.transcript_id NOT IN (SELECT transcript_id FROM few_shot)) AS whole
+    FROM latest
+),
+fit AS (SELECT * FROM prelabel_fits ORDER BY created_at DESC, fit_id DESC LIMIT 1),
+chosen AS (
+    SELECT CASE WHEN (SELECT whole FROM llm_whole) THEN 'llm'
+                WHEN EXISTS (SELECT 1 FROM fit) THEN 'offline'
+                WHEN EXISTS (SELECT 1 FROM latest) THEN 'llm' END AS labeler
+),
+human AS (
+    SELECT f.transcript_id, f.primary_label, coalesce(f.fix_class, 'unknown') AS fix_class
+    FROM final_labels f
+    WHERE f.primary_label IS NOT NULL
+      AND f.transcript_id IN (SELECT transcript_id FROM ppi_random_sample)
+      AND ((SELECT labeler FROM chosen) IS DISTINCT FROM 'llm'
+           OR f.transcript_id NOT IN (SELECT transcript_id FROM few_shot))
+),
+preds AS (
+    SELECT transcript_id, 'all' AS model, NULL::INTEGER AS fold, primary_label,
+           taxonomy_version, 'llm' AS labeler, model AS labeler_model, prompt_version
+    FROM latest WHERE (SELECT labeler FROM chosen) = 'llm'
+    UNION ALL
+    SELECT f.transcript_id, f.model, f.fold, f.primary_label, fit.taxonomy_version,
+           'offline', fit.model, fit.features_version
+    FROM prelabel_folds f JOIN fit USING (fit_id) JOIN active USING (transcript_id)
+    WHERE (SELECT labeler FROM chosen) = 'offline'
+),
+classes AS (
+    SELECT taxonomy_version, key, any_value(fix_class) AS fix_class FROM categories GROUP BY ALL
+)
+SELECT p.transcript_id, h.fix_class AS human_fix_class,
+       coalesce(c.fix_class, 'unknown') AS predicted_fix_class, p.model, p.fold,
+       h.primary_label AS human_label, p.primary_label AS predicted_label, p.labeler,
+       p.labeler_model, p.prompt_version
+FROM preds p
+LEFT JOIN human h USING (transcript_id)
+LEFT JOIN classes c ON c.taxonomy_version = p.taxonomy_version AND c.key = p.primary_label;
+"""
+
 Migration = Callable[[duckdb.DuckDBPyConnection], None]
 
 
@@ -472,6 +563,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("m023_prelabel_batches", _sql(M023_PRELABEL_BATCHES)),
     ("m038_evidence_check", _sql(M038_EVIDENCE_CHECK)),
     ("m039_evidence_backfill", _sql(M039_EVIDENCE_BACKFILL)),
+    ("m045_population_scope", _sql(M045_POPULATION_SCOPE)),
 ]
 
 

@@ -4,6 +4,7 @@ its validity rules need (who pre-labeled what, which labels are from a uniform r
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +13,7 @@ import pyarrow as pa
 
 from core.store.connection import Database, utcnow
 from core.store.prelabels import Prelabel, insert_prelabels
+from core.store.settings import get_setting
 
 FOLD_COLUMNS = ("fit_id", "transcript_id", "content_hash", "model", "fold", "primary_label",
                 "confidence", "created_at")
@@ -67,6 +69,8 @@ class Census:
     n_random_few_shot: int  # in the random sample and labeled, but a few-shot example
     n_nonrandom: int  # labeled, not in a uniform random sample (queues, filters, strata)
     stratified: tuple[tuple[str, int], ...]  # (sample_id, its labeled transcripts) among those
+    scope: str = "all active transcripts"  # what N counts (the population_scope setting)
+    scope_problem: str | None = None  # why the setting names no usable scope
 
 
 def latest_fit(db: Database) -> Fit | None:
@@ -188,7 +192,7 @@ WITH f AS (
     SELECT f.transcript_id, f.primary_label,
            f.transcript_id IN (SELECT transcript_id FROM ppi_random_sample) AS in_random,
            f.transcript_id IN (SELECT unnest(?::VARCHAR[])) AS few_shot
-    FROM {final} f JOIN transcripts t USING (transcript_id) WHERE NOT t.archived
+    FROM {final} f JOIN ppi_population USING (transcript_id)
 )
 SELECT count(*) FILTER (WHERE primary_label IS NOT NULL),
        count(*) FILTER (WHERE primary_label IS NULL AND in_random),
@@ -201,7 +205,7 @@ _STRATIFIED = """
 SELECT s.sample_id, count(DISTINCT i.transcript_id)
 FROM samples s JOIN sample_items i USING (sample_id)
 JOIN {final} f ON f.transcript_id = i.transcript_id AND f.primary_label IS NOT NULL
-JOIN transcripts t ON t.transcript_id = i.transcript_id AND NOT t.archived
+JOIN ppi_population p ON p.transcript_id = i.transcript_id
 WHERE (s.method = 'stratified' OR s.stratify_by IS NOT NULL)
   AND i.transcript_id NOT IN (SELECT transcript_id FROM ppi_random_sample)
 GROUP BY 1 ORDER BY 2 DESC, 1
@@ -210,14 +214,30 @@ GROUP BY 1 ORDER BY 2 DESC, 1
 
 def _coverage(db: Database) -> tuple[Coverage, ...]:
     llm = db.con.execute(
-        "SELECT model, prompt_version, count(*) FROM ppi_llm_latest GROUP BY ALL "
-        "ORDER BY 3 DESC, 1, 2").fetchall()
+        "SELECT model, prompt_version, count(*) FROM ppi_llm_latest JOIN ppi_population "
+        "USING (transcript_id) GROUP BY ALL ORDER BY 3 DESC, 1, 2").fetchall()
     fit = db.con.execute(
         "SELECT f.model, f.fit_id, count(DISTINCT p.transcript_id) FROM prelabel_fits f "
-        "JOIN prelabel_folds p USING (fit_id) JOIN transcripts t USING (transcript_id) "
-        "WHERE NOT t.archived GROUP BY ALL").fetchall()
+        "JOIN prelabel_folds p USING (fit_id) JOIN ppi_population USING (transcript_id) "
+        "GROUP BY ALL").fetchall()
     return tuple(Coverage("llm", m, v, n) for m, v, n in llm) + tuple(
         Coverage("offline", m, v, n) for m, v, n in fit)
+
+
+def population_scope(db: Database) -> tuple[str, str | None]:
+    """(what the population is, why the population_scope setting cannot be used or None),
+    as the ppi_scope view reads the setting."""
+    named = get_setting(db, "population_scope")
+    if named == "all":
+        return "all active transcripts", None
+    row = db.con.execute("SELECT sample_id, filter FROM ppi_scope").fetchone()
+    if row is None:
+        return f"sample {named}", (
+            f"the population_scope setting names {named!r}, which is not a random sample drawn "
+            "with --where (`triage sample --n 300 --where FIELD=VALUE`, no --stratify-by): set "
+            "it to `all` or to such a sample's id (the one `triage sample` printed)")
+    shown = " and ".join(f"{k} = {' or '.join(v)}" for k, v in json.loads(row[1]).items())
+    return f"the population of sample {row[0]}: active transcripts with {shown}", None
 
 
 # The final labels the census reads: the view, or the report's copy of its active rows
@@ -232,14 +252,15 @@ def population_census(db: Database, final: str = FINAL) -> Census:
     shots = [r[0] for r in con.execute(
         "SELECT DISTINCT unnest(few_shot_ids) FROM prelabel_prompts WHERE prompt_version IN "
         "(SELECT prompt_version FROM ppi_llm_latest)").fetchall()]
-    n_active = con.execute("SELECT count(*) FROM transcripts WHERE NOT archived").fetchone()[0]
+    n_active = con.execute("SELECT count(*) FROM ppi_population").fetchone()[0]
     n_shots = con.execute(
-        "SELECT count(*) FROM transcripts WHERE NOT archived AND transcript_id IN "
+        "SELECT count(*) FROM ppi_population WHERE transcript_id IN "
         "(SELECT unnest(?::VARCHAR[]))", [shots]).fetchone()[0]
     labeled, open_random, shot_random, nonrandom = con.execute(
         _HUMAN_COUNTS.format(final=final), [shots]).fetchone()
     return Census(n_active, _coverage(db), n_shots, labeled, open_random, shot_random, nonrandom,
-                  tuple(con.execute(_STRATIFIED.format(final=final)).fetchall()))
+                  tuple(con.execute(_STRATIFIED.format(final=final)).fetchall()),
+                  *population_scope(db))
 
 
 def human_only_census(db: Database, final: str = FINAL) -> Census:
@@ -250,10 +271,11 @@ def human_only_census(db: Database, final: str = FINAL) -> Census:
     shots = [r[0] for r in con.execute(
         "SELECT DISTINCT unnest(few_shot_ids) FROM prelabel_prompts WHERE prompt_version IN "
         "(SELECT prompt_version FROM ppi_llm_latest)").fetchall()]
-    n_active = con.execute("SELECT count(*) FROM transcripts WHERE NOT archived").fetchone()[0]
+    n_active = con.execute("SELECT count(*) FROM ppi_population").fetchone()[0]
     labeled, open_random, shot_random, nonrandom = con.execute(
         _HUMAN_COUNTS.format(final=final), [shots]).fetchone()
-    return Census(n_active, (), 0, labeled, open_random, shot_random, nonrandom, ())
+    return Census(n_active, (), 0, labeled, open_random, shot_random, nonrandom, (),
+                  *population_scope(db))
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ def _params(p: Prelabel) -> list:
     return [p.prelabel_id, p.transcript_id, p.content_hash, p.labeler, p.model, p.prompt_version,
             p.taxonomy_version, p.status, p.primary_label, list(p.secondary_labels), p.confidence,
             p.rationale, p.evidence, p.error, p.truncated, p.latency_ms, p.tokens_in, p.tokens_out,
-            p.cost_usd, p.created_at or utcnow(), p.evidence_verified, p.evidence_unverified]
+            p.cost_usd, p.created_at, p.evidence_verified, p.evidence_unverified]
 
 
 def _prelabel_table(prelabels: list[Prelabel]) -> Any:

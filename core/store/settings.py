@@ -76,6 +76,10 @@ SETTINGS: dict[str, SettingSpec] = {
          "*rating*", "*verdict*", "*feedback*", "r_*"],
         "metadata keys never shown on Annotate and Adjudicate, and on Browse only to admins "
         "(key names or globs such as *score*, any case)", list),
+    "population_scope": SettingSpec(
+        "all", "what the report's population estimate is about: `all` active transcripts, or "
+        "the id of a random sample drawn with --where (the active transcripts its filter "
+        "matches; its labels and unfiltered samples' labels in it are the human sample)", str),
     "report_fields": SettingSpec(
         [], "metadata keys the exported report prints beside each example (default none)", list),
 }
