@@ -1,12 +1,11 @@
 """A reviewer who opens admin pages by deep link, in headless Chromium against a real
 `triage app`: each page is refused with who may open it and how to ask, and its content never
-draws. The screenshot of the Settings refusal is saved (and copied to /work/tools/shots when
-that folder exists, for a person to look at)."""
+draws. The screenshot of the Settings refusal is saved in tests/e2e/screenshots, for a person
+to look at."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -22,7 +21,7 @@ from tests.demo_helpers import TRIAGE, clean_env
 from tests.seed_helpers import ROOT, seed_disagreements
 
 pytestmark = pytest.mark.browser
-SHOTS = Path("/work/tools/shots")
+SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
 @pytest.fixture
@@ -63,7 +62,7 @@ REFUSALS = {
 
 
 def test_a_reviewer_opening_admin_pages_by_deep_link_is_told_who_may_and_how_to_ask(
-        team_app, chromium_path, tmp_path):
+        team_app, chromium_path):
     from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
@@ -77,10 +76,8 @@ def test_a_reviewer_opening_admin_pages_by_deep_link_is_told_who_may_and_how_to_
                 if path == "settings":
                     expect(alert).to_contain_text("""triage config set admins '["lead", "zoe"]'""")
                     expect(page.get_by_test_id("stNumberInput")).to_have_count(0)
-                    shot = tmp_path / "refusal.png"
-                    page.screenshot(path=str(shot), full_page=True)
-                    if SHOTS.is_dir():
-                        shutil.copyfile(shot, SHOTS / "refusal.png")
+                    SHOTS.mkdir(exist_ok=True)
+                    page.screenshot(path=str(SHOTS / "refusal.png"), full_page=True)
                 if path == "sql":
                     expect(page.get_by_role("button", name="Run")).to_have_count(0)
             nav = page.get_by_test_id("stSidebarNav")  # the pages zoe may open, no others
@@ -89,4 +86,4 @@ def test_a_reviewer_opening_admin_pages_by_deep_link_is_told_who_may_and_how_to_
             expect(nav.get_by_role("link", name="SQL")).to_have_count(0)
         finally:
             browser.close()
-    assert (tmp_path / "refusal.png").stat().st_size > 10_000
+    assert (SHOTS / "refusal.png").stat().st_size > 10_000
