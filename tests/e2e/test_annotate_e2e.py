@@ -333,7 +333,7 @@ def test_twenty_typed_ahead_pairs_all_land_in_order(browser, server):
     for i in range(20):
         page.keyboard.press("6" if i % 2 == 0 else "8")
         page.keyboard.press("s")
-    page.get_by_text("you labeled 20 today").wait_for(timeout=60_000)
+    page.get_by_text("you labeled 20 today").wait_for(timeout=180_000)  # correctness, not speed
     settle(page)
     rows = db_rows(server, "SELECT transcript_id, primary_label FROM annotations WHERE "
                            "annotator = 'fast' AND kind = 'label' ORDER BY created_at")
