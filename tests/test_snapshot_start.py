@@ -4,7 +4,12 @@ database (in the background, only when missing or behind) and after every import
 
 from __future__ import annotations
 
+import threading
+
+import duckdb
+
 from core.config import snapshot_path_for
+from core.store import snapshot
 from core.store.connection import connect
 from core.store.snapshot import SnapshotScheduler, snapshot_is_current, write_snapshot
 from tests.conftest import add_transcripts, make_record
@@ -37,6 +42,32 @@ def test_refresh_soon_writes_a_missing_snapshot_and_leaves_a_current_one(db):
     scheduler.mark_dirty()  # the timer machinery still works after a skipped refresh
     assert scheduler._timer is not None
     scheduler.cancel()
+
+
+def test_a_query_during_the_start_up_refresh_waits_for_it_and_reads_every_write(db):
+    """The race of issue 15: the app starts on a snapshot behind the database and checks it in
+    the background; a query at once (SQL page) must not read the file about to be replaced."""
+    add_transcripts(db, [make_record(i) for i in range(3)])
+    write_snapshot(db)
+    add_transcripts(db, [make_record(9)])  # written while no app ran: the snapshot is behind
+    scheduler = SnapshotScheduler(db, lambda: 30)
+    read: dict[str, int] = {}
+
+    def query() -> None:
+        scheduler.ensure_fresh()
+        with duckdb.connect(str(snapshot_path_for(db.path)), read_only=True) as snap:
+            read["n"] = snap.execute("SELECT count(*) FROM transcripts").fetchone()[0]
+
+    reader = threading.Thread(target=query)
+    with snapshot._write_lock:  # the start-up refresh's copy is held here, mid-way
+        scheduler.refresh_soon(only_if_stale=True)
+        reader.start()
+        reader.join(0.5)  # time for a reader that does not wait to read the old file
+    reader.join(60)
+    _finish(scheduler)
+    assert read == {"n": 4}
+    assert scheduler.refreshes == 1  # one write served both: the reader did not write again
+    assert not scheduler.dirty
 
 
 def test_an_unreadable_snapshot_counts_as_stale(db):
