@@ -16,7 +16,7 @@ import duckdb
 
 from core.config import snapshot_path_for
 from core.errors import DatabaseError
-from core.store.connection import Database
+from core.store.connection import Database, refreshing_marker
 
 log = logging.getLogger("triage.snapshot")
 
@@ -134,6 +134,7 @@ class SnapshotScheduler:
         self._in_snapshot: int | None = None
         self._refreshing = threading.RLock()
         self._timer: threading.Timer | None = None
+        self._soon: threading.Timer | None = None  # the refresh_soon one, its marker out
         self._threads: set[threading.Timer] = set()
         self._lock = threading.Lock()
 
@@ -182,6 +183,15 @@ class SnapshotScheduler:
         finally:
             with self._lock:
                 self._threads.discard(threading.current_thread())  # type: ignore[arg-type]
+                if self._soon is threading.current_thread():
+                    self._soon = None
+                    self._unmark()
+
+    def _marker(self) -> Path:
+        return refreshing_marker(snapshot_path_for(self.db.path))
+
+    def _unmark(self) -> None:
+        self._marker().unlink(missing_ok=True)
 
     def refresh_now(self) -> SnapshotInfo:
         """Write the snapshot now; the writes so far are then in it."""
@@ -214,7 +224,12 @@ class SnapshotScheduler:
         """Refresh in a background thread now, not after the interval: when the app starts on
         a database (`only_if_stale`: the snapshot found there is checked and a current one left
         alone, so a restart costs nothing) and after an import. The caller does not wait; a
-        reader meanwhile waits in `ensure_fresh`."""
+        reader meanwhile waits in `ensure_fresh`, and a reading command in another process
+        (`triage report`) while the marker file with this PID is there (core/store/connection)."""
+        marker = self._marker()
+        tmp = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")
+        tmp.write_text(str(os.getpid()))
+        os.replace(tmp, marker)  # whole or absent: a reader never reads half a PID
         with self._lock:
             if only_if_stale:
                 self._in_snapshot = None  # not known until checked
@@ -222,6 +237,7 @@ class SnapshotScheduler:
                 self._timer.cancel()
                 self._threads.discard(self._timer)
             self._start(0, self._fire if only_if_stale else lambda: self._fire(self.refresh_now))
+            self._soon = self._timer
 
     def cancel(self) -> None:
         """Drop a pending refresh and wait for a running one (before closing the database)."""
@@ -234,6 +250,10 @@ class SnapshotScheduler:
             t.cancel()
             if t is not threading.current_thread():
                 t.join()
+        with self._lock:
+            if self._soon is not None:  # cancelled before it ran: its marker goes with it
+                self._soon = None
+                self._unmark()
 
 
 def install_scheduler(db: Database, interval: Callable[[], float] | None = None) -> SnapshotScheduler:
