@@ -4,6 +4,7 @@ database (in the background, only when missing or behind) and after every import
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -97,7 +98,7 @@ def test_a_reading_command_while_the_app_refreshes_the_snapshot_waits_and_reads_
     assert not refreshing_marker(snapshot_path_for(db.path)).exists()
 
 
-def test_a_marker_left_by_a_dead_app_is_no_refresh(db):
+def test_a_marker_of_a_dead_process_or_of_another_than_the_holder_is_no_refresh(db):
     add_transcripts(db, [make_record(1)])
     write_snapshot(db)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
@@ -109,6 +110,9 @@ def test_a_marker_left_by_a_dead_app_is_no_refresh(db):
     said: list[str] = []
     assert wait_for_refresh(snapshot_path_for(db.path), said.append, timeout=0)
     assert said == []
+    refreshing_marker(snapshot_path_for(db.path)).write_text(str(os.getpid()))  # alive, but
+    assert refresher(snapshot_path_for(db.path), holder=int(dead)) is None  # not the holder
+    assert refresher(snapshot_path_for(db.path), holder=os.getpid()) == os.getpid()
 
 
 def test_an_unreadable_snapshot_counts_as_stale(db):

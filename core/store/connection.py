@@ -201,12 +201,15 @@ def refreshing_marker(snapshot: Path) -> Path:
     return snapshot.with_name(f".{snapshot.name}.refreshing")
 
 
-def refresher(snapshot: Path) -> int | None:
+def refresher(snapshot: Path, holder: int | None = None) -> int | None:
     """The PID of the live process refreshing `snapshot` now; None when there is none (a
-    marker left by a process that died is no refresh)."""
+    marker left by a process that died is no refresh, nor one by another process than the
+    `holder` of the database, when known: a PID reused since)."""
     try:
         pid = int(refreshing_marker(snapshot).read_text().strip())
     except (OSError, ValueError):
+        return None
+    if holder is not None and pid != holder:
         return None
     try:
         os.kill(pid, 0)
@@ -217,16 +220,16 @@ def refresher(snapshot: Path) -> int | None:
     return pid
 
 
-def wait_for_refresh(snapshot: Path, say: Callable[[str], None],
+def wait_for_refresh(snapshot: Path, say: Callable[[str], None], holder: int | None = None,
                      timeout: float = REFRESH_WAIT) -> bool:
-    """Wait while the app refreshes `snapshot` (saying so once); False when it still ran after
-    `timeout` seconds."""
-    if refresher(snapshot) is None:
+    """Wait while the app (the database's `holder`) refreshes `snapshot`, saying so once;
+    False when it still ran after `timeout` seconds."""
+    if refresher(snapshot, holder) is None:
         return True
     say(f"note: the app holding the database is bringing the snapshot {snapshot.name} up to "
         f"date; waiting for it (at most {timeout:.0f} s)")
     deadline = time.monotonic() + timeout
-    while refresher(snapshot) is not None:
+    while refresher(snapshot, holder) is not None:
         if time.monotonic() > deadline:
             return False
         time.sleep(0.1)
@@ -273,7 +276,8 @@ def connect_for_reading(path: Path | str,
         return ReadHandle(connect(path, read_only=True), False, None)
     except DatabaseLocked as locked:
         snap = snapshot_path_for(path)
-        done = wait_for_refresh(snap, say)
+        holder = re.match(r"process (\d+) ", locked.holder or "")  # describe_holder's words
+        done = wait_for_refresh(snap, say, int(holder.group(1)) if holder else None)
         if not snap.exists():
             raise DatabaseLocked(
                 str(path), locked.holder, f"and there is no snapshot ({snap.name}) to read yet"
