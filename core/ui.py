@@ -33,7 +33,7 @@ from core.store.categories import register_taxonomy
 from core.store.connection import Database, connect
 from core.store.demo_rows import DemoCounts, demo_counts
 from core.store.settings import get_setting
-from core.store.snapshot import install_scheduler
+from core.store.snapshot import install_scheduler, scheduler_for
 from core.store.transcripts import Transcript
 from core.taxonomy import Taxonomy, available_taxonomies, load_taxonomy
 
@@ -75,8 +75,10 @@ def _database(db_path: str) -> Database:
     # One connection for the whole server process; each session thread uses its own cursor.
     db = _HELD.pop(db_path, None) or connect(db_path)
     # Analysts: the snapshot follows writes, and is written at once (in the background, so
-    # the first page does not wait) when it is missing or behind (core/store/snapshot.py).
-    install_scheduler(db).refresh_soon(only_if_stale=True)
+    # the first page does not wait; a query waits for it) when it is missing or behind
+    # (core/store/snapshot.py). `triage app` started this before its server; AppTest here.
+    if scheduler_for(db) is None:
+        install_scheduler(db).refresh_soon(only_if_stale=True)
     return db
 
 

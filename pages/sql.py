@@ -58,7 +58,8 @@ def _run() -> None:
     st.session_state.pop("sql_result", None)
     st.session_state.pop("sql_refused", None)
     try:
-        scheduler.ensure_fresh()
+        with st.spinner("Bringing the snapshot up to date with the latest writes…"):
+            scheduler.ensure_fresh()  # waits for a refresh under way (the app's start-up one)
         st.session_state["sql_result"] = run_query(
             ctx.settings.snapshot_path, st.session_state.get("sql_text", ""),
             int(st.session_state.get("sql_row_limit", ROW_LIMIT)), TIME_LIMIT,

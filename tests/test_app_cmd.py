@@ -151,3 +151,32 @@ def test_the_app_holds_the_database_from_its_start_before_any_page_opens(tmp_pat
     assert "another `triage app` is probably running" in second.stderr
     assert "core.cli.app_server" in second.stderr  # the holder: the first app's server
     assert write.returncode == 2 and "core.cli.app_server" in write.stderr
+
+
+def test_a_reading_command_right_after_the_app_starts_reads_writes_the_snapshot_lacked(tmp_path):
+    """Issue 15: the app starts on a snapshot behind the database (a write after the last
+    refresh); no page opens; `triage export` at once reads every transcript, not the old copy."""
+    from core.store.snapshot import write_snapshot
+
+    db_path = tmp_path / "team.duckdb"
+    db = connect(db_path)
+    add_transcripts(db, [make_record(1)], source="prod")
+    write_snapshot(db)
+    add_transcripts(db, [make_record(i) for i in range(2, 500)], source="prod")
+    db.close()
+    out = tmp_path / "transcripts.jsonl"
+    app = subprocess.Popen([*TRIAGE, "--db", str(db_path), "app", "--port", str(free_port())],
+                           cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert app.stdout.readline().startswith(f"Opening {db_path} (499 transcripts)")
+        assert app.stdout.readline().startswith(f"The app holds {db_path} until it stops")
+        export = subprocess.run([*TRIAGE, "--db", str(db_path), "export", "--what",
+                                 "transcripts", "--output", str(out)], cwd=ROOT,
+                                env=clean_env(), capture_output=True, text=True, timeout=120)
+    finally:
+        os.killpg(app.pid, signal.SIGKILL)
+        app.communicate(timeout=30)
+    assert export.returncode == 0, export.stderr
+    assert "reading the snapshot" in export.stderr  # the app held the file: the snapshot it was
+    assert f"wrote 499 rows to {out}" in export.stdout

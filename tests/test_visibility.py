@@ -79,7 +79,6 @@ def test_sql_page_hides_open_blind_labels_from_a_reviewer_until_the_overlap_comp
 
     db = connect(filled.path)
     _label(db, taxonomy, 1, "bob", "missed_tool_call")  # the second label lands: t1 is complete
-    write_snapshot(db)  # written here, not by the app's start-up check, which races the query
     at = _sql_page(db, monkeypatch, "bob")
     try:
         assert _run(at, LABELED)["transcript_id"].tolist() == ["t0", "t1", "t2", "t4"]
@@ -301,11 +300,17 @@ def test_a_background_refresh_writes_the_new_shared_file_once_one_is_in_use(fill
 
     snap = snapshot_path_for(filled.path)
     scheduler = SnapshotScheduler(filled, lambda: 0.0)
-    scheduler._fire()  # no shared file yet: none is written
+
+    def refresh_in_background() -> None:  # as after an import in the app, and awaited
+        scheduler.refresh_soon()
+        for t in list(scheduler._threads):
+            t.join(60)
+
+    refresh_in_background()  # no shared file yet: none is written
     assert not list(snap.parent.glob(f".{snap.name}.transcripts-*.duckdb"))
     run_query(snap, "SELECT 1", viewer=viewer_for(filled, "bob"))  # bob's query makes one
     first = list(snap.parent.glob(f".{snap.name}.transcripts-*.duckdb"))
     add_transcripts(filled, [make_record(99)])
-    scheduler._fire()  # the refresh after the import writes the new one
+    refresh_in_background()  # the refresh after the import writes the new one
     after = list(snap.parent.glob(f".{snap.name}.transcripts-*.duckdb"))
     assert len(first) == len(after) == 1 and first != after

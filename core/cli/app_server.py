@@ -12,6 +12,7 @@ from core.config import load_settings
 from core.demo.apart import open_for_app
 from core.errors import TriageError
 from core.logs import setup_logging
+from core.store.snapshot import install_scheduler
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     except TriageError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
+    # Before it says so: a reading command from now on finds the snapshot current, or waits
+    # for the check (milliseconds) and the refresh it starts (core/store/snapshot.py).
+    install_scheduler(db).refresh_soon(only_if_stale=True)
     print(f"{said}\nThe app holds {settings.db_path} until it stops: another `triage app` or a "
           "command that writes is refused (\"held by\"); reading commands read the snapshot.",
           flush=True)

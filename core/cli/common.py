@@ -34,7 +34,7 @@ def acting_user(settings: Settings) -> str:
 def reading_database(settings: Settings) -> Database:
     """Open the database to read; when another process holds it, the snapshot, and say so on
     stderr (stdout stays the command's output, for scripts)."""
-    handle = connect_for_reading(settings.db_path)
+    handle = connect_for_reading(settings.db_path, lambda note: print(note, file=sys.stderr))
     if handle.notice():
         print(handle.notice(), file=sys.stderr)
     return handle.db

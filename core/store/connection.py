@@ -3,6 +3,7 @@ and the read-only fallback to the analysts' snapshot."""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -190,6 +191,51 @@ def connect(path: Path | str, read_only: bool = False) -> Database:
     return Database(con, path, read_only)
 
 
+# How long a reading command waits for the app's refresh of the snapshot before reading it.
+REFRESH_WAIT = 120.0
+
+
+def refreshing_marker(snapshot: Path) -> Path:
+    """The file saying that the app holding the database is bringing `snapshot` up to date (it
+    started on a database with writes the snapshot lacks, or imported): its PID inside."""
+    return snapshot.with_name(f".{snapshot.name}.refreshing")
+
+
+def refresher(snapshot: Path, holder: int | None = None) -> int | None:
+    """The PID of the live process refreshing `snapshot` now; None when there is none (a
+    marker left by a process that died is no refresh, nor one by another process than the
+    `holder` of the database, when known: a PID reused since)."""
+    try:
+        pid = int(refreshing_marker(snapshot).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if holder is not None and pid != holder:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:  # alive, another user's
+        pass
+    return pid
+
+
+def wait_for_refresh(snapshot: Path, say: Callable[[str], None], holder: int | None = None,
+                     timeout: float = REFRESH_WAIT) -> bool:
+    """Wait while the app (the database's `holder`) refreshes `snapshot`, saying so once;
+    False when it still ran after `timeout` seconds."""
+    if refresher(snapshot, holder) is None:
+        return True
+    say(f"note: the app holding the database is bringing the snapshot {snapshot.name} up to "
+        f"date; waiting for it (at most {timeout:.0f} s)")
+    deadline = time.monotonic() + timeout
+    while refresher(snapshot, holder) is not None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 @dataclass(frozen=True)
 class ReadHandle:
     """A read-only database, and where it came from (the live file or the snapshot)."""
@@ -197,6 +243,7 @@ class ReadHandle:
     db: Database
     from_snapshot: bool
     age_seconds: float | None
+    behind: bool = False  # the app's refresh of the snapshot was still running when read
 
     def notice(self) -> str | None:
         """What a reading command prints when it fell back to the snapshot."""
@@ -205,6 +252,8 @@ class ReadHandle:
         return (
             f"note: the database is held by another process; reading the snapshot "
             f"{self.db.path} ({format_age(self.age_seconds or 0)} old)"
+            + (f"; the app was still bringing it up to date after {REFRESH_WAIT:.0f} s, so "
+               "it may lack the latest writes" if self.behind else "")
         )
 
 
@@ -217,17 +266,21 @@ def format_age(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def connect_for_reading(path: Path | str) -> ReadHandle:
-    """Open the database read-only; if another process holds it, fall back to the snapshot.
+def connect_for_reading(path: Path | str,
+                        say: Callable[[str], None] = lambda _: None) -> ReadHandle:
+    """Open the database read-only; if another process holds it, fall back to the snapshot,
+    once the app's refresh of it under way (if any) is done (`say` tells the wait).
     Raises DatabaseLocked when it is held and there is no snapshot either."""
     path = Path(path)
     try:
         return ReadHandle(connect(path, read_only=True), False, None)
     except DatabaseLocked as locked:
         snap = snapshot_path_for(path)
+        holder = re.match(r"process (\d+) ", locked.holder or "")  # describe_holder's words
+        done = wait_for_refresh(snap, say, int(holder.group(1)) if holder else None)
         if not snap.exists():
             raise DatabaseLocked(
                 str(path), locked.holder, f"and there is no snapshot ({snap.name}) to read yet"
             ) from locked
         age = time.time() - snap.stat().st_mtime
-        return ReadHandle(connect(snap, read_only=True), True, age)
+        return ReadHandle(connect(snap, read_only=True), True, age, not done)

@@ -16,7 +16,7 @@ import duckdb
 
 from core.config import snapshot_path_for
 from core.errors import DatabaseError
-from core.store.connection import Database
+from core.store.connection import Database, refreshing_marker
 
 log = logging.getLogger("triage.snapshot")
 
@@ -112,9 +112,14 @@ def snapshot_age(db_path: Path) -> float | None:
 
 
 class SnapshotScheduler:
-    """Refreshes the snapshot after writes, at most once every `interval()` seconds.
-    A write marks it dirty and arms a timer for the rest of the interval; `refresh_now`
-    writes at once (the "Refresh snapshot" button)."""
+    """Keeps the snapshot up to date with the live database. A write marks it behind and arms a
+    timer for the rest of the interval (at most one refresh every `interval()` seconds);
+    `refresh_now` writes at once (the "Refresh snapshot" button); `ensure_fresh` is what a
+    reader calls: when it returns, every write committed before the call is in the snapshot.
+
+    One check-or-write runs at a time (`_refreshing`): a reader that arrives while a refresh
+    runs in the background (the app's start-up check, a timer) waits for it and then finds the
+    snapshot current, instead of reading the file that refresh is about to replace."""
 
     def __init__(self, db: Database, interval: Callable[[], float]) -> None:
         self.db = db
@@ -123,28 +128,36 @@ class SnapshotScheduler:
         self.last_error: str | None = None
         self.refreshes = 0
         self.failures = 0
-        self._dirty = False
+        self._writes = 0  # commits seen on `db`
+        # How many of those the snapshot holds; None: not known (a snapshot left by an earlier
+        # run, or written by another process): compare it with the database before trusting it.
+        self._in_snapshot: int | None = None
+        self._refreshing = threading.RLock()
         self._timer: threading.Timer | None = None
+        self._soon: threading.Timer | None = None  # the refresh_soon one, its marker out
         self._threads: set[threading.Timer] = set()
         self._lock = threading.Lock()
 
     @property
     def dirty(self) -> bool:
-        """True when there are writes the snapshot does not have yet."""
-        return self._dirty or not snapshot_path_for(self.db.path).exists()
+        """True when the snapshot may lack writes: some since it was written, or not known."""
+        return self._in_snapshot != self._writes or not snapshot_path_for(self.db.path).exists()
 
     def mark_dirty(self) -> None:
         """Called after every committed write: schedule a refresh within the interval."""
         with self._lock:
-            self._dirty = True
+            self._writes += 1
             if self._timer is not None:
                 return
             since = time.time() - self.last.written_at if self.last else float("inf")
-            delay = max(0.0, self._interval() - since)
-            self._timer = threading.Timer(delay, self._fire)
-            self._timer.daemon = True
-            self._threads.add(self._timer)
-            self._timer.start()
+            self._start(max(0.0, self._interval() - since), self._fire)
+
+    def _start(self, delay: float, run: Callable[[], None]) -> None:
+        """Arm the one pending refresh (called with `_lock` held)."""
+        self._timer = threading.Timer(delay, run)
+        self._timer.daemon = True
+        self._threads.add(self._timer)
+        self._timer.start()
 
     def _interval(self) -> float:
         try:
@@ -153,14 +166,16 @@ class SnapshotScheduler:
             log.exception("snapshot_interval unreadable; using 30 s")
             return 30.0
 
-    def _fire(self) -> None:
+    def _fire(self, refresh: Callable[[], SnapshotInfo | None] | None = None) -> None:
         from core.store.sandbox import keep_shared_file_current
 
         with self._lock:
-            self._timer = None
+            if self._timer is threading.current_thread():
+                self._timer = None
         try:
-            info = self.refresh_now()
-            keep_shared_file_current(info.path)  # here, in the background, not in a query
+            info = (refresh or self.ensure_fresh)()
+            if info is not None:
+                keep_shared_file_current(info.path)  # here, in the background, not in a query
         except Exception as e:  # logged and shown on the SQL page; writes go on
             self.last_error = str(e)
             self.failures += 1
@@ -168,47 +183,61 @@ class SnapshotScheduler:
         finally:
             with self._lock:
                 self._threads.discard(threading.current_thread())  # type: ignore[arg-type]
+                if self._soon is threading.current_thread():
+                    self._soon = None
+                    self._unmark()
+
+    def _marker(self) -> Path:
+        return refreshing_marker(snapshot_path_for(self.db.path))
+
+    def _unmark(self) -> None:
+        self._marker().unlink(missing_ok=True)
 
     def refresh_now(self) -> SnapshotInfo:
         """Write the snapshot now; the writes so far are then in it."""
-        with self._lock:
-            self._dirty = False
-        try:
+        with self._refreshing:
+            with self._lock:
+                seen = self._writes
             info = write_snapshot(self.db)
-        except Exception:
-            self._dirty = True
-            raise
-        self.last, self.last_error = info, None
-        self.refreshes += 1
-        return info
+            with self._lock:
+                self._in_snapshot = seen  # a write during the copy keeps it dirty
+            self.last, self.last_error = info, None
+            self.refreshes += 1
+            return info
 
     def ensure_fresh(self) -> SnapshotInfo | None:
-        """Refresh when the snapshot is missing or behind the live database."""
-        return self.refresh_now() if self.dirty else None
+        """Bring the snapshot up to date before reading it: wait for a refresh under way, then
+        check a snapshot not known to be current (table counts, milliseconds) and write it when
+        it is missing or behind. The written snapshot; None when it was current."""
+        with self._refreshing:
+            with self._lock:
+                seen, known = self._writes, self._in_snapshot
+            if not self.dirty:
+                return None
+            if known is None and snapshot_is_current(self.db):
+                with self._lock:
+                    self._in_snapshot = seen
+                return None
+            return self.refresh_now()
 
     def refresh_soon(self, only_if_stale: bool = False) -> None:
         """Refresh in a background thread now, not after the interval: when the app starts on
-        a database (`only_if_stale`: a current snapshot is left alone, so a restart costs
-        nothing) and after an import. The caller does not wait."""
-        def run() -> None:
-            if only_if_stale and snapshot_is_current(self.db):
-                with self._lock:
-                    self._timer = None
-                    self._threads.discard(threading.current_thread())  # type: ignore[arg-type]
-                    written_meanwhile = self._dirty
-                if written_meanwhile:  # a write while checking found this timer armed
-                    self.mark_dirty()
-                return
-            self._fire()
-
+        a database (`only_if_stale`: the snapshot found there is checked and a current one left
+        alone, so a restart costs nothing) and after an import. The caller does not wait; a
+        reader meanwhile waits in `ensure_fresh`, and a reading command in another process
+        (`triage report`) while the marker file with this PID is there (core/store/connection)."""
+        marker = self._marker()
+        tmp = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")
+        tmp.write_text(str(os.getpid()))
+        os.replace(tmp, marker)  # whole or absent: a reader never reads half a PID
         with self._lock:
+            if only_if_stale:
+                self._in_snapshot = None  # not known until checked
             if self._timer is not None:  # this refresh replaces the one that was pending
                 self._timer.cancel()
                 self._threads.discard(self._timer)
-            self._timer = threading.Timer(0, run)
-            self._timer.daemon = True
-            self._threads.add(self._timer)
-            self._timer.start()
+            self._start(0, self._fire if only_if_stale else lambda: self._fire(self.refresh_now))
+            self._soon = self._timer
 
     def cancel(self) -> None:
         """Drop a pending refresh and wait for a running one (before closing the database)."""
@@ -221,6 +250,10 @@ class SnapshotScheduler:
             t.cancel()
             if t is not threading.current_thread():
                 t.join()
+        with self._lock:
+            if self._soon is not None:  # cancelled before it ran: its marker goes with it
+                self._soon = None
+                self._unmark()
 
 
 def install_scheduler(db: Database, interval: Callable[[], float] | None = None) -> SnapshotScheduler:
