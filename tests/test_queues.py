@@ -1,3 +1,5 @@
+import itertools
+
 from core.labels.queues import QueueSpec, load_queue, next_transcript, queue_progress
 from core.store.annotations import retract_label
 from core.store.overlap import overlap_among
@@ -244,11 +246,14 @@ def test_progress_counts_closed_items_as_is_open_decides():
     labelers = {"t0": frozenset({"me"}), "t1": frozenset({"bob"}), "t2": frozenset({"bob"}),
                 "t3": frozenset({"bob", "ann"}), "t4": frozenset(), "t5": frozenset({"me", "bob"}),
                 "x9": frozenset({"bob"})}  # x9: not in this queue
-    for labeled in (None, "labeled", "unlabeled"):
+    held = {t: who for t, who in labelers.items() if who}  # as the tracker gives: set operations
+    for labeled, holders in itertools.product((None, "labeled", "unlabeled"), (labelers, held)):
         state = QueueState("me", QueueSpec("filtered", labeled=labeled), order, frozenset(order),
-                           labelers, {}, frozenset({"t2", "t3", "t4"}))
-        closed = sum(1 for t in labelers if t in state.members and not state.is_open(t))
+                           holders, {}, frozenset({"t2", "t3", "t4"}))
+        closed = sum(1 for t in holders if t in state.members and not state.is_open(t))
         assert state.progress().remaining == state.total() - closed, labeled
+        assert state.total() == (sum(1 for t in holders if t in order) if labeled == "labeled"
+                                 else len(order))
 
 
 

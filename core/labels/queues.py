@@ -231,14 +231,7 @@ class QueueState:
                 if db is not None and previous.db is not None and previous.db() is db:
                     changed = tracker_of(db).changed_since(previous.version, self.version)
             if changed is None:
-                members, me, overlaps = self.members, self.reviewer, self.overlaps
-                only = self.spec.labeled
-                pairs = [(t, who) for t, who in self.labelers.items() if t in members]
-                # is_open of a labeled item, inlined (100k labels: 44 → 10 ms under cProfile)
-                closed = sum(1 for t, who in pairs if me in who or (only == "labeled" and not who)
-                             or (who and (only == "unlabeled" or t not in overlaps
-                                          or len(who) >= 2)))
-                self._counts = (len(pairs), closed)
+                self._counts = self._count_all()
             else:
                 labeled, closed = previous._counts
                 for t in changed:
@@ -247,6 +240,21 @@ class QueueState:
                     labeled, closed = labeled + now[0] - was[0], closed + now[1] - was[1]
                 self._counts = (labeled, closed)
         return self._counts
+
+    def _count_all(self) -> tuple[int, int]:
+        """`counts` from every label: set operations, then a loop over the overlap items only
+        (100k labels: the first paint waited 0.55 s for a loop over all of them, cProfile)."""
+        labelers, me = self.labelers, self.reviewer
+        if not all(labelers.values()):  # a transcript listed with no holder: one by one
+            tallies = [self._tally(t, who) for t, who in labelers.items()]
+            return sum(a for a, _ in tallies), sum(b for _, b in tallies)
+        held = self.members.intersection(labelers)
+        if self.spec.labeled == "unlabeled":  # any holder closes an item
+            return len(held), len(held)
+        # open though held: an overlap item whose one holder is someone else
+        waiting = sum(1 for t in self.overlaps.intersection(held)
+                      if len(who := labelers[t]) == 1 and me not in who)
+        return len(held), len(held) - waiting
 
     def total(self) -> int:
         """Items this queue holds for the reviewer (a 'labeled' queue counts labeled ones only)."""
