@@ -7,6 +7,8 @@ import dataclasses
 import functools
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,6 +146,18 @@ def _identity(settings: Settings) -> str:
 # the reviewer's first save of the server's life.
 _ALERT_ICONS = {"success": ":material/check_circle:", "info": ":material/info:",
                 "warning": ":material/warning:", "error": ":material/error:"}
+
+
+@contextmanager
+def first_reading(show: bool, text: str) -> Iterator[None]:
+    """A spinner in the sidebar (shown past half a second) when `show`, else nothing. In the
+    sidebar: a slot in the main area that is there on the first run only, or on every run, lost
+    typed-ahead keys in Chromium (the key queue's component moved or was redrawn)."""
+    if not show:
+        yield
+        return
+    with st.sidebar, st.spinner(text):
+        yield
 
 
 def say(*messages: Any) -> None:

@@ -17,7 +17,7 @@ from core.labels.session import AnnotateSession, LabelDetails  # noqa: E402
 from core.store.annotations import CONTEXT_PRESENT, SEVERITIES  # noqa: E402
 from core.store.browse import sources  # noqa: E402
 from core.store.queues import list_samples  # noqa: E402
-from core.ui import key_queue, say, show_guidelines, sticky_panel  # noqa: E402
+from core.ui import first_reading, key_queue, say, show_guidelines, sticky_panel  # noqa: E402
 
 ss, tax = st.session_state, ctx.taxonomy
 FORM_FIELDS = ("sec", "ctx", "sev", "turn", "ideal", "note")  # widget keys f_<field>_<transcript>
@@ -104,21 +104,21 @@ def action_buttons(s: AnnotateSession) -> None:
                      on_click=send, args=(action,), width="stretch", **kw)
 
     button(st, "Save & next", "save", type="primary")
-    a, b = st.columns(2)
-    button(a, "Skip", "skip")
-    button(b, "Undo last", "undo")
+    skip, undo = st.columns(2)
+    button(skip, "Skip", "skip"), button(undo, "Undo last", "undo")
     button(st, "Guidelines", "toggle_guide", type="tertiary")
 
 
 def main() -> None:
     esc_leaves_text_fields()
     s = ss["annotate"] = AnnotateSession.resume(ss.get("annotate"), ctx.db, ctx.user, tax)
-    s.show_queue(queue_spec())
-    links = (ss.pop(OPEN_TRANSCRIPT_KEY, None), st.query_params.pop("transcript", None))
-    s.push(*[Event("open", tid) for tid in links if tid][:1])  # Browse's link, shown once
-    if s.item is not None:
-        s.update_details(s.item.transcript_id, form_details(s.item.transcript_id))
-    s.run()
+    with first_reading(s.spec is None, "Reading the queue…"):
+        s.show_queue(queue_spec())
+        links = (ss.pop(OPEN_TRANSCRIPT_KEY, None), st.query_params.pop("transcript", None))
+        s.push(*[Event("open", tid) for tid in links if tid][:1])  # Browse's link, shown once
+        if s.item is not None:
+            s.update_details(s.item.transcript_id, form_details(s.item.transcript_id))
+        s.run()
     key_queue(s)  # keys typed, even mid-rerun: applied in order, none twice
     if s.item is None:  # the queue is done (said among the messages)
         return status(s), action_buttons(s), sidebar(s)

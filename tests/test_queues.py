@@ -1,3 +1,5 @@
+import itertools
+
 from core.labels.queues import QueueSpec, load_queue, next_transcript, queue_progress
 from core.store.annotations import retract_label
 from core.store.overlap import overlap_among
@@ -244,9 +246,67 @@ def test_progress_counts_closed_items_as_is_open_decides():
     labelers = {"t0": frozenset({"me"}), "t1": frozenset({"bob"}), "t2": frozenset({"bob"}),
                 "t3": frozenset({"bob", "ann"}), "t4": frozenset(), "t5": frozenset({"me", "bob"}),
                 "x9": frozenset({"bob"})}  # x9: not in this queue
-    for labeled in (None, "labeled", "unlabeled"):
+    held = {t: who for t, who in labelers.items() if who}  # as the tracker gives: set operations
+    for labeled, holders in itertools.product((None, "labeled", "unlabeled"), (labelers, held)):
         state = QueueState("me", QueueSpec("filtered", labeled=labeled), order, frozenset(order),
-                           labelers, {}, frozenset({"t2", "t3", "t4"}))
-        closed = sum(1 for t in labelers if t in state.members and not state.is_open(t))
+                           holders, {}, frozenset({"t2", "t3", "t4"}))
+        closed = sum(1 for t in holders if t in state.members and not state.is_open(t))
         assert state.progress().remaining == state.total() - closed, labeled
+        assert state.total() == (sum(1 for t in holders if t in order) if labeled == "labeled"
+                                 else len(order))
 
+
+
+def test_progress_carried_from_the_last_reading_equals_a_full_count(db, taxonomy, tmp_path):
+    """Each reading counts only what changed since the previous one (the tracker's log): after
+    every kind of change, by this reviewer or others, the numbers equal a count of every label."""
+    from core.ingest.labels import import_labels
+
+    simple_db(db, 640)
+    set_setting(db, "overlap_share", 0.5, "test")
+    specs = [RANDOM, QueueSpec("filtered", labeled="labeled"),
+             QueueSpec("filtered", labeled="unlabeled")]
+    last = {spec: load_queue(db, "ann", spec) for spec in specs}
+    for state in last.values():
+        state.progress()
+    csv = tmp_path / "labels.csv"
+    csv.write_text("transcript_id,annotator,primary_label\n"
+                   + "".join(f"t{i},eve,reasoning\n" for i in range(40, 640)), encoding="utf-8")
+    steps = [lambda: label(db, taxonomy, load_queue(db, "ann", RANDOM).next().transcript_id, "ann"),
+             lambda: label(db, taxonomy, "t1", "bob"),
+             lambda: label(db, taxonomy, "t1", "cyd"),  # an overlap item's second label
+             lambda: label(db, taxonomy, "t2", "ann", kind="skip"),
+             lambda: retract_label(db, "t1", "bob"),
+             lambda: label(db, taxonomy, "t3", "cyd", kind="adjudication"),
+             lambda: label(db, taxonomy, "t1", "ann"),
+             lambda: retract_label(db, "t1", "ann"),
+             lambda: import_labels(db, csv),  # too many at once: the tracker reads whole
+             lambda: label(db, taxonomy, "t4", "bob")]
+    from core.labels.tracker import tracker_of
+
+    carried = 0
+    for step in steps:
+        step()
+        for spec in specs:
+            state = load_queue(db, "ann", spec)
+            full = load_queue(db, "ann", spec)
+            assert state.progress(last[spec]) == full.progress(), (spec, step)
+            carried += tracker_of(db).changed_since(last[spec].version, state.version) is not None
+            last[spec] = state
+    assert carried == 3 * (len(steps) - 1)  # all but the bulk import's reading carried
+
+
+def test_progress_counts_only_what_changed_since_the_last_reading(db, taxonomy):
+    """The carried count really is carried: a reading whose changes are not known (another
+    tracker version range) falls back to counting; a known one updates the last count."""
+    from core.labels.tracker import tracker_of
+
+    simple_db(db, 10)
+    before = load_queue(db, "ann", RANDOM)
+    before.progress()
+    before._counts = (before._counts[0], before._counts[1] + 100)  # marked: carried onwards
+    label(db, taxonomy, "t5", "bob")
+    after = load_queue(db, "ann", RANDOM)
+    assert tracker_of(db).changed_since(before.version, after.version) == {"t5"}
+    assert after.progress(before).remaining == load_queue(db, "ann", RANDOM).progress().remaining - 100
+    assert tracker_of(db).changed_since(-5, after.version) is None

@@ -356,7 +356,8 @@ class AnnotateSession:
             item = state.claim_next(self.db)
         else:
             claim(self.db, self.reviewer, item.transcript_id)
-        self.item, self.progress, self.recent = item, state.progress(), state.recent
+        self.item, self.recent = item, state.recent
+        self.progress = state.progress(self._state)  # counted from the last reading
         self._state = state
         self._show(item)
         self.chosen, self.details, self.notice = None, LabelDetails(), None

@@ -130,16 +130,44 @@ def transcripts_of(db: Database, annotation_ids: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
-def live_holders(db: Database, transcript_ids: list[str] | None = None) -> list[tuple]:
+def live_holders(db: Database, transcript_ids: list[str] | None = None,
+                 annotator: str | None = None) -> list[tuple]:
     """(transcript_id, annotator, created_at and primary_label of their latest live label, or
     NULLs when they hold only an adjudication) per annotator holding a live label or
-    adjudication on one of these transcripts (None: on any). Read from live_annotations, the
-    one home of the live-label rule."""
-    where, params = "", []
+    adjudication on one of these transcripts (None: on any), or only this annotator's. Read
+    from live_annotations, the one home of the live-label rule."""
+    where, params = [], []
     if transcript_ids is not None:
-        where = f"WHERE transcript_id IN ({', '.join('?' * len(transcript_ids))})"
-        params = list(transcript_ids)
+        where.append(f"transcript_id IN ({', '.join('?' * len(transcript_ids))})")
+        params += transcript_ids
+    if annotator is not None:
+        where.append("annotator = ?")
+        params.append(annotator)
     return db.con.execute(
         "SELECT transcript_id, annotator, max(created_at) FILTER (WHERE kind = 'label'), "
-        "arg_max(primary_label, created_at) FILTER (WHERE kind = 'label') "
-        f"FROM live_annotations {where} GROUP BY transcript_id, annotator", params).fetchall()
+        "arg_max(primary_label, created_at) FILTER (WHERE kind = 'label') FROM live_annotations "
+        f"{'WHERE ' + ' AND '.join(where) if where else ''} GROUP BY transcript_id, annotator",
+        params).fetchall()
+
+
+_SEP = "\x1f"  # joins a transcript's holders in one string: 100k rows fetch 3× faster than lists
+
+
+def holders_whole(db: Database) -> tuple[int, int, dict[str, frozenset[str]], list[tuple]]:
+    """Everything the label tracker starts from: the annotation count and last rowid (read
+    together, before the rest), who holds a live label or adjudication on each transcript, and
+    (transcript_id, annotator, latest created_at) of every skip."""
+    n, last = db.con.execute("SELECT count(*), coalesce(max(rowid), -1) FROM annotations").fetchone()
+    rows = db.con.execute(
+        "SELECT transcript_id, string_agg(annotator, ?), count(*) FROM (SELECT DISTINCT "
+        "transcript_id, annotator FROM live_annotations) GROUP BY transcript_id", [_SEP]).fetchall()
+    held = {}
+    for tid, joined, k in rows:
+        who = joined.split(_SEP)
+        if len(who) != k:  # a name holding the separator: read that transcript's as a list
+            who = db.con.execute("SELECT list(DISTINCT annotator) FROM live_annotations WHERE "
+                                 "transcript_id = ?", [tid]).fetchone()[0]
+        held[tid] = frozenset(who)
+    skips = db.con.execute("SELECT transcript_id, annotator, max(created_at) FROM annotations "
+                           "WHERE kind = 'skip' GROUP BY ALL").fetchall()
+    return n, last, held, skips
