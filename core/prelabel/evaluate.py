@@ -27,7 +27,8 @@ from core.store.prelabels import (
     few_shot_ids,
     human_final_labels,
     labeler_used,
-    latest_prelabels,
+    latest_suggestions,
+    newest_model,
 )
 from core.store.transcripts import get_transcripts
 from core.taxonomy import Taxonomy
@@ -66,11 +67,11 @@ def metrics(y_true: list[str], y_pred: list[str], conf: list[float | None],
 
 
 def _evaluate_llm(db: Database, taxonomy: Taxonomy, finals: dict[str, str], blind: set[str]) -> dict | None:
-    rows = latest_prelabels(db, "llm")
-    if not rows:
+    """The newest LLM model's latest pre-labels on the human-labeled transcripts, scored."""
+    model = newest_model(db, "llm")
+    if model is None:
         return None
-    model = max(rows, key=lambda r: r.created_at).model
-    rows = [r for r in rows if r.model == model and r.transcript_id in finals]
+    rows = latest_suggestions(db, "llm", model, list(finals))
     shots = few_shot_ids(db, sorted({r.prompt_version for r in rows}))
     scored = [r for r in rows if r.transcript_id in blind and r.transcript_id not in shots]
     if not scored:
