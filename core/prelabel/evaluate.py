@@ -12,15 +12,6 @@ from __future__ import annotations
 import math
 import random
 
-from sklearn.metrics import (
-    accuracy_score,
-    cohen_kappa_score,
-    confusion_matrix,
-    precision_recall_fscore_support,
-)
-
-from core.prelabel.folds import fold_splitter
-from core.prelabel.offline import MIN_TRAINING_LABELS, train_offline, training_version
 from core.store.connection import Database
 from core.store.prelabels import (
     blind_labeled_ids,
@@ -50,6 +41,13 @@ def metrics(y_true: list[str], y_pred: list[str], conf: list[float | None],
             taxonomy: Taxonomy) -> dict:
     """Accuracy, Cohen's kappa, per-category precision/recall/support, the confusion matrix
     (rows: human label, columns: pre-label) and accuracy by confidence bucket."""
+    from sklearn.metrics import (  # here, not at import: the Report page draws sooner
+        accuracy_score,
+        cohen_kappa_score,
+        confusion_matrix,
+        precision_recall_fscore_support,
+    )
+
     present = set(y_true) | set(y_pred)
     labels = [k for k in taxonomy.keys if k in present] + sorted(present - set(taxonomy.keys))
     p, r, _, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
@@ -87,6 +85,9 @@ def _evaluate_llm(db: Database, taxonomy: Taxonomy, finals: dict[str, str], blin
 def offline_out_of_fold(db: Database, taxonomy: Taxonomy, pairs: list[tuple[str, str]]
                         ) -> tuple[list[str], list[str], list[float], list[str], int]:
     """Cross-validated offline predictions: (ids, true, predicted, confidence, k)."""
+    from core.prelabel.folds import fold_splitter  # scikit-learn: imported when scored
+    from core.prelabel.offline import train_offline
+
     transcripts = {t.transcript_id: t for t in get_transcripts(db, [i for i, _ in pairs])}
     pairs = [(i, lab) for i, lab in pairs if i in transcripts]
     k, splitter = fold_splitter([lab for _, lab in pairs])
@@ -122,6 +123,8 @@ MAX_OFFLINE_EVAL = 5000
 
 
 def _evaluate_offline(db: Database, taxonomy: Taxonomy, finals: dict[str, str], blind: set[str]) -> dict | None:
+    from core.prelabel.offline import MIN_TRAINING_LABELS, training_version
+
     pairs = sorted(finals.items())
     if len(pairs) < 2:
         return None
