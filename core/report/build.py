@@ -352,8 +352,10 @@ def read_population(db: Database, enabled: bool = True,
     `final`: where the census reads the final labels (build_report: its materialised copy)."""
     if not enabled:
         return PopulationData(*human_only_reads(db, CLASSES, final))
-    return PopulationData(population_census(db, final),
-                          inputs_from_rows(read_ppi_rows(db, CLASSES)))
+    census = population_census(db, final)
+    # No pre-label in scope (no coverage): the view is empty, so it is not evaluated.
+    return PopulationData(census, inputs_from_rows(read_ppi_rows(db, CLASSES))
+                          if census.coverage else None)
 
 
 def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,
