@@ -4,10 +4,13 @@ from core.ui import bootstrap, cached_report, show_error, show_table, show_table
 
 ctx = bootstrap("Report")
 
+import streamlit as st  # noqa: E402
+
+heading = st.empty()  # drawn at once, before the report's imports; the verdict replaces it
+heading.title("Report")
+
 import dataclasses  # noqa: E402
 import json  # noqa: E402
-
-import streamlit as st  # noqa: E402
 
 from core.labels.visibility import viewer_for  # noqa: E402
 from core.report import charts, cost_view, tables, text  # noqa: E402
@@ -25,8 +28,6 @@ population = st.sidebar.toggle(
     "Population estimate", value=True, key="report_population",
     help="Estimate the whole population from the random human sample and the pre-labels on "
          "every transcript (prediction-powered inference).")
-heading = st.empty()  # drawn at once; the verdict replaces it once the report is built
-heading.title("Report")
 try:
     with st.spinner("Building the report…", show_time=True):
         report = as_seen_by(ctx.db, cached_report(ctx, random_only, population),

@@ -79,3 +79,48 @@ def test_report_json_is_byte_identical_to_mains_path(databases, name, population
         assert block["labeler"] is not None and block["n"] > 0  # the pre-labels were read
     finally:
         db.close()
+
+
+def _view_summary(db):
+    """What the ppi_inputs view itself says: its first row's labeler and the transcripts with
+    a human fix class."""
+    rows = build.read_ppi_rows(db, build.CLASSES)
+    if rows is None:
+        return None
+    return (rows.labeler, rows.labeler_model, rows.prompt_version,
+            len(set(rows.transcript[rows.human_class >= 0].tolist())))
+
+
+@pytest.mark.parametrize("case", ["llm on part", "llm with few-shot", "fit and llm on part"])
+def test_the_human_only_summary_is_the_views(databases, tmp_path, case):
+    """The block-off path reads the labeler and n without the view (human_only_reads): the
+    same as the view on the labeler choices it makes (any LLM pre-labels, an LLM whose prompt
+    shows labeled transcripts as few-shot examples, an offline fit beside partial LLM ones)."""
+    from core.store.population import human_only_reads
+    from core.store.prelabels import save_prompt
+
+    taxonomy = load_taxonomy("default")
+    if case == "fit and llm on part":
+        path = tmp_path / "demo.duckdb"
+        path.write_bytes((databases / "demo.duckdb").read_bytes())
+        db = connect(path)
+        ids = [r[0] for r in db.con.execute(
+            "SELECT transcript_id FROM transcripts ORDER BY 1 LIMIT 100").fetchall()]
+        truth = dict.fromkeys(ids, taxonomy.keys[0])
+    else:
+        db = connect(tmp_path / "x.duckdb")
+        register_taxonomy(db, taxonomy)
+        all_ids, truth = add_population(db, 200)
+        labeled = label_random_sample(db, taxonomy, truth, 60)
+        ids = all_ids[:120] if case == "llm on part" else all_ids
+        if case == "llm with few-shot":
+            save_prompt(db, "p1", labeled[:5], [])
+    try:
+        llm_prelabels(db, taxonomy, {i: truth[i] for i in ids})
+        report_data.prepare_report_tables(db)
+        census, summary = human_only_reads(db, build.CLASSES, report_data.ACTIVE_FINAL)
+        assert summary is not None and _view_summary(db) == (
+            summary.labeler, summary.labeler_model, summary.prompt_version, summary.n)
+        assert census.n_labeled == build.population_census(db).n_labeled
+    finally:
+        db.close()

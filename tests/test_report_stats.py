@@ -152,3 +152,13 @@ def test_agreement_is_null_without_double_labels():
     agreement = measure_agreement([("t1", "ann", "a")], {})
     assert (agreement.krippendorff_alpha, agreement.ci_low, agreement.n_items,
             agreement.raw_agreement) == (None, None, 0, None)
+
+
+def test_unit_patterns_are_the_distinct_rows_in_numpys_order():
+    """The rows read as integers give the patterns, order and counts of np.unique over rows
+    (the bootstrap's seeded draws depend on that order)."""
+    rng = np.random.default_rng(3)
+    counts = rng.integers(0, 4, size=(5000, 9)).astype(np.float64)
+    patterns, freq = unit_patterns(counts)
+    ref_patterns, ref_freq = np.unique(counts, axis=0, return_counts=True)
+    assert np.array_equal(patterns, ref_patterns) and np.array_equal(freq, ref_freq)

@@ -5,13 +5,15 @@ the same words), and the evaluation as tables of values, which the report and th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from core.prelabel.plan import RunOptions, RunPlan
-from core.prelabel.run import RunSummary
 from core.taxonomy import Taxonomy
+
+if TYPE_CHECKING:  # annotations only: the Report page's tables need none of the run's imports (openai)
+    from core.prelabel.plan import RunOptions, RunPlan
+    from core.prelabel.run import RunSummary
 
 
 def transcripts(n: int) -> str:

@@ -12,22 +12,16 @@ from __future__ import annotations
 import math
 import random
 
-from sklearn.metrics import (
-    accuracy_score,
-    cohen_kappa_score,
-    confusion_matrix,
-    precision_recall_fscore_support,
-)
+import numpy as np
 
-from core.prelabel.folds import fold_splitter
-from core.prelabel.offline import MIN_TRAINING_LABELS, train_offline, training_version
 from core.store.connection import Database
 from core.store.prelabels import (
     blind_labeled_ids,
     few_shot_ids,
     human_final_labels,
     labeler_used,
-    latest_prelabels,
+    latest_suggestions,
+    newest_model,
 )
 from core.store.transcripts import get_transcripts
 from core.taxonomy import Taxonomy
@@ -49,28 +43,41 @@ def metrics(y_true: list[str], y_pred: list[str], conf: list[float | None],
             taxonomy: Taxonomy) -> dict:
     """Accuracy, Cohen's kappa, per-category precision/recall/support, the confusion matrix
     (rows: human label, columns: pre-label) and accuracy by confidence bucket."""
+    from sklearn.metrics import (  # here, not at import: the Report page draws sooner
+        accuracy_score,
+        cohen_kappa_score,
+        confusion_matrix,
+        precision_recall_fscore_support,
+    )
+
     present = set(y_true) | set(y_pred)
     labels = [k for k in taxonomy.keys if k in present] + sorted(present - set(taxonomy.keys))
-    p, r, _, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
-    kappa = cohen_kappa_score(y_true, y_pred) if len(present) > 1 else float("nan")
+    # scikit-learn gets integer codes numbered in the labels' sorted order (the order it sorts
+    # strings in, so every matrix is laid out as before): checking and sorting 100k strings
+    # took it most of a second.
+    code = {k: i for i, k in enumerate(sorted(present))}
+    true, pred = np.array([code[k] for k in y_true]), np.array([code[k] for k in y_pred])
+    coded = [code[k] for k in labels]
+    p, r, _, s = precision_recall_fscore_support(true, pred, labels=coded, zero_division=0)
+    kappa = cohen_kappa_score(true, pred) if len(present) > 1 else float("nan")
     return {
         "n": len(y_true),
-        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "accuracy": float(accuracy_score(true, pred)),
         "kappa": None if math.isnan(kappa) else float(kappa),
         "per_category": {k: {"precision": float(p[i]), "recall": float(r[i]), "support": int(s[i])}
                          for i, k in enumerate(labels)},
         "confusion": {"labels": labels,
-                      "matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist()},
+                      "matrix": confusion_matrix(true, pred, labels=coded).tolist()},
         "by_confidence": _bucket_rows(y_true, y_pred, conf),
     }
 
 
 def _evaluate_llm(db: Database, taxonomy: Taxonomy, finals: dict[str, str], blind: set[str]) -> dict | None:
-    rows = latest_prelabels(db, "llm")
-    if not rows:
+    """The newest LLM model's latest pre-labels on the human-labeled transcripts, scored."""
+    model = newest_model(db, "llm")
+    if model is None:
         return None
-    model = max(rows, key=lambda r: r.created_at).model
-    rows = [r for r in rows if r.model == model and r.transcript_id in finals]
+    rows = latest_suggestions(db, "llm", model, list(finals))
     shots = few_shot_ids(db, sorted({r.prompt_version for r in rows}))
     scored = [r for r in rows if r.transcript_id in blind and r.transcript_id not in shots]
     if not scored:
@@ -86,6 +93,9 @@ def _evaluate_llm(db: Database, taxonomy: Taxonomy, finals: dict[str, str], blin
 def offline_out_of_fold(db: Database, taxonomy: Taxonomy, pairs: list[tuple[str, str]]
                         ) -> tuple[list[str], list[str], list[float], list[str], int]:
     """Cross-validated offline predictions: (ids, true, predicted, confidence, k)."""
+    from core.prelabel.folds import fold_splitter  # scikit-learn: imported when scored
+    from core.prelabel.offline import train_offline
+
     transcripts = {t.transcript_id: t for t in get_transcripts(db, [i for i, _ in pairs])}
     pairs = [(i, lab) for i, lab in pairs if i in transcripts]
     k, splitter = fold_splitter([lab for _, lab in pairs])
@@ -121,6 +131,8 @@ MAX_OFFLINE_EVAL = 5000
 
 
 def _evaluate_offline(db: Database, taxonomy: Taxonomy, finals: dict[str, str], blind: set[str]) -> dict | None:
+    from core.prelabel.offline import MIN_TRAINING_LABELS, training_version
+
     pairs = sorted(finals.items())
     if len(pairs) < 2:
         return None

@@ -43,10 +43,9 @@ from core.store.population import (
     FINAL,
     Census,
     PpiSummary,
-    human_only_census,
+    human_only_reads,
     population_census,
     read_ppi_rows,
-    read_ppi_summary,
 )
 from core.store.report_data import ReportData, SliceCount
 from core.store.settings import get_setting
@@ -352,9 +351,11 @@ def read_population(db: Database, enabled: bool = True,
     off, the block is human-only: only what it shows is read (no coverage, no coded rows).
     `final`: where the census reads the final labels (build_report: its materialised copy)."""
     if not enabled:
-        return PopulationData(human_only_census(db, final), read_ppi_summary(db, CLASSES))
-    return PopulationData(population_census(db, final),
-                          inputs_from_rows(read_ppi_rows(db, CLASSES)))
+        return PopulationData(*human_only_reads(db, CLASSES, final))
+    census = population_census(db, final)
+    # No pre-label in scope (no coverage): the view is empty, so it is not evaluated.
+    return PopulationData(census, inputs_from_rows(read_ppi_rows(db, CLASSES))
+                          if census.coverage else None)
 
 
 def build_report(db: Database, taxonomy: Taxonomy, random_only: bool = False,

@@ -17,9 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import ppi_py
-from ppi_py.ppi import _calc_lam_glm  # the λ ppi_mean_ci tunes, to report it
-from scipy.optimize import brentq
 
 from core.stats import Z95
 
@@ -60,6 +57,14 @@ class Interval:
         return (self.ci_high - self.ci_low) / 2
 
 
+def _ppi():
+    """ppi_py, imported on first use: it brings scipy.stats, statsmodels and numba (seconds on
+    a loaded machine), which a report without a population estimate never needs."""
+    import ppi_py
+
+    return ppi_py
+
+
 def _lam(a: Arrays) -> float | None:
     """None (ppi_py tunes λ) unless every prediction is the same value: then the tuning is
     0/0 in ppi_py, and its limit, λ = 0 (the predictions carry nothing), is passed."""
@@ -71,17 +76,17 @@ def _lam(a: Arrays) -> float | None:
 def point(a: Arrays) -> float:
     """The prediction-powered point estimate of the mean."""
     if a.cross:
-        return float(np.squeeze(ppi_py.crossppi_mean_pointestimate(a.y, a.yhat, a.yhat_unlabeled)))
-    return float(np.squeeze(ppi_py.ppi_mean_pointestimate(a.y, a.yhat, a.yhat_unlabeled,
+        return float(np.squeeze(_ppi().crossppi_mean_pointestimate(a.y, a.yhat, a.yhat_unlabeled)))
+    return float(np.squeeze(_ppi().ppi_mean_pointestimate(a.y, a.yhat, a.yhat_unlabeled,
                                                           lam=_lam(a))))
 
 
 def bounds(a: Arrays) -> tuple[float, float]:
     """The prediction-powered 95% interval of the mean."""
     if a.cross:
-        low, high = ppi_py.crossppi_mean_ci(a.y, a.yhat, a.yhat_unlabeled, alpha=ALPHA)
+        low, high = _ppi().crossppi_mean_ci(a.y, a.yhat, a.yhat_unlabeled, alpha=ALPHA)
     else:
-        low, high = ppi_py.ppi_mean_ci(a.y, a.yhat, a.yhat_unlabeled, alpha=ALPHA, lam=_lam(a))
+        low, high = _ppi().ppi_mean_ci(a.y, a.yhat, a.yhat_unlabeled, alpha=ALPHA, lam=_lam(a))
     return float(np.squeeze(low)), float(np.squeeze(high))
 
 
@@ -93,7 +98,7 @@ def mean_estimate(a: Arrays) -> Interval:
 
 def classical(y: np.ndarray) -> Interval:
     """The human-only (CLT) estimate of the mean from the same labeled transcripts."""
-    low, high = ppi_py.classical_mean_ci(y, alpha=ALPHA)
+    low, high = _ppi().classical_mean_ci(y, alpha=ALPHA)
     return Interval(float(np.mean(y)), float(np.squeeze(low)), float(np.squeeze(high)))
 
 
@@ -104,6 +109,8 @@ def tuned_lambda(a: Arrays) -> float | None:
         return None
     if _lam(a) is not None:
         return _lam(a)
+    from ppi_py.ppi import _calc_lam_glm  # the λ ppi_mean_ci tunes, to report it
+
     y, yhat, unl = (np.asarray(x, float).reshape(-1, 1) for x in (a.y, a.yhat, a.yhat_unlabeled))
     centre = float(np.mean(unl)) + float(np.mean(y - yhat))  # λ = 1's estimate, as ppi_py does
     return float(_calc_lam_glm(y - centre, yhat - centre, unl - centre, np.eye(1), clip=True))
@@ -146,6 +153,8 @@ def _root(f: Callable[[float], float], a: float, b: float) -> float:
     fb = f(b)
     if fb >= 0:
         return b
+    from scipy.optimize import brentq
+
     return float(brentq(f, a, b, xtol=XTOL))
 
 
@@ -158,6 +167,6 @@ def labels_for_effective_n(a: Arrays, effective_n: int, n_max: int) -> tuple[int
 
     with warnings.catch_warnings():  # "effective_n too large for n_max": the answer is n_max
         warnings.simplefilter("ignore")
-        out = ppi_py.ppi_mean_power(np.asarray(a.y, float), np.asarray(a.yhat, float), cost_Y=1.0,
+        out = _ppi().ppi_mean_power(np.asarray(a.y, float), np.asarray(a.yhat, float), cost_Y=1.0,
                                     cost_Yhat=1e-6, effective_n=effective_n, n_max=n_max)
     return int(out["n"]), float(out["ppi_corr"])

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from scipy.stats import chi2_contingency
 
 from core.labels.agreement import Agreement
 from core.report.model import share_of
@@ -174,6 +173,8 @@ def shares_shift(labels: TimedLabels, basis: str, p_limit: float) -> tuple[str, 
     rows = _pooled(early, late)
     if len(rows) < 2:
         return "clear", f"one category (after pooling rare ones) in both halves of {basis}"
+    from scipy.stats import chi2_contingency  # scipy.stats: ~1 s to import, here when used
+
     stat, p, df, _ = chi2_contingency(rows, correction=False)
     shift = max(sorted(set(early) | set(late)),  # ties: the first by key, every run
                 key=lambda k: abs(early[k] / n_early - late[k] / n_late))

@@ -190,7 +190,7 @@ def read_ppi_rows(db: Database, classes: tuple[str, ...]) -> PpiRows | None:
 _HUMAN_COUNTS = """
 WITH f AS (
     SELECT f.transcript_id, f.primary_label,
-           f.transcript_id IN (SELECT transcript_id FROM ppi_random_sample) AS in_random,
+           f.transcript_id IN (SELECT transcript_id FROM {random}) AS in_random,
            f.transcript_id IN (SELECT unnest(?::VARCHAR[])) AS few_shot
     FROM {final} f JOIN ppi_population USING (transcript_id)
 )
@@ -257,24 +257,9 @@ def population_census(db: Database, final: str = FINAL) -> Census:
         "SELECT count(*) FROM ppi_population WHERE transcript_id IN "
         "(SELECT unnest(?::VARCHAR[]))", [shots]).fetchone()[0]
     labeled, open_random, shot_random, nonrandom = con.execute(
-        _HUMAN_COUNTS.format(final=final), [shots]).fetchone()
+        _HUMAN_COUNTS.format(final=final, random="ppi_random_sample"), [shots]).fetchone()
     return Census(n_active, _coverage(db), n_shots, labeled, open_random, shot_random, nonrandom,
                   tuple(con.execute(_STRATIFIED.format(final=final)).fetchall()),
-                  *population_scope(db))
-
-
-def human_only_census(db: Database, final: str = FINAL) -> Census:
-    """The census counts a human-only block shows (the population block turned off): the
-    active transcripts and the random sample's counts; coverage and strata (which only the
-    validity rules read) are left empty, saving their reads of the pre-labels and samples."""
-    con = db.con
-    shots = [r[0] for r in con.execute(
-        "SELECT DISTINCT unnest(few_shot_ids) FROM prelabel_prompts WHERE prompt_version IN "
-        "(SELECT prompt_version FROM ppi_llm_latest)").fetchall()]
-    n_active = con.execute("SELECT count(*) FROM ppi_population").fetchone()[0]
-    labeled, open_random, shot_random, nonrandom = con.execute(
-        _HUMAN_COUNTS.format(final=final), [shots]).fetchone()
-    return Census(n_active, (), 0, labeled, open_random, shot_random, nonrandom, (),
                   *population_scope(db))
 
 
@@ -289,17 +274,78 @@ class PpiSummary:
     n: int
 
 
-def read_ppi_summary(db: Database, classes: tuple[str, ...]) -> PpiSummary | None:
-    """The view's summary (see PpiSummary); None when it is empty, as read_ppi_rows."""
+# What a human-only block tells of `ppi_inputs` (PpiSummary), read without the view: its
+# labeler, chosen as the view chooses it (m045: the LLM when its newest pre-labels cover the
+# scope with one model and prompt, else the newest offline fit, else any LLM pre-labels), and
+# its transcripts with a human fix class, over the report's own copy of the final labels
+# ({final}) and of the random sample ({random}). The view evaluates final_labels and the random
+# sample again, which was a third of a report without the block at 100k. tests/test_report_same_json.py
+# checks the two agree.
+_SUMMARY = """
+WITH active AS (SELECT transcript_id FROM ppi_population),
+latest AS (SELECT transcript_id, model, prompt_version FROM ppi_llm_latest
+           WHERE transcript_id IN (SELECT transcript_id FROM active)),
+few_shot AS (
+    SELECT DISTINCT unnest(few_shot_ids) AS transcript_id FROM prelabel_prompts
+    WHERE prompt_version IN (SELECT prompt_version FROM latest)
+),
+llm_whole AS (
+    SELECT count(*) > 0 AND count(DISTINCT (model, prompt_version)) = 1 AND NOT EXISTS (
+        SELECT 1 FROM active a
+        WHERE a.transcript_id NOT IN (SELECT transcript_id FROM latest)
+          AND a.transcript_id NOT IN (SELECT transcript_id FROM few_shot)) AS whole
+    FROM latest
+),
+fit AS (SELECT * FROM prelabel_fits ORDER BY created_at DESC, fit_id DESC LIMIT 1),
+chosen AS (
+    SELECT CASE WHEN (SELECT whole FROM llm_whole) THEN 'llm'
+                WHEN EXISTS (SELECT 1 FROM fit) THEN 'offline'
+                WHEN EXISTS (SELECT 1 FROM latest) THEN 'llm' END AS labeler
+),
+preds AS (
+    SELECT transcript_id, 'llm' AS labeler, model AS labeler_model, prompt_version
+    FROM latest WHERE (SELECT labeler FROM chosen) = 'llm'
+    UNION ALL
+    SELECT f.transcript_id, 'offline', fit.model, fit.features_version
+    FROM prelabel_folds f JOIN fit USING (fit_id) JOIN active USING (transcript_id)
+    WHERE (SELECT labeler FROM chosen) = 'offline'
+),
+human AS (
+    SELECT f.transcript_id FROM {final} f
+    WHERE f.primary_label IS NOT NULL
+      AND list_position($classes, coalesce(f.fix_class, 'unknown')) IS NOT NULL
+      AND f.transcript_id IN (SELECT transcript_id FROM {random})
+      AND ((SELECT labeler FROM chosen) IS DISTINCT FROM 'llm'
+           OR f.transcript_id NOT IN (SELECT transcript_id FROM few_shot))
+)
+SELECT any_value(struct_pack(l := p.labeler, m := p.labeler_model, v := p.prompt_version)),
+       count(DISTINCT p.transcript_id) FILTER (WHERE h.transcript_id IS NOT NULL)
+FROM preds p LEFT JOIN human h USING (transcript_id)
+"""
+
+
+def human_only_reads(db: Database, classes: tuple[str, ...],
+                     final: str = FINAL) -> tuple[Census, PpiSummary | None]:
+    """What a human-only block shows (the population block turned off), over `final` (the
+    final labels' table or view) and one copy of the random sample: the census's counts of
+    the active transcripts and of the random sample (coverage and strata, which only the
+    validity rules read, left empty), and the summary of ppi_inputs (None when it is empty,
+    as read_ppi_rows)."""
     con = db.con
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _ppi_rows AS SELECT {', '.join(INPUT_COLUMNS)} "
-                "FROM ppi_inputs")
-    meta = con.execute("SELECT labeler, labeler_model, prompt_version FROM _ppi_rows LIMIT 1"
-                       ).fetchone()
-    if meta is None:
-        con.execute("DROP TABLE _ppi_rows")
-        return None
-    n = con.execute("SELECT count(DISTINCT transcript_id) FILTER (WHERE list_position(?, "
-                    "human_fix_class) IS NOT NULL) FROM _ppi_rows", [list(classes)]).fetchone()[0]
-    con.execute("DROP TABLE _ppi_rows")
-    return PpiSummary(str(meta[0]), meta[1], meta[2], n)
+    con.execute("CREATE OR REPLACE TEMP TABLE _ppi_random AS SELECT transcript_id "
+                "FROM ppi_random_sample")
+    try:
+        shots = [r[0] for r in con.execute(
+            "SELECT DISTINCT unnest(few_shot_ids) FROM prelabel_prompts WHERE prompt_version IN "
+            "(SELECT prompt_version FROM ppi_llm_latest)").fetchall()]
+        n_active = con.execute("SELECT count(*) FROM ppi_population").fetchone()[0]
+        labeled, open_random, shot_random, nonrandom = con.execute(
+            _HUMAN_COUNTS.format(final=final, random="_ppi_random"), [shots]).fetchone()
+        census = Census(n_active, (), 0, labeled, open_random, shot_random, nonrandom, (),
+                        *population_scope(db))
+        meta, n = con.execute(_SUMMARY.format(final=final, random="_ppi_random"),
+                              {"classes": list(classes)}).fetchone()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _ppi_random")
+    summary = None if meta is None else PpiSummary(str(meta["l"]), meta["m"], meta["v"], n)
+    return census, summary

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.errors import NotFound
 from core.store.connection import Database, utcnow
@@ -170,14 +171,37 @@ def labeler_used(db: Database, labeler: str) -> bool:
     ).fetchone() is not None
 
 
-def latest_prelabels(db: Database, labeler: str) -> list[Prelabel]:
-    """Per transcript, the newest successful suggestion of one labeler ('llm' or 'offline')."""
+class Suggestion(NamedTuple):
+    """What scoring a labeler reads of one transcript's newest successful suggestion."""
+
+    transcript_id: str
+    prompt_version: str | None
+    primary_label: str | None
+    confidence: float | None
+
+
+def newest_model(db: Database, labeler: str) -> str | None:
+    """The model of this labeler's newest successful suggestion (ties: the first transcript by
+    id, then the newest prelabel_id), or None."""
+    row = db.con.execute(
+        "SELECT model FROM prelabels WHERE status = 'ok' AND labeler = ? "
+        "ORDER BY created_at DESC, transcript_id, prelabel_id DESC LIMIT 1", [labeler]).fetchone()
+    return None if row is None else row[0]
+
+
+def latest_suggestions(db: Database, labeler: str, model: str,
+                       transcript_ids: Sequence[str]) -> list[Suggestion]:
+    """Of these transcripts, those whose newest successful suggestion of one labeler came from
+    `model`, with it, by transcript id. Only the given transcripts are read (scoring needs the
+    human-labeled ones, not all 100k pre-labels)."""
     rows = db.con.execute(
-        f"SELECT {COLUMNS} FROM (SELECT *, row_number() OVER (PARTITION BY transcript_id "
+        "SELECT transcript_id, prompt_version, primary_label, confidence FROM ("
+        "SELECT *, row_number() OVER (PARTITION BY transcript_id "
         "ORDER BY created_at DESC, prelabel_id DESC) AS rn FROM prelabels "
-        "WHERE status = 'ok' AND labeler = ?) WHERE rn = 1 ORDER BY transcript_id",
-        [labeler]).fetchall()
-    return [_row(r) for r in rows]
+        "WHERE status = 'ok' AND labeler = ? AND transcript_id IN (SELECT unnest(?::VARCHAR[]))) "
+        "WHERE rn = 1 AND model = ? ORDER BY transcript_id",
+        [labeler, list(transcript_ids), model]).fetchall()
+    return list(map(Suggestion._make, rows))
 
 
 def save_prompt(db: Database, prompt_version: str, few_shot_ids: list[str],

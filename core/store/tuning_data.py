@@ -101,16 +101,33 @@ def sample_transcript_ids(db: Database, n: int, seed: int = 0) -> tuple[list[tup
 def label_times(db: Database, time_field: str | None) -> list[LabelTimes]:
     """Per final label and fix class of the included transcripts: when each was first labeled
     (a second opinion made later does not move it) and (with `time_field`) when the transcript
-    itself happened."""
+    itself happened. The times are read as numpy columns, one row per transcript numbered by
+    its group (100k Python floats through lists took a quarter of a second), and split."""
     happened, join = ((f"coalesce(epoch({_time_sql(time_field)}), 0)",
                        "JOIN transcripts t USING (transcript_id)") if time_field else ("0.0", ""))
-    rows = db.con.execute(
-        f"SELECT i.primary_label, i.fix_class, list(epoch(c.first_at)), list({happened}) "
+    con = db.con
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _label_times AS SELECT i.primary_label, i.fix_class, "
+        f"epoch(c.first_at) AS labeled_at, {happened}::DOUBLE AS happened_at "
         "FROM report_included i "
         "JOIN (SELECT transcript_id, min(created_at) AS first_at FROM report_current GROUP BY 1) c "
-        f"USING (transcript_id) {join} WHERE i.primary_label IS NOT NULL GROUP BY 1, 2").fetchall()
-    return [LabelTimes(label, fix, np.array(at, dtype=np.float64), np.array(h, dtype=np.float64))
-            for label, fix, at, h in rows]
+        f"USING (transcript_id) {join} WHERE i.primary_label IS NOT NULL")
+    try:
+        groups = con.execute("SELECT DISTINCT primary_label, fix_class FROM _label_times "
+                             "ORDER BY 1, 2").fetchall()
+        got = con.execute(
+            "SELECT dense_rank() OVER (ORDER BY primary_label, fix_class) - 1 AS g, labeled_at, "
+            "happened_at FROM _label_times ORDER BY g").fetchnumpy()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _label_times")
+    if not groups:
+        return []
+    code = np.asarray(got["g"], dtype=np.int64)
+    cuts = np.searchsorted(code, np.arange(1, len(groups)))
+    at = np.split(np.asarray(got["labeled_at"], dtype=np.float64), cuts)
+    happened_at = np.split(np.asarray(got["happened_at"], dtype=np.float64), cuts)
+    return [LabelTimes(label, fix, a, h)
+            for (label, fix), a, h in zip(groups, at, happened_at, strict=True)]
 
 
 def version_windows(db: Database) -> list[VersionWindow]:
