@@ -49,7 +49,7 @@ for col, (label, value) in zip(st.columns(5), [
         ("Transcripts", report.n_transcripts), ("Labeled", report.n_labeled),
         ("Failures", report.n_failures), ("Open disagreements", report.n_open_disagreements),
         ("No failure", text.pct(report.no_failure.share))], strict=True):
-    col.metric(label, value)
+    col.metric(label, f"{value:,}" if isinstance(value, int) else value)
 
 if pop is not None:
     st.header("Population estimate")

@@ -126,7 +126,8 @@ def _head(r: Report) -> str:
     figures = [("Transcripts", r.n_transcripts), ("Labeled", r.n_labeled),
                ("Failures", r.n_failures), ("Open disagreements", r.n_open_disagreements),
                ("No failure", f"{pct(r.no_failure.share)} of labeled")]
-    boxes = "".join(f"<div class='figure'><b>{e(str(v))}</b>{e(k)}</div>" for k, v in figures)
+    boxes = "".join(f"<div class='figure'><b>{e(f'{v:,}' if isinstance(v, int) else str(v))}</b>"
+                    f"{e(k)}</div>" for k, v in figures)
     more = ""
     if r.verdict == "inconclusive":
         more = f"<p>{e(more_line(r))}</p>"
