@@ -25,6 +25,7 @@ from core.labels.conversation import MessageView, message_views, page_ranges
 from core.labels.fields import reviewer_metadata
 from core.labels.keys import Event, KeyMap, annotate_keys
 from core.labels.queues import QueueItem, QueueProgress, QueueSpec, QueueState, claim, load_queue
+from core.labels.tracker import tracker_of
 from core.store.annotations import NewAnnotation, retract_label
 from core.store.connection import Database
 from core.store.prelabels import Prelabel, latest_prelabel
@@ -308,6 +309,14 @@ class AnnotateSession:
         else:
             self._say("info", f"Skipped {row.transcript_id}: it comes back at the end.")
         self._assign()
+        if row.kind == "label" and self.item is not None \
+                and self.item.transcript_id == row.transcript_id:
+            # The reading after the save missed the row just stored (seen in Chromium, 1 run in
+            # 3: typed-ahead pairs then relabeled the same transcript). Read everything again.
+            log.warning("queue reading after saving %s missed it; reading all labels again",
+                        row.transcript_id)
+            tracker_of(self.db).forget()
+            self._assign()
         return True
 
     def _reveal(self, transcript_id: str) -> str:

@@ -136,6 +136,11 @@ class LabelTracker:
                               sum(1 for at, _ in mine.values() if at >= since),
                               tuple((tid, label) for tid, (_, label) in newest), self.version)
 
+    def forget(self) -> None:
+        """Read everything again on the next call (a reading was found to miss a saved row)."""
+        with self._lock:
+            self.started = False
+
     def changed_since(self, old: int, new: int) -> set[str] | None:
         """The transcripts whose holders changed between two versions (None: not known)."""
         with self._lock:

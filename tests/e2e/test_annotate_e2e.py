@@ -333,7 +333,14 @@ def test_twenty_typed_ahead_pairs_all_land_in_order(browser, server):
     for i in range(20):
         page.keyboard.press("6" if i % 2 == 0 else "8")
         page.keyboard.press("s")
-    page.get_by_text("you labeled 20 today").wait_for(timeout=180_000)  # correctness, not speed
+    try:
+        page.get_by_text("you labeled 20 today").wait_for(timeout=180_000)  # not a speed check
+    except Exception:  # say what landed and show the page, for whoever reads the failure
+        page.screenshot(path=str(SHOTS / "twenty_pairs_timeout.png"))
+        landed = db_rows(server, "SELECT transcript_id, primary_label FROM annotations WHERE "
+                                 "annotator = 'fast' ORDER BY created_at")
+        raise AssertionError(f"{len(landed)} labels landed: {landed}; page: "
+                             f"{page.get_by_test_id('stMain').inner_text()[:600]!r}") from None
     settle(page)
     rows = db_rows(server, "SELECT transcript_id, primary_label FROM annotations WHERE "
                            "annotator = 'fast' AND kind = 'label' ORDER BY created_at")
